@@ -1,0 +1,78 @@
+"""Sliders and their static stand-ins.
+
+Every slider in the book drives a plain plotting function ``f(**params, ax=None)``
+that lives in :mod:`collapse_utils` and is unit tested. A rendered page has no
+kernel, so next to each slider the book draws :func:`small_multiples`: the same
+function at a few slider values, side by side.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+
+def small_multiples(
+    func: Callable[..., Any],
+    param: str,
+    values: Sequence[Any],
+    fixed: Mapping[str, Any] | None = None,
+    ncols: int | None = None,
+    panel_size: tuple[float, float] = (3.6, 2.8),
+    sharey: bool = True,
+    suptitle: str | None = None,
+):
+    """Draw ``func(**fixed, param=value, ax=ax)`` for each value, one panel each.
+
+    Returns the matplotlib figure. Each panel is titled ``param = value``.
+    """
+    import matplotlib.pyplot as plt
+
+    values = list(values)
+    if not values:
+        raise ValueError("values must hold at least one slider value")
+    ncols = ncols or min(len(values), 4)
+    nrows = int(np.ceil(len(values) / ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows), sharey=sharey, squeeze=False
+    )
+    for ax, value in zip(axes.flat, values):
+        func(**{**(fixed or {}), param: value}, ax=ax)
+        ax.set_title(f"{param} = {value}", fontsize=10)
+    for ax in list(axes.flat)[len(values):]:
+        ax.set_visible(False)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def interactive_plot(func: Callable[..., Any], continuous_update: bool = False, **controls: Any):
+    """An ``ipywidgets.interactive`` around a plotting function.
+
+    ``controls`` are ipywidgets (or abbreviations such as ``(2, 500, 1)``),
+    one per parameter of ``func``; ``func`` receives a fresh axis each time.
+    The first plot is drawn at once, so the cell also works headless.
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    for control in controls.values():
+        if hasattr(control, "continuous_update"):
+            control.continuous_update = continuous_update
+
+    def draw(**params: Any) -> None:
+        fig, ax = plt.subplots(figsize=(7, 3.8))
+        func(**params, ax=ax)
+        fig.tight_layout()
+        plt.show()
+
+    ui = widgets.interactive(draw, **controls)
+    return ui
+
+
+def slider_values(low: float, high: float, count: int, integer: bool = True, log: bool = False) -> list:
+    """Evenly (or log-evenly) spaced values for a static small-multiples figure."""
+    grid: Iterable[float] = np.geomspace(low, high, count) if log else np.linspace(low, high, count)
+    return [int(round(v)) for v in grid] if integer else [float(v) for v in grid]

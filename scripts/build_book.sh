@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Set up and build the whole book, executing every chapter (book profile by
+# default; COLLAPSE_PROFILE=quick|book|paper). HTML lands in _build/html.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export COLLAPSE_PROFILE="${COLLAPSE_PROFILE:-book}"
+export MPLBACKEND=Agg TOKENIZERS_PARALLELISM=false
+.venv/bin/jupyter-book build . -W -n --keep-going "$@"
+echo "book: open _build/html/index.html"

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up and run every test: unit tests, the notebook pairing check, nbmake on
+# every chapter (quick profile) and the strict book build (quick profile).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export COLLAPSE_PROFILE="${COLLAPSE_PROFILE:-quick}"
+export MPLBACKEND=Agg HF_HUB_OFFLINE="${HF_HUB_OFFLINE:-0}" TOKENIZERS_PARALLELISM=false
+.venv/bin/python -m pytest "$@"
