@@ -1,0 +1,177 @@
+"""The three data schedules, retention, and the shared generational loop."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from collapse_utils.schedules import (
+    DataSchedule,
+    choose_without_replacement,
+    n_retained,
+    run_generations,
+)
+
+
+def tagged(n, generation):
+    """Data whose values tell where they came from: generation * 1000 + index."""
+    return generation * 1000 + np.arange(n, dtype=float)
+
+
+def test_choose_without_replacement_is_distinct_and_uniform():
+    rng = np.random.default_rng(0)
+    idx = choose_without_replacement(rng, 50, 10, rows=20000)
+    assert idx.shape == (20000, 10)
+    assert all(len(set(row)) == 10 for row in idx[:500])
+    sorted_idx = np.sort(idx, axis=1)
+    assert not np.any(sorted_idx[:, 1:] == sorted_idx[:, :-1])
+    counts = np.bincount(idx.ravel(), minlength=50)
+    # each item is chosen with probability 10/50 in each row
+    assert stats.chisquare(counts).pvalue > 1e-3
+    # pairs are uniform too: a biased redraw would favour some pairs
+    pair = (sorted_idx[:, 0] == 0) & (sorted_idx[:, 1] == 1)
+    expected = 20000 * (10 * 9) / (50 * 49)
+    assert abs(pair.sum() - expected) < 5 * np.sqrt(expected)
+
+
+def test_choose_without_replacement_large_k_uses_permutation():
+    rng = np.random.default_rng(1)
+    idx = choose_without_replacement(rng, 10, 9, rows=100)
+    assert np.all(np.sort(idx, axis=1)[:, 1:] != np.sort(idx, axis=1)[:, :-1])
+    with pytest.raises(ValueError):
+        choose_without_replacement(rng, 5, 6)
+
+
+@pytest.mark.parametrize("retention,expected", [(0.0, 0), (0.1, 10), (0.25, 25), (1.0, 100)])
+def test_n_retained(retention, expected):
+    assert n_retained(100, retention) == expected
+
+
+def test_approach1_training_set_is_latest_samples_plus_retained_original():
+    rng = np.random.default_rng(0)
+    schedule = DataSchedule(tagged(100, 0), approach=1, retention=0.1)
+    assert schedule.n_synthetic == 90
+    for g in range(1, 4):
+        data = schedule.next_training_set(tagged(90, g), rng)
+        assert data.shape == (100,)
+        original = data[data < 1000]
+        assert len(original) == 10 and len(set(original)) == 10
+        assert np.all(data[data >= 1000] // 1000 == g)
+        assert schedule.last_composition == {"original": 10, "synthetic": 90}
+
+
+def test_approach2_subsamples_the_mix_of_all_generations():
+    rng = np.random.default_rng(0)
+    n, gens = 40, 30
+    schedule = DataSchedule(tagged(n, 0), approach=2)
+    sources = []
+    for g in range(1, gens + 1):
+        data = schedule.next_training_set(tagged(n, g), rng)
+        assert data.shape == (n,)
+        assert len(set(data)) == n  # without replacement
+        sources.append(data // 1000)
+    # every generation's set is drawn from the pool of generations 0..g
+    for g, src in enumerate(sources, start=1):
+        assert src.min() >= 0 and src.max() <= g
+    # on average a generation contributes n / (g + 1) points to the set of generation g
+    latest_share = np.mean([np.mean(src == g) * (g + 1) for g, src in enumerate(sources, start=1)])
+    assert abs(latest_share - 1) < 0.35
+
+
+def test_approach2_mix_is_uniform_over_the_pool():
+    rng = np.random.default_rng(3)
+    counts = np.zeros(3)
+    for rep in range(400):
+        schedule = DataSchedule(tagged(30, 0), approach=2)
+        schedule.next_training_set(tagged(30, 1), rng)
+        data = schedule.next_training_set(tagged(30, 2), rng)
+        counts += np.bincount((data // 1000).astype(int), minlength=3)
+    # pool of generation 2: 30 points of each of generations 0, 1, 2
+    assert stats.chisquare(counts).pvalue > 1e-3
+
+
+def test_approach3_keeps_everything_and_counts_original():
+    rng = np.random.default_rng(0)
+    n = 50
+    schedule = DataSchedule(tagged(n, 0), approach=3, retention=0.2)
+    k = n_retained(n, 0.2)
+    for g in range(1, 6):
+        data = schedule.next_training_set(tagged(n - k, g), rng)
+        assert data.shape == (n * (g + 1),)
+        assert schedule.last_composition == {"original": n + k * g, "synthetic": (n - k) * g}
+        np.testing.assert_array_equal(np.sort(data[data >= 1000] // 1000), np.repeat(np.arange(1, g + 1), n - k))
+
+
+def test_batched_runs_along_axis_1():
+    rng = np.random.default_rng(0)
+    runs, n = 7, 20
+    original = np.stack([tagged(n, 0) + 0.01 * r for r in range(runs)])
+    for retention in (0.0, 0.25):
+        schedule = DataSchedule(original, approach=2, retention=retention, axis=1)
+        for g in range(1, 4):
+            syn = np.stack([tagged(schedule.n_synthetic, g) + 0.01 * r for r in range(runs)])
+            data = schedule.next_training_set(syn, rng)
+            assert data.shape == (runs, n)
+            for r in range(runs):
+                if retention == 0:  # (retained originals are copies, so only then all distinct)
+                    assert len(set(data[r])) == n
+                np.testing.assert_allclose((data[r] * 100).round() % 100, r)  # no mixing between runs
+
+
+def test_wrong_synthetic_count_is_an_error():
+    schedule = DataSchedule(tagged(10, 0), retention=0.5)
+    with pytest.raises(ValueError, match="expected 5 synthetic samples"):
+        schedule.next_training_set(tagged(10, 1), np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"approach": 4}, "approach must be 1, 2 or 3"),
+        ({"approach": True}, "approach must be"),
+        ({"retention": -0.1}, r"retention must be in \[0, 1\]"),
+        ({"retention": 1.5}, r"retention must be in \[0, 1\]"),
+        ({"retention": float("nan")}, r"retention must be in \[0, 1\]"),
+        ({"retention": "lots"}, "retention must be a number"),
+    ],
+)
+def test_bad_schedule_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        DataSchedule(tagged(10, 0), **kwargs)
+
+
+def test_empty_original_is_an_error():
+    with pytest.raises(ValueError, match="at least one sample"):
+        DataSchedule(np.empty(0))
+
+
+def gaussian_fit(data, rng):
+    return float(np.mean(data)), float(np.std(data, ddof=1))
+
+
+def gaussian_sample(model, m, rng):
+    return rng.normal(model[0], model[1], size=m)
+
+
+def test_run_generations_drives_a_model_and_reproduces():
+    original = np.random.default_rng(0).normal(size=200)
+    kwargs = dict(original=original, generations=20, seed=5, measure=lambda m, g: {"std": m[1]})
+    a = run_generations(gaussian_fit, gaussian_sample, keep_models=[0, 20], **kwargs)
+    b = run_generations(gaussian_fit, gaussian_sample, **kwargs)
+    assert [r.generation for r in a] == list(range(21))
+    assert [r.metrics for r in a] == [r.metrics for r in b]
+    assert a[0].model is not None and a[20].model is not None and a[10].model is None
+    assert a[0].composition == {"original": 200, "synthetic": 0}
+    assert a[1].composition == {"original": 0, "synthetic": 200}
+    c = run_generations(gaussian_fit, gaussian_sample, original=original, generations=20, seed=6)
+    assert c[20].model is None
+
+
+def test_run_generations_with_retention_and_accumulation():
+    original = np.random.default_rng(0).normal(size=100)
+    recs = run_generations(gaussian_fit, gaussian_sample, original, 5, approach=3, retention=0.1, seed=1)
+    assert recs[5].composition == {"original": 100 + 5 * 10, "synthetic": 5 * 90}
+
+
+def test_run_generations_validates():
+    with pytest.raises(ValueError, match="generations must be an integer >= 0"):
+        run_generations(gaussian_fit, gaussian_sample, np.zeros(5), -1)
