@@ -129,29 +129,6 @@ def _validate(n, generations, runs, approach, retention, method) -> tuple[int, i
     return n, generations, runs, approach, retention, method
 
 
-def _chi2(rng: np.random.Generator, df: int, size) -> np.ndarray:
-    """chi2(df) draws that also allow ``df == 0`` (a point mass at 0)."""
-    if df <= 0:
-        return np.zeros(size)
-    return 2.0 * rng.standard_gamma(df / 2.0, size)
-
-
-def _merge(count_a, mean_a, m2_a, count_b, mean_b, m2_b):
-    """Pool two groups given their counts, means and sums of squared deviations."""
-    count = count_a + count_b
-    delta = mean_b - mean_a
-    mean = mean_a + delta * (count_b / count)
-    m2 = m2_a + m2_b + delta * delta * (count_a * count_b / count)
-    return count, mean, m2
-
-
-def _draw_stats(rng, m: int, mu, s2, runs: int):
-    """Sample mean and sum of squared deviations of ``m`` points of N(mu, s2), per run."""
-    mean = mu + np.sqrt(s2 / m) * rng.standard_normal(runs)
-    m2 = s2 * _chi2(rng, m - 1, runs)
-    return mean, m2
-
-
 _TWO_PI = np.float32(2.0 * np.pi)
 
 
@@ -211,6 +188,29 @@ def _gamma32(rng: np.random.Generator, shape: float, m: int) -> np.ndarray:
     if boost:
         v3 *= (1.0 - rng.random(m, dtype=np.float32)) ** np.float32(1.0 / shape)
     return v3
+
+
+def _chi2(rng: np.random.Generator, df: int, size: int) -> np.ndarray:
+    """chi2(df) draws that also allow ``df == 0`` (a point mass at 0)."""
+    if df <= 0:
+        return np.zeros(size)
+    return 2.0 * _gamma32(rng, df / 2.0, size).astype(np.float64)
+
+
+def _merge(count_a, mean_a, m2_a, count_b, mean_b, m2_b):
+    """Pool two groups given their counts, means and sums of squared deviations."""
+    count = count_a + count_b
+    delta = mean_b - mean_a
+    mean = mean_a + delta * (count_b / count)
+    m2 = m2_a + m2_b + delta * delta * (count_a * count_b / count)
+    return count, mean, m2
+
+
+def _draw_stats(rng, m: int, mu, s2, runs: int):
+    """Sample mean and sum of squared deviations of ``m`` points of N(mu, s2), per run."""
+    mean = mu + np.sqrt(s2 / m) * _normal32(rng, runs)
+    m2 = s2 * _chi2(rng, m - 1, runs)
+    return mean, m2
 
 
 def _simulate_exact(n, generations, runs, approach, retention, rng):
@@ -400,6 +400,12 @@ def wasserstein2_sq(mean: np.ndarray, var: np.ndarray, mean0: float = 0.0, var0:
     return (mean - mean0) ** 2 + (np.sqrt(var) - np.sqrt(var0)) ** 2
 
 
+def first_below(curve: np.ndarray, level: float) -> int | None:
+    """First index (generation) at which ``curve`` falls below ``level``; ``None`` if it never does."""
+    hit = np.flatnonzero(np.asarray(curve) < level)
+    return int(hit[0]) if hit.size else None
+
+
 def collapsed_fraction(run: GaussianRun, threshold: float = 0.1) -> np.ndarray:
     """Per generation, the fraction of runs whose standard deviation is below ``threshold``."""
     return (run.std < threshold).mean(axis=1)
@@ -564,7 +570,7 @@ def plot_collapse(
     ax.plot(g, med, color="C0", lw=2, label="median")
     ax.axhline(1.0, color="k", ls=":", lw=1)
     ax.set_yscale("log")
-    ax.set_ylim(max(1e-4, float(np.nanmin(lo[lo > 0])) if np.any(lo > 0) else 1e-4), 3)
+    ax.set_ylim(1e-4, 3)
     ax.set_xlabel("generation")
     ax.set_ylabel("fitted std")
     if title:

@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export COLLAPSE_PROFILE="${COLLAPSE_PROFILE:-book}"
-export MPLBACKEND=Agg TOKENIZERS_PARALLELISM=false
+export TOKENIZERS_PARALLELISM=false
 .venv/bin/jupyter-book build . -W -n --keep-going "$@"
 echo "book: open _build/html/index.html"

@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export COLLAPSE_PROFILE="${COLLAPSE_PROFILE:-quick}"
-export MPLBACKEND=Agg HF_HUB_OFFLINE="${HF_HUB_OFFLINE:-0}" TOKENIZERS_PARALLELISM=false
+export TOKENIZERS_PARALLELISM=false
 .venv/bin/python -m pytest "$@"

@@ -1,11 +1,13 @@
-"""Shared test settings: headless matplotlib, quick profile, repository root."""
+"""Shared test settings: headless matplotlib, the quick profile, the repository root."""
 
 import os
 from pathlib import Path
 
+import matplotlib
 import pytest
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+# headless plotting in this process only: notebook kernels keep their inline backend
+matplotlib.use("Agg")
 os.environ.setdefault("COLLAPSE_PROFILE", "quick")
 
 ROOT = Path(__file__).resolve().parents[1]
