@@ -6,5 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export COLLAPSE_PROFILE="${COLLAPSE_PROFILE:-book}"
 export TOKENIZERS_PARALLELISM=false
+# notebooks run on this environment's kernel, whatever other kernels the machine has
+export JUPYTER_PATH="$PWD/.venv/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 .venv/bin/jupyter-book build . -W -n --keep-going "$@"
 echo "book: open _build/html/index.html"

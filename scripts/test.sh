@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export COLLAPSE_PROFILE="${COLLAPSE_PROFILE:-quick}"
 export TOKENIZERS_PARALLELISM=false
-.venv/bin/python -m pytest "$@"
+# notebooks run on this environment's kernel, whatever other kernels the machine has
+export JUPYTER_PATH="$PWD/.venv/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
+.venv/bin/python -m pytest tests notebooks --nbmake --nbmake-timeout=900 "$@"
