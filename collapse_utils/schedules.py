@@ -77,32 +77,35 @@ def choose_without_replacement(
 ) -> np.ndarray:
     """Draw ``k`` distinct indices from ``range(population)``, independently per row.
 
-    Vectorised over ``rows``: indices are drawn uniformly, and positions that
-    repeat an earlier index in their row are redrawn until every row is
-    distinct. The procedure is invariant under relabelling of the population,
-    so each row is a uniformly random ``k``-subset (in random order). The cost
-    is ``O(rows * k)`` per round and few rounds are needed when ``k`` is
-    small relative to ``population``; for ``k > population / 2`` a random
+    Vectorised over ``rows``: indices are drawn uniformly and sorted, and the
+    repeats of an index are redrawn until every row is distinct. The procedure
+    only compares indices for equality, so it is invariant under relabelling
+    of the population, and each row is a uniformly random ``k``-subset. Rows
+    come back in increasing order. Few rounds are needed when ``k`` is small
+    relative to ``population``; for ``k > population / 2`` a random
     permutation is used instead.
     """
     if k > population:
         raise ValueError(f"cannot choose {k} distinct items from {population}")
     shape = (1 if rows is None else rows, k)
     if 2 * k > population:
-        idx = rng.random((shape[0], population)).argsort(axis=1)[:, :k]
+        idx = np.sort(rng.random((shape[0], population)).argsort(axis=1)[:, :k], axis=1)
     else:
-        idx = rng.integers(0, population, size=shape)
+        idx = np.sort(rng.integers(0, population, size=shape), axis=1)
         while True:
-            order = np.argsort(idx, axis=1, kind="stable")
-            sorted_idx = np.take_along_axis(idx, order, axis=1)
-            dup_sorted = np.zeros(shape, dtype=bool)
-            dup_sorted[:, 1:] = sorted_idx[:, 1:] == sorted_idx[:, :-1]
-            if not dup_sorted.any():
-                break
             dup = np.zeros(shape, dtype=bool)
-            np.put_along_axis(dup, order, dup_sorted, axis=1)
-            idx[dup] = rng.integers(0, population, size=int(dup.sum()))
+            np.equal(idx[:, 1:], idx[:, :-1], out=dup[:, 1:])
+            count = int(np.count_nonzero(dup))
+            if not count:
+                break
+            idx[dup] = rng.integers(0, population, size=count)
+            idx.sort(axis=1)
     return idx[0] if rows is None else idx
+
+
+def _along(axis: int, index) -> tuple:
+    """An index tuple that applies ``index`` along ``axis``."""
+    return (slice(None),) * axis + (index,)
 
 
 class DataSchedule:
@@ -118,15 +121,18 @@ class DataSchedule:
     retention:
         Fraction of each generation's new data drawn from the original data.
     axis:
-        The sample axis (0 for one run; 1 for ``(runs, n, ...)`` batches).
+        The sample axis: 0 for one run (``(n, ...)``), or 1 for a batch of
+        independent runs, one per row (``(runs, n, ...)``).
     draw_original:
-        Optional ``f(k, rng) -> data`` giving ``k`` fresh original points. By
-        default they are a random subset (without replacement) of ``original``;
-        a chapter whose "original data" is a known distribution can draw from
-        the distribution itself.
+        Optional ``f(k, rng) -> data`` giving ``k`` fresh original points (in
+        the same layout). By default they are a random subset (without
+        replacement, per run) of ``original``; a chapter whose "original data"
+        is a known distribution can draw from the distribution itself.
 
-    Use :meth:`n_synthetic` to know how many samples the latest model must
-    provide, then :meth:`next_training_set` to get the training set.
+    Use :attr:`n_synthetic` to know how many samples the latest model must
+    provide, then :meth:`next_training_set` to get the training set. Under
+    approach 3 the training set is a view of an internal buffer (valid until
+    the next call).
     """
 
     def __init__(
@@ -139,7 +145,11 @@ class DataSchedule:
     ) -> None:
         self.approach = check_approach(approach)
         self.retention = check_retention(retention)
+        if axis not in (0, 1):
+            raise ValueError(f"axis must be 0 (one run) or 1 (runs along axis 0), got {axis!r}")
         self.original = np.asarray(original)
+        if self.original.ndim <= axis:
+            raise ValueError(f"original data of shape {self.original.shape} has no sample axis {axis}")
         self.axis = axis
         self.n = self.original.shape[axis]
         if self.n < 1:
@@ -148,9 +158,8 @@ class DataSchedule:
         self._draw_original = draw_original
         self.generation = 0
         # pool of all generations' data along the sample axis, grown by doubling
-        self._pool = np.moveaxis(self.original, axis, 0).copy()
+        self._pool = self.original.copy()
         self._pool_size = self.n
-        self._pool_source = np.zeros(self.n, dtype=np.int64)  # generation that wrote each point (0 = original)
         self._pool_is_original = np.ones(self.n, dtype=bool)
         self.last_composition: dict[str, int] = {"original": self.n, "synthetic": 0}
 
@@ -161,28 +170,26 @@ class DataSchedule:
 
     def _fresh_original(self, rng: np.random.Generator) -> np.ndarray:
         if self._draw_original is not None:
-            return np.moveaxis(np.asarray(self._draw_original(self.k, rng)), self.axis, 0)
-        data = np.moveaxis(self.original, self.axis, 0)
+            return np.asarray(self._draw_original(self.k, rng))
         if self.axis == 0:
-            return data[choose_without_replacement(rng, self.n, self.k)]
-        # batched runs: data is (n, rows, ...); choose per row
-        rows = data.shape[1]
+            return self.original[choose_without_replacement(rng, self.n, self.k)]
+        rows = self.original.shape[0]
         idx = choose_without_replacement(rng, self.n, self.k, rows=rows)  # (rows, k)
-        return np.stack([data[idx[r], r] for r in range(rows)], axis=1)
+        return np.take_along_axis(self.original, idx.reshape(idx.shape + (1,) * (self.original.ndim - 2)), axis=1)
 
     def _append(self, new: np.ndarray, is_original: np.ndarray) -> None:
-        size = self._pool_size + new.shape[0]
-        if size > self._pool.shape[0]:
-            grown = np.empty((max(size, 2 * self._pool.shape[0]),) + self._pool.shape[1:], self._pool.dtype)
-            grown[: self._pool_size] = self._pool[: self._pool_size]
+        size = self._pool_size + new.shape[self.axis]
+        capacity = self._pool.shape[self.axis]
+        if size > capacity:
+            shape = list(self._pool.shape)
+            shape[self.axis] = max(size, 2 * capacity)
+            grown = np.empty(shape, self._pool.dtype)
+            grown[_along(self.axis, slice(0, self._pool_size))] = self._pool[_along(self.axis, slice(0, self._pool_size))]
             self._pool = grown
-            for name in ("_pool_source", "_pool_is_original"):
-                old = getattr(self, name)
-                arr = np.zeros(grown.shape[0], dtype=old.dtype)
-                arr[: self._pool_size] = old[: self._pool_size]
-                setattr(self, name, arr)
-        self._pool[self._pool_size : size] = new
-        self._pool_source[self._pool_size : size] = self.generation
+            flags = np.zeros(shape[self.axis], dtype=bool)
+            flags[: self._pool_size] = self._pool_is_original[: self._pool_size]
+            self._pool_is_original = flags
+        self._pool[_along(self.axis, slice(self._pool_size, size))] = new
         self._pool_is_original[self._pool_size : size] = is_original
         self._pool_size = size
 
@@ -191,45 +198,44 @@ class DataSchedule:
 
         ``synthetic`` holds :attr:`n_synthetic` samples of the latest model
         along the sample axis. Records the composition in
-        :attr:`last_composition` (counts of original and synthetic points).
+        :attr:`last_composition` (counts of original and synthetic points,
+        summed over runs for batched data).
         """
-        synthetic = np.moveaxis(np.asarray(synthetic), self.axis, 0)
-        if synthetic.shape[0] != self.n_synthetic:
+        synthetic = np.asarray(synthetic)
+        if synthetic.ndim <= self.axis or synthetic.shape[self.axis] != self.n_synthetic:
             raise ValueError(
                 f"expected {self.n_synthetic} synthetic samples along axis {self.axis}, "
-                f"got {synthetic.shape[0]}"
+                f"got an array of shape {synthetic.shape}"
             )
         self.generation += 1
         if self.k:
             fresh = self._fresh_original(rng).astype(synthetic.dtype, copy=False)
-            new = np.concatenate([fresh, synthetic], axis=0)
+            new = np.concatenate([fresh, synthetic], axis=self.axis)
         else:
             new = synthetic
+        rows = 1 if self.axis == 0 else new.shape[0]
+        if self.approach == 1:
+            self.last_composition = {"original": self.k * rows, "synthetic": (self.n - self.k) * rows}
+            return new
         flags = np.zeros(self.n, dtype=bool)
         flags[: self.k] = True
-        if self.approach == 1:
-            self.last_composition = {"original": self.k, "synthetic": self.n - self.k}
-            return np.moveaxis(new, 0, self.axis)
         self._append(new, flags)
-        pool = self._pool[: self._pool_size]
+        size = self._pool_size
         if self.approach == 3:
-            n_orig = int(self._pool_is_original[: self._pool_size].sum())
-            self.last_composition = {"original": n_orig, "synthetic": self._pool_size - n_orig}
-            return np.moveaxis(pool, 0, self.axis)
+            n_orig = int(self._pool_is_original[:size].sum())
+            self.last_composition = {"original": n_orig * rows, "synthetic": (size - n_orig) * rows}
+            return self._pool[_along(self.axis, slice(0, size))]
         # approach 2: subsample n points of the pool, independently per run
         if self.axis == 0:
-            idx = choose_without_replacement(rng, self._pool_size, self.n)
-            n_orig = int(self._pool_is_original[idx].sum())
-            self.last_composition = {"original": n_orig, "synthetic": self.n - n_orig}
-            return pool[idx]
-        rows = pool.shape[1]
-        idx = choose_without_replacement(rng, self._pool_size, self.n, rows=rows)  # (rows, n)
-        out = np.take_along_axis(
-            pool, idx.T.reshape(idx.T.shape + (1,) * (pool.ndim - 2)), axis=0
-        )
+            idx = choose_without_replacement(rng, size, self.n)
+            out = self._pool[idx]
+        else:
+            idx = choose_without_replacement(rng, size, self.n, rows=rows)  # (rows, n)
+            pool = self._pool[:, :size]
+            out = np.take_along_axis(pool, idx.reshape(idx.shape + (1,) * (pool.ndim - 2)), axis=1)
         n_orig = int(self._pool_is_original[idx].sum())
         self.last_composition = {"original": n_orig, "synthetic": idx.size - n_orig}
-        return np.moveaxis(out, 0, self.axis)
+        return out
 
 
 @dataclass
