@@ -31,7 +31,9 @@ def best_of(repeats: int, **kwargs) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
@@ -39,16 +41,36 @@ def main() -> None:
     cases = [
         ("exact,  approach 1", dict(n=100, generations=10_000 // scale, runs=10_000, method="exact"), 2.0),
         ("sample, approach 1", dict(n=100, generations=1_000 // scale, runs=1_000, method="sample"), 5.0),
-        ("exact,  approach 3", dict(n=100, generations=10_000 // scale, runs=10_000, approach=3, method="exact"), None),
-        ("exact,  retention 0.1", dict(n=100, generations=10_000 // scale, runs=10_000, retention=0.1, method="exact"), None),
-        ("sample, approach 2", dict(n=100, generations=1_000 // scale, runs=1_000, approach=2, method="sample"), None),
+        (
+            "exact,  approach 3",
+            dict(n=100, generations=10_000 // scale, runs=10_000, approach=3, method="exact"),
+            None,
+        ),
+        (
+            "exact,  retention 0.1",
+            dict(n=100, generations=10_000 // scale, runs=10_000, retention=0.1, method="exact"),
+            None,
+        ),
+        (
+            "sample, approach 2",
+            dict(n=100, generations=1_000 // scale, runs=1_000, approach=2, method="sample"),
+            None,
+        ),
     ]
-    print(f"{'case':24s} {'runs':>7s} {'gens':>7s} {'n':>5s} {'seconds':>8s} {'run-generations/s':>18s}  target")
+    print(
+        f"{'case':24s} {'runs':>7s} {'gens':>7s} {'n':>5s} {'seconds':>8s} {'run-generations/s':>18s}  target"
+    )
     for name, kw, target in cases:
         seconds = best_of(args.repeats, seed=0, **kw)
         rate = kw["runs"] * kw["generations"] / seconds
-        verdict = "" if target is None or args.quick else f"< {target:g} s: {'met' if seconds < target else 'MISSED'}"
-        print(f"{name:24s} {kw['runs']:7d} {kw['generations']:7d} {kw['n']:5d} {seconds:8.2f} {rate:18.3g}  {verdict}")
+        verdict = (
+            ""
+            if target is None or args.quick
+            else f"< {target:g} s: {'met' if seconds < target else 'MISSED'}"
+        )
+        print(
+            f"{name:24s} {kw['runs']:7d} {kw['generations']:7d} {kw['n']:5d} {seconds:8.2f} {rate:18.3g}  {verdict}"
+        )
 
 
 if __name__ == "__main__":

@@ -269,7 +269,9 @@ def _simulate_sample(n, generations, runs, approach, retention, rng, original: S
     kept = [] if keep_samples else None
     if generations == 0:
         return mean, var, None
-    schedule = DataSchedule(data, approach, retention, axis=1, draw_original=lambda k, g: original((runs, k), g))
+    schedule = DataSchedule(
+        data, approach, retention, axis=1, draw_original=lambda k, g: original((runs, k), g)
+    )
     pool = (float(n), data.mean(axis=1), ((data - data.mean(axis=1, keepdims=True)) ** 2).sum(axis=1))
     for t in range(1, generations + 1):
         if t > 1:
@@ -355,7 +357,9 @@ def simulate(
     ValueError
         On invalid input, naming the parameter and its accepted range.
     """
-    n, generations, runs, approach, retention, method = _validate(n, generations, runs, approach, retention, method)
+    n, generations, runs, approach, retention, method = _validate(
+        n, generations, runs, approach, retention, method
+    )
     custom = original is not None and original is not standard_normal
     if method == "auto":
         method = "sample" if (approach == 2 or custom or keep_samples) else "exact"
@@ -440,7 +444,9 @@ def var_of_mean(n: int, generations: int | np.ndarray) -> np.ndarray:
 
 def expected_std_factor(n: int) -> float:
     """E[sqrt(chi2(n-1)/(n-1))] = sqrt(2/(n-1)) Gamma(n/2) / Gamma((n-1)/2) < 1."""
-    return float(np.exp(0.5 * np.log(2.0 / (n - 1)) + special.gammaln(n / 2.0) - special.gammaln((n - 1) / 2.0)))
+    return float(
+        np.exp(0.5 * np.log(2.0 / (n - 1)) + special.gammaln(n / 2.0) - special.gammaln((n - 1) / 2.0))
+    )
 
 
 def expected_w2_sq(n: int, generations: int | np.ndarray) -> np.ndarray:
@@ -574,5 +580,7 @@ def plot_collapse(
     ax.set_xlabel("generation")
     ax.set_ylabel("fitted std")
     if title:
-        ax.set_title(f"n={n}, approach {approach} ({APPROACHES[approach]}), retention={retention:g}", fontsize=9)
+        ax.set_title(
+            f"n={n}, approach {approach} ({APPROACHES[approach]}), retention={retention:g}", fontsize=9
+        )
     return run

@@ -58,9 +58,7 @@ def choose(
     keys = set(sets["book"])
     for name, params in sets.items():
         if set(params) != keys:
-            raise ValueError(
-                f"profile {name!r} has keys {sorted(params)}, expected {sorted(keys)}"
-            )
+            raise ValueError(f"profile {name!r} has keys {sorted(params)}, expected {sorted(keys)}")
     name = current() if profile is None else profile
     if name not in PROFILES:
         raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {name!r}")

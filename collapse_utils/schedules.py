@@ -175,7 +175,9 @@ class DataSchedule:
             return self.original[choose_without_replacement(rng, self.n, self.k)]
         rows = self.original.shape[0]
         idx = choose_without_replacement(rng, self.n, self.k, rows=rows)  # (rows, k)
-        return np.take_along_axis(self.original, idx.reshape(idx.shape + (1,) * (self.original.ndim - 2)), axis=1)
+        return np.take_along_axis(
+            self.original, idx.reshape(idx.shape + (1,) * (self.original.ndim - 2)), axis=1
+        )
 
     def _append(self, new: np.ndarray, is_original: np.ndarray) -> None:
         size = self._pool_size + new.shape[self.axis]
@@ -184,7 +186,9 @@ class DataSchedule:
             shape = list(self._pool.shape)
             shape[self.axis] = max(size, 2 * capacity)
             grown = np.empty(shape, self._pool.dtype)
-            grown[_along(self.axis, slice(0, self._pool_size))] = self._pool[_along(self.axis, slice(0, self._pool_size))]
+            grown[_along(self.axis, slice(0, self._pool_size))] = self._pool[
+                _along(self.axis, slice(0, self._pool_size))
+            ]
             self._pool = grown
             flags = np.zeros(shape[self.axis], dtype=bool)
             flags[: self._pool_size] = self._pool_is_original[: self._pool_size]
@@ -296,8 +300,10 @@ def run_generations(
     generations = check_count("generations", generations, 0)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     schedule = DataSchedule(original, approach, retention, axis=0, draw_original=draw_original)
-    keep = (lambda g: bool(keep_models)) if isinstance(keep_models, bool) else (
-        lambda g, s=frozenset(keep_models): g in s
+    keep = (
+        (lambda g: bool(keep_models))
+        if isinstance(keep_models, bool)
+        else (lambda g, s=frozenset(keep_models): g in s)
     )
     records: list[GenerationRecord[Model]] = []
     steps = range(generations + 1)

@@ -40,7 +40,7 @@ def small_multiples(
     for ax, value in zip(axes.flat, values):
         func(**{**(fixed or {}), param: value}, ax=ax)
         ax.set_title(f"{param} = {value}", fontsize=10)
-    for ax in list(axes.flat)[len(values):]:
+    for ax in list(axes.flat)[len(values) :]:
         ax.set_visible(False)
     if suptitle:
         fig.suptitle(suptitle)

@@ -39,10 +39,11 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q",
-                           "model-collapse-book @ git+https://github.com/model-collapse-book/model-collapse"])
+    package = "model-collapse-book @ git+https://github.com/model-collapse-book/model-collapse"
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", package])
 
 # %%
+import ipywidgets as ipw
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
@@ -50,19 +51,22 @@ from scipy import stats
 from collapse_utils import gaussian, profiles, widgets
 from collapse_utils.schedules import APPROACHES
 
+# n: samples per generation; schedule_*: the comparison of data schedules below
+# fmt: off
 P = profiles.choose(
-    quick=dict(n=100, generations=300, runs=1000, schedule_generations=200, schedule_runs=100,
-               functional_n=1000, categorical_runs=2000, seed=0),
-    book=dict(n=100, generations=2000, runs=5000, schedule_generations=1000, schedule_runs=300,
-              functional_n=1000, categorical_runs=10000, seed=0),
-    paper=dict(n=100, generations=10000, runs=10000, schedule_generations=2000, schedule_runs=1000,
-               functional_n=1000, categorical_runs=20000, seed=0),
+    quick=dict(n=100, generations=300, runs=1000, schedule_generations=200,
+               schedule_runs=100, functional_n=1000, categorical_runs=2000, seed=0),
+    book=dict(n=100, generations=2000, runs=5000, schedule_generations=1000,
+              schedule_runs=300, functional_n=1000, categorical_runs=10000, seed=0),
+    paper=dict(n=100, generations=10000, runs=10000, schedule_generations=2000,
+               schedule_runs=1000, functional_n=1000, categorical_runs=20000, seed=0),
 )
+# fmt: on
 profiles.report("Chapter 1", P)
 plt.rcParams.update({"figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False})
 
 # %% [markdown]
-# ## 1. The recursion
+# ## The recursion
 #
 # Generation 0 is the original distribution $\mathcal N(0, 1)$. Generation $t+1$ is the
 # Gaussian whose mean and variance are estimated from $n$ samples of generation $t$:
@@ -94,7 +98,9 @@ for j in range(12):
     axes[0].plot(g, run.mean[:, j], lw=0.8)
     axes[1].plot(g, run.std[:, j], lw=0.8)
 axes[0].set(title="fitted mean, 12 runs", xlabel="generation", ylabel=r"$\mu_t$")
-axes[1].set(title="fitted standard deviation, 12 runs", xlabel="generation", ylabel=r"$\sigma_t$", yscale="log")
+axes[1].set(
+    title="fitted standard deviation, 12 runs", xlabel="generation", ylabel=r"$\sigma_t$", yscale="log"
+)
 x = np.linspace(-4, 4, 400)
 snapshots = [t for t in (0, 10, 100, 500, 1000, 2000, 10000) if t <= run.generations]
 for t, color in zip(snapshots, plt.cm.viridis(np.linspace(0, 0.9, len(snapshots)))):
@@ -110,7 +116,7 @@ fig.tight_layout()
 # The density of a single run gets narrower and drifts away from the origin.
 
 # %% [markdown]
-# ## 2. Early collapse: the tails go first
+# ## Early collapse: the tails go first
 #
 # How much of the original distribution's *tails* does the fitted model still cover?
 # For a threshold $c$, the model of generation $t$ assigns the mass
@@ -126,17 +132,30 @@ median_var = np.median(run.var, axis=1)
 
 fig, ax = plt.subplots(figsize=(8, 4))
 for c, color in zip(thresholds, ["C2", "C1", "C3"]):
-    ax.plot(g, np.median(ratio[c], axis=1), color=color, lw=2, label=rf"tail mass beyond {c:g}$\sigma$ (median run)")
+    ax.plot(
+        g,
+        np.median(ratio[c], axis=1),
+        color=color,
+        lw=2,
+        label=rf"tail mass beyond {c:g}$\sigma$ (median run)",
+    )
 ax.plot(g, median_var, "k--", lw=1.5, label="variance (median run)")
 ax.axhline(0.5, color="0.6", lw=0.8, ls=":")
 ax.set_xscale("symlog", linthresh=1)
-ax.set(xlim=(0, run.generations), xlabel="generation", ylabel="relative to the original", ylim=(0, 1.3),
-       title=f"Early collapse: tails vanish before the bulk changes (n = {run.n}, {run.runs} runs)")
+ax.set(
+    xlim=(0, run.generations),
+    xlabel="generation",
+    ylabel="relative to the original",
+    ylim=(0, 1.3),
+    title=f"Early collapse: tails vanish before the bulk changes (n = {run.n}, {run.runs} runs)",
+)
 ax.legend(fontsize=8, loc="lower left")
 fig.tight_layout()
 
 half = {c: gaussian.first_below(np.median(ratio[c], axis=1), 0.5) for c in thresholds}
 half_var = gaussian.first_below(median_var, 0.5)
+
+
 def describe(t: int | None) -> str:
     return f"generation {t}" if t is not None else f"beyond generation {run.generations}"
 
@@ -154,7 +173,7 @@ print(f"the median run has lost half of its variance at {describe(half_var)}")
 # improbable events of the original data are already being forgotten.
 
 # %% [markdown]
-# ## 3. Late collapse: the variance goes to zero, the mean drifts
+# ## Late collapse: the variance goes to zero, the mean drifts
 #
 # Over many generations every run collapses. Below: the distribution of the fitted variance over runs
 # at a few generations, the median and the mean over runs, and the fraction of runs whose standard
@@ -165,14 +184,31 @@ fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
 hist_gens = [t for t in (1, 10, 100, 1000, 2000, 10000) if t <= run.generations]
 bins = np.logspace(-16, 1, 86)
 for t, color in zip(hist_gens, plt.cm.viridis(np.linspace(0, 0.9, len(hist_gens)))):
-    axes[0].hist(np.clip(run.var[t], 1e-16, None), bins=bins, histtype="step", color=color, lw=1.5, label=f"gen {t}")
-axes[0].set(xscale="log", xlabel=r"fitted variance $\sigma_t^2$ (below $10^{-16}$: first bin)", ylabel="runs",
-            title="distribution over runs")
+    axes[0].hist(
+        np.clip(run.var[t], 1e-16, None),
+        bins=bins,
+        histtype="step",
+        color=color,
+        lw=1.5,
+        label=f"gen {t}",
+    )
+axes[0].set(
+    xscale="log",
+    xlabel=r"fitted variance $\sigma_t^2$ (below $10^{-16}$: first bin)",
+    ylabel="runs",
+    title="distribution over runs",
+)
 axes[0].legend(fontsize=8)
 axes[1].plot(g, median_var, label="median over runs")
 axes[1].plot(g, run.var.mean(axis=1), label="mean over runs")
 axes[1].axhline(1.0, color="k", ls=":", label=r"$\mathbb{E}[\sigma_t^2] = 1$ (theory)")
-axes[1].plot(g, np.exp(gaussian.expected_log_var(run.n, g)), "k--", lw=1, label=r"$\exp \mathbb{E}[\log \sigma_t^2]$ (theory)")
+axes[1].plot(
+    g,
+    np.exp(gaussian.expected_log_var(run.n, g)),
+    "k--",
+    lw=1,
+    label=r"$\exp \mathbb{E}[\log \sigma_t^2]$ (theory)",
+)
 axes[1].set(yscale="log", xlabel="generation", title="the variance: median and mean")
 axes[1].legend(fontsize=8)
 for thr in (0.5, 0.1, 0.01):
@@ -180,8 +216,10 @@ for thr in (0.5, 0.1, 0.01):
 axes[2].set(xlabel="generation", ylabel="fraction of runs", title="collapsed runs")
 axes[2].legend(fontsize=8)
 fig.tight_layout()
-print(f"generation {run.generations}: {100 * gaussian.collapsed_fraction(run, 0.1)[-1]:.1f}% of runs have sigma < 0.1, "
-      f"median variance {median_var[-1]:.3g}, mean variance over runs {run.var[-1].mean():.3g}")
+print(
+    f"generation {run.generations}: {100 * gaussian.collapsed_fraction(run, 0.1)[-1]:.1f}% of runs have sigma < 0.1, "
+    f"median variance {median_var[-1]:.3g}, mean variance over runs {run.var[-1].mean():.3g}"
+)
 
 # %% [markdown]
 # ### The paradox of the unbiased estimator
@@ -203,7 +241,7 @@ print(f"generation {run.generations}: {100 * gaussian.collapsed_fraction(run, 0.
 # (These formulas are derived here from the $\chi^2$ factors; the paper proves the almost-sure collapse.)
 
 # %% [markdown]
-# ## 4. Theory beside simulation
+# ## Theory beside simulation
 #
 # Everything about this recursion can be computed exactly, so let us check the simulation against it
 # on the same axes:
@@ -243,6 +281,7 @@ ax.plot(gs, small.log_var.mean(axis=1) - small.log_var.std(axis=1), "C0:")
 ax.set(title=r"$\log \sigma_t^2$ is a random walk with negative drift", xlabel="generation")
 ax.legend(fontsize=8)
 
+
 def mc_band(ax, values: np.ndarray, color: str, label: str) -> None:
     """Mean over runs with a band of 2 Monte Carlo standard errors."""
     m, se = values.mean(axis=1), values.std(axis=1) / np.sqrt(values.shape[1])
@@ -277,7 +316,7 @@ fig.tight_layout()
 # a few thousand simulations do not contain them.
 
 # %% [markdown]
-# ## 5. Two kinds of error
+# ## Two kinds of error
 #
 # The paper names three sources of error that compound over generations; two of them are visible
 # already in this chapter (the third, *functional expressivity*, is about what a model can represent at all,
@@ -297,8 +336,13 @@ theory_half = [np.log(0.5) / gaussian.expected_log_var(n_, 1) for n_ in ns]
 fig, ax = plt.subplots(figsize=(6, 3.8))
 ax.plot(ns, half_times, "o-", label="simulation (median of 2000 runs)")
 ax.plot(ns, theory_half, "k--", label=r"theory: $\ln 2 / |\mathbb{E}\log(\chi^2_{n-1}/(n-1))|$")
-ax.set(xscale="log", yscale="log", xlabel="samples per generation n", ylabel="generations",
-       title="statistical error: when the median variance has halved")
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="samples per generation n",
+    ylabel="generations",
+    title="statistical error: when the median variance has halved",
+)
 ax.legend(fontsize=8)
 fig.tight_layout()
 
@@ -309,7 +353,9 @@ fig.tight_layout()
 
 # %%
 fig = widgets.small_multiples(
-    gaussian.plot_collapse, "n", [10, 30, 100, 300],
+    gaussian.plot_collapse,
+    "n",
+    [10, 30, 100, 300],
     fixed=dict(generations=min(1000, P["generations"]), runs=300, seed=P["seed"], title=False),
     suptitle="fitted standard deviation over generations, for four sample sizes n",
 )
@@ -346,7 +392,7 @@ print(f"mass near 0: original {mass_original:.3f}, single-Gaussian fit {1 - np.m
 # see the statistical error slowly take them apart anyway.
 
 # %% [markdown]
-# ## 6. Three data schedules, and keeping original data
+# ## Three data schedules, and keeping original data
 #
 # The paper trains each generation in one of three ways (`approach` in `collapse_utils`):
 #
@@ -374,15 +420,28 @@ for (name, r), color in zip(results.items(), ["C3", "C1", "C2", "C0", "C4"]):
     lo, med, hi = np.quantile(r.std, [0.1, 0.5, 0.9], axis=1)
     axes[0].plot(r.generation, med, color=color, label=f"{name} ({r.method})")
     axes[0].fill_between(r.generation, lo, hi, color=color, alpha=0.12)
-    axes[1].plot(r.generation, np.median(gaussian.wasserstein2_sq(r.mean, r.var), axis=1), color=color, label=name)
-axes[0].set(yscale="log", xlabel="generation", ylabel=r"fitted $\sigma_t$ (median, 10-90%)",
-            title=f"n = {n}, {SR} runs per variant")
-axes[1].set(yscale="log", xlabel="generation", ylabel=r"median $W_2^2$ from the original", title="distance from the original")
+    axes[1].plot(
+        r.generation, np.median(gaussian.wasserstein2_sq(r.mean, r.var), axis=1), color=color, label=name
+    )
+axes[0].set(
+    yscale="log",
+    xlabel="generation",
+    ylabel=r"fitted $\sigma_t$ (median, 10-90%)",
+    title=f"n = {n}, {SR} runs per variant",
+)
+axes[1].set(
+    yscale="log",
+    xlabel="generation",
+    ylabel=r"median $W_2^2$ from the original",
+    title="distance from the original",
+)
 axes[0].legend(fontsize=8)
 fig.tight_layout()
 for name, r in results.items():
-    print(f"{name:28s} generation {SG}: median sigma {np.median(r.std[-1]):.3f}, "
-          f"runs with sigma < 0.5: {100 * np.mean(r.std[-1] < 0.5):.0f}%")
+    print(
+        f"{name:28s} generation {SG}: median sigma {np.median(r.std[-1]):.3f}, "
+        f"runs with sigma < 0.5: {100 * np.mean(r.std[-1] < 0.5):.0f}%"
+    )
 
 # %% [markdown]
 # - **Approach 1** collapses, as above.
@@ -403,13 +462,23 @@ for name, r in results.items():
 
 # %%
 fixed = dict(n=n, generations=min(SG, 500), runs=min(SR, 200), seed=P["seed"], title=False)
-fig = widgets.small_multiples(gaussian.plot_collapse, "approach", [1, 2, 3], fixed=fixed,
-                              suptitle="fitted standard deviation, by data schedule")
-fig = widgets.small_multiples(gaussian.plot_collapse, "retention", [0.0, 0.01, 0.1, 0.5], fixed=fixed,
-                              suptitle="fitted standard deviation, by retention (approach 1)")
+fig = widgets.small_multiples(
+    gaussian.plot_collapse,
+    "approach",
+    [1, 2, 3],
+    fixed=fixed,
+    suptitle="fitted standard deviation, by data schedule",
+)
+fig = widgets.small_multiples(
+    gaussian.plot_collapse,
+    "retention",
+    [0.0, 0.01, 0.1, 0.5],
+    fixed=fixed,
+    suptitle="fitted standard deviation, by retention (approach 1)",
+)
 
 # %% [markdown]
-# ## 7. Discrete distributions: a Markov chain with absorbing states
+# ## Discrete distributions: a Markov chain with absorbing states
 #
 # For a categorical distribution, "fit" means "count": the next model's probabilities are the
 # frequencies of $n$ draws. This is the Wright-Fisher model of population genetics
@@ -420,32 +489,53 @@ fig = widgets.small_multiples(gaussian.plot_collapse, "retention", [0.0, 0.01, 0
 
 # %%
 probs = np.array([0.5, 0.25, 0.12, 0.06, 0.04, 0.02, 0.01])
-cat = gaussian.simulate_categorical(probs, n=100, generations=400, runs=P["categorical_runs"] // 4, seed=P["seed"])
+cat = gaussian.simulate_categorical(
+    probs, n=100, generations=400, runs=P["categorical_runs"] // 4, seed=P["seed"]
+)
 fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
 for i, p in enumerate(probs):
     axes[0].plot(cat.alive[:, :, i].mean(axis=1), label=f"p = {p:g}")
-axes[0].set(xlabel="generation", ylabel="fraction of runs where it survives", title="rare categories vanish first")
+axes[0].set(
+    xlabel="generation",
+    ylabel="fraction of runs where it survives",
+    title="rare categories vanish first",
+)
 axes[0].legend(fontsize=8)
 
-one = gaussian.simulate_categorical(probs, n=100, generations=1, runs=P["categorical_runs"], seed=P["seed"] + 1)
+one = gaussian.simulate_categorical(
+    probs, n=100, generations=1, runs=P["categorical_runs"], seed=P["seed"] + 1
+)
 ps = np.linspace(0.001, 0.1, 200)
 axes[1].plot(ps, gaussian.loss_probability(ps, 100), "k--", label=r"theory: $(1-p)^n$")
 axes[1].plot(probs, (one.counts[1] == 0).mean(axis=0), "o", label="simulation")
-axes[1].set(xlabel="probability p of the category", ylabel="P(lost in one generation)", title="n = 100 draws", xlim=(0, 0.1))
+axes[1].set(
+    xlabel="probability p of the category",
+    ylabel="P(lost in one generation)",
+    title="n = 100 draws",
+    xlim=(0, 0.1),
+)
 axes[1].legend(fontsize=8)
 
-two = gaussian.simulate_categorical(np.array([0.2, 0.8]), n=100, generations=1500, runs=P["categorical_runs"], seed=P["seed"] + 2)
+two = gaussian.simulate_categorical(
+    np.array([0.2, 0.8]), n=100, generations=1500, runs=P["categorical_runs"], seed=P["seed"] + 2
+)
 times = two.absorption_time()
 done = times[times > 0]
 axes[2].hist(done, bins=60, density=True, alpha=0.6)
 axes[2].axvline(done.mean(), color="C0", label=f"simulated mean {done.mean():.0f}")
-axes[2].axvline(gaussian.expected_absorption_time(0.2, 100), color="k", ls="--",
-                label=f"Kimura-Ohta: {gaussian.expected_absorption_time(0.2, 100):.0f}")
+axes[2].axvline(
+    gaussian.expected_absorption_time(0.2, 100),
+    color="k",
+    ls="--",
+    label=f"Kimura-Ohta: {gaussian.expected_absorption_time(0.2, 100):.0f}",
+)
 axes[2].set(xlabel="generation", title="time to absorption, two categories (0.2, 0.8)")
 axes[2].legend(fontsize=8)
 fig.tight_layout()
-print(f"{100 * np.mean(times < 0):.2f}% of runs not yet absorbed after {two.counts.shape[0] - 1} generations; "
-      f"category 1 (p = 0.2) won in {100 * np.mean(two.counts[-1, :, 0] > 0):.1f}% of runs (theory: 20%)")
+print(
+    f"{100 * np.mean(times < 0):.2f}% of runs not yet absorbed after {two.counts.shape[0] - 1} generations; "
+    f"category 1 (p = 0.2) won in {100 * np.mean(two.counts[-1, :, 0] > 0):.1f}% of runs (theory: 20%)"
+)
 
 # %% [markdown]
 # The time to absorption has a long right tail, and its mean agrees with the diffusion approximation
@@ -454,18 +544,18 @@ print(f"{100 * np.mean(times < 0):.2f}% of runs not yet absorbed after {two.coun
 # erases the rare.
 
 # %% [markdown]
-# ## 8. Explore
+# ## Explore
 #
 # The slider drives `gaussian.plot_collapse`, the function behind every small-multiples figure above
 # (move it in a running notebook; the rendered page shows its first frame).
 
 # %%
-import ipywidgets as ipw
-
 ipw_controls = dict(
     n=ipw.IntSlider(value=100, min=2, max=1000, step=1, description="n"),
     generations=ipw.IntSlider(value=500, min=10, max=5000, step=10, description="generations"),
-    approach=ipw.Dropdown(options=[(f"{k}: {v}", k) for k, v in APPROACHES.items()], value=1, description="schedule"),
+    approach=ipw.Dropdown(
+        options=[(f"{k}: {v}", k) for k, v in APPROACHES.items()], value=1, description="schedule"
+    ),
     retention=ipw.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.01, description="retention"),
     runs=ipw.fixed(200),
 )

@@ -18,7 +18,10 @@ def test_strict_book_build(tmp_path):
     env.pop("MPLBACKEND", None)  # kernels draw inline figures
     result = subprocess.run(
         [jb, "build", str(ROOT), "--path-output", str(tmp_path), "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, env=env, timeout=3600,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=3600,
     )
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-6000:]

@@ -141,7 +141,9 @@ def test_approach2_is_stable_but_noisier_than_approach3():
 def test_pooled_moments_equal_concatenation():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=37), rng.normal(2, 3, size=11)
-    count, mean, m2 = G._merge(37.0, a.mean(), ((a - a.mean()) ** 2).sum(), 11.0, b.mean(), ((b - b.mean()) ** 2).sum())
+    count, mean, m2 = G._merge(
+        37.0, a.mean(), ((a - a.mean()) ** 2).sum(), 11.0, b.mean(), ((b - b.mean()) ** 2).sum()
+    )
     both = np.concatenate([a, b])
     assert count == 48
     assert np.isclose(mean, both.mean()) and np.isclose(m2 / 47, both.var(ddof=1))

@@ -98,7 +98,9 @@ def test_approach3_keeps_everything_and_counts_original():
         data = schedule.next_training_set(tagged(n - k, g), rng)
         assert data.shape == (n * (g + 1),)
         assert schedule.last_composition == {"original": n + k * g, "synthetic": (n - k) * g}
-        np.testing.assert_array_equal(np.sort(data[data >= 1000] // 1000), np.repeat(np.arange(1, g + 1), n - k))
+        np.testing.assert_array_equal(
+            np.sort(data[data >= 1000] // 1000), np.repeat(np.arange(1, g + 1), n - k)
+        )
 
 
 def test_batched_runs_along_axis_1():
