@@ -34,6 +34,7 @@ import numpy as np
 from scipy import special, stats
 
 from .schedules import APPROACHES, DataSchedule, check_approach, check_count, check_retention, n_retained
+from .summaries import first_below  # noqa: F401  (re-exported for the chapter)
 
 METHODS = ("auto", "exact", "sample")
 
@@ -402,12 +403,6 @@ def tail_mass(mean: np.ndarray, var: np.ndarray, threshold: float) -> np.ndarray
 def wasserstein2_sq(mean: np.ndarray, var: np.ndarray, mean0: float = 0.0, var0: float = 1.0) -> np.ndarray:
     """Squared Wasserstein-2 distance between N(mean, var) and N(mean0, var0)."""
     return (mean - mean0) ** 2 + (np.sqrt(var) - np.sqrt(var0)) ** 2
-
-
-def first_below(curve: np.ndarray, level: float) -> int | None:
-    """First index (generation) at which ``curve`` falls below ``level``; ``None`` if it never does."""
-    hit = np.flatnonzero(np.asarray(curve) < level)
-    return int(hit[0]) if hit.size else None
 
 
 def collapsed_fraction(run: GaussianRun, threshold: float = 0.1) -> np.ndarray:
