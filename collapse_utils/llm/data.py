@@ -1,0 +1,258 @@
+"""Corpora for the language-model chapter: the hub, a local folder, or the embedded language.
+
+Three sources, one result (:class:`Corpus`, three splits of raw text in the
+wikitext layout):
+
+``"wikitext-2-raw-v1"`` (or any other configuration of ``wikitext``)
+    ``datasets.load_dataset("wikitext", name)`` -- the paper's data. Needs the
+    Hugging Face hub (or its local cache).
+a folder
+    ``train.txt``, ``valid.txt`` and ``test.txt`` in the wikitext layout (the
+    files of the original wikitext release, for instance).
+``"synthetic"``
+    the embedded :class:`~collapse_utils.llm.synthetic.SyntheticLanguage`, whose
+    distribution is known; written out in the wikitext layout.
+
+With ``fallback=True`` an unreachable hub falls back to the embedded language,
+and :func:`load_corpus` says which path it took. Text is then tokenised,
+concatenated and cut into equal blocks (:func:`make_blocks`), as in the
+authors' code.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .synthetic import LanguageConfig, SyntheticLanguage
+
+SPLITS = ("train", "valid", "test")
+SYNTHETIC = "synthetic"
+HUB_HOST = ("huggingface.co", 443)
+
+
+def _hub_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean 'the hub (or the network) is not available'."""
+    errors: list[type[BaseException]] = [OSError, ConnectionError, TimeoutError]
+    try:
+        from huggingface_hub import errors as hub
+
+        errors += [hub.LocalEntryNotFoundError, hub.OfflineModeIsEnabled, hub.HfHubHTTPError]
+    except ImportError:  # pragma: no cover - huggingface_hub comes with transformers
+        pass
+    try:
+        from datasets.exceptions import DatasetNotFoundError
+
+        errors.append(DatasetNotFoundError)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(errors)
+
+
+HUB_ERRORS = _hub_errors()
+
+
+class HubUnavailable(OSError):
+    """The hub cannot be reached (and nothing usable is cached)."""
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether ``huggingface.co:443`` answers within ``timeout`` seconds.
+
+    ``transformers`` and ``datasets`` retry an unreachable hub for about half a
+    minute before failing; this probe lets the code fail over at once.
+    ``HF_HUB_OFFLINE=1`` counts as unreachable.
+    """
+    try:
+        from huggingface_hub import constants
+
+        if constants.HF_HUB_OFFLINE:
+            return False
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        with socket.create_connection(HUB_HOST, timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class Corpus:
+    """Three splits of raw text, and where they came from."""
+
+    name: str
+    source: str  # "hub", "folder" or "synthetic"
+    train: list[str]
+    valid: list[str]
+    test: list[str]
+    language: SyntheticLanguage | None = None  # the known distribution, for the synthetic corpus
+    notes: list[str] = field(default_factory=list)
+
+    def split(self, name: str) -> list[str]:
+        """The lines of split ``name`` (``train``, ``valid`` or ``test``)."""
+        if name not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {name!r}")
+        return getattr(self, name)
+
+    def words(self, split: str = "train") -> int:
+        """Whitespace-separated words in a split."""
+        return sum(len(line.split()) for line in self.split(split))
+
+    def describe(self) -> str:
+        sizes = ", ".join(f"{s} {self.words(s):,} words" for s in SPLITS)
+        return f"corpus {self.name!r} from the {self.source}: {sizes}"
+
+
+def read_wikitext_folder(folder: str | Path, name: str | None = None) -> Corpus:
+    """Read ``train.txt``, ``valid.txt`` and ``test.txt`` (wikitext layout) from ``folder``.
+
+    Lines keep their trailing newline, as in the hub's ``wikitext`` dataset.
+    The layout (`` = Title = `` lines, `` = = Heading = = `` lines, blank
+    lines, ``<unk>`` and `` @-@ `` in the non-raw release) is kept as is: the
+    model learns it like any other text.
+
+    Raises
+    ------
+    ValueError
+        If the folder or one of the files is missing, or a split holds no text.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"data: {str(folder)!r} is not a folder (expected train.txt, valid.txt, test.txt)")
+    texts = {}
+    for split in SPLITS:
+        path = folder / f"{split}.txt"
+        if not path.is_file():
+            raise ValueError(f"data: the folder {str(folder)!r} has no {split}.txt")
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        if not any(line.strip() for line in lines):
+            raise ValueError(f"data: {str(path)!r} is empty (the {split} split needs text)")
+        texts[split] = lines
+    return Corpus(name or folder.name, "folder", texts["train"], texts["valid"], texts["test"])
+
+
+def synthetic_corpus(
+    words: Sequence[int] = (60_000, 6_000, 6_000),
+    language: LanguageConfig | SyntheticLanguage | None = None,
+    seed: int = 0,
+) -> Corpus:
+    """The embedded language's corpus: ``words`` words for train, valid and test."""
+    lang = language if isinstance(language, SyntheticLanguage) else SyntheticLanguage(language)
+    splits = [
+        lang.write_corpus(n, seed=seed * 1000 + k).splitlines(keepends=True) for k, n in enumerate(words)
+    ]
+    return Corpus(SYNTHETIC, "synthetic", *splits, language=lang)
+
+
+def load_hub_wikitext(name: str = "wikitext-2-raw-v1", probe: bool = True) -> Corpus:
+    """``datasets.load_dataset("wikitext", name)`` as a :class:`Corpus`.
+
+    Raises :class:`HubUnavailable` at once when ``probe`` finds no hub (instead
+    of the half minute of retries of ``datasets``).
+    """
+    import datasets
+
+    if probe and not hub_reachable():
+        raise HubUnavailable(
+            f"the Hugging Face hub (huggingface.co) is unreachable; cannot download {name!r} "
+            "(give a local folder with train.txt, valid.txt and test.txt instead)"
+        )
+    ds = datasets.load_dataset("wikitext", name)
+    splits = [list(ds[s]["text"]) for s in ("train", "validation", "test")]
+    return Corpus(name, "hub", *splits)
+
+
+def load_corpus(
+    data: str | Path = "wikitext-2-raw-v1",
+    fallback: bool = True,
+    synthetic_words: Sequence[int] = (60_000, 6_000, 6_000),
+    language: LanguageConfig | None = None,
+    seed: int = 0,
+    verbose: bool = True,
+) -> Corpus:
+    """Load ``data``: a wikitext configuration name, a folder, or ``"synthetic"``.
+
+    A name that is an existing folder is read as a folder. A hub name that
+    cannot be loaded (no network) falls back to the embedded synthetic
+    language when ``fallback`` is true, and raises :class:`HubUnavailable`
+    otherwise. The path taken is printed (``verbose``) and stored in
+    :attr:`Corpus.notes`.
+    """
+    data_str = str(data)
+    if data_str == SYNTHETIC:
+        corpus = synthetic_corpus(synthetic_words, language, seed)
+        corpus.notes.append("data: the embedded synthetic language (known distribution)")
+    elif Path(data_str).is_dir() or "/" in data_str or data_str.startswith("."):
+        corpus = read_wikitext_folder(data_str)
+        corpus.notes.append(f"data: local folder {data_str}")
+    else:
+        if not data_str.startswith("wikitext-"):
+            raise ValueError(
+                f"data must be 'synthetic', a folder with train/valid/test.txt, or a wikitext configuration "
+                f"such as 'wikitext-2-raw-v1', got {data_str!r}"
+            )
+        try:
+            corpus = load_hub_wikitext(data_str)
+            corpus.notes.append(f"data: {data_str} from the Hugging Face hub (datasets.load_dataset)")
+        except HUB_ERRORS as err:
+            if not fallback:
+                raise
+            corpus = synthetic_corpus(synthetic_words, language, seed)
+            corpus.notes.append(
+                f"data: could not load {data_str!r} from the hub ({type(err).__name__}: {_short(err)}); "
+                "fell back to the embedded synthetic language"
+            )
+    for split in SPLITS:
+        if not any(line.strip() for line in corpus.split(split)):
+            raise ValueError(f"data: the {split} split of {corpus.name!r} is empty")
+    if verbose:
+        for note in corpus.notes:
+            print(note)
+    return corpus
+
+
+def _short(err: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(err).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def make_blocks(
+    lines: Sequence[str], tokenizer: Any, block_size: int, max_blocks: int | None = None
+) -> np.ndarray:
+    """Tokenise ``lines``, concatenate the tokens and cut them into blocks.
+
+    As in the authors' code (and ``run_clm``'s ``group_texts``): every line is
+    tokenised on its own (no special tokens), the ids are concatenated, and the
+    remainder that does not fill a last block is dropped. Returns an
+    ``(n_blocks, block_size)`` ``int64`` array. ``max_blocks`` keeps the first
+    blocks only.
+    """
+    if block_size < 2:
+        raise ValueError(f"block_size must be an integer >= 2, got {block_size!r}")
+    lines = [line for line in lines if line]
+    if max_blocks is not None:  # tokenise only as much text as needed (about 8 characters per token at most)
+        budget, keep = max_blocks * block_size * 8, []
+        for line in lines:
+            keep.append(line)
+            budget -= len(line)
+            if budget <= 0:
+                break
+        lines = keep
+    ids: list[int] = []
+    batch = 2000
+    for start in range(0, len(lines), batch):
+        enc = tokenizer(list(lines[start : start + batch]), add_special_tokens=False)["input_ids"]
+        for seq in enc:
+            ids.extend(seq)
+    n = len(ids) // block_size
+    if max_blocks is not None:
+        n = min(n, max_blocks)
+    if n == 0:
+        raise ValueError(f"the text holds {len(ids)} tokens, fewer than one block of block_size={block_size}")
+    return np.asarray(ids[: n * block_size], dtype=np.int64).reshape(n, block_size)
