@@ -79,8 +79,6 @@ records
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 from dataclasses import dataclass, field
 from collections.abc import Iterable, Mapping, Sequence
@@ -93,13 +91,13 @@ from torch.nn import functional as F
 
 from .schedules import APPROACHES, check_approach, check_count, check_retention, run_generations
 from .summaries import first_below
+from .hub import hub_reachable
 
 SOURCES = ("auto", "mnist", "digits")
 DECODE_MODES = ("mean", "bernoulli")
 N_CLASSES = 10
 MNIST_ID = "ylecun/mnist"
 """The Hugging Face dataset that ``source="mnist"`` loads."""
-HUB_HOST = "huggingface.co"
 
 METRICS: dict[str, str] = {
     "entropy": "entropy of the class histogram (bits)",
@@ -174,23 +172,6 @@ def check_images(images: Any, side: int | None = None, name: str = "images") -> 
     if not np.all(np.isfinite(x)) or x.min() < 0.0 or x.max() > 1.0:
         raise ValueError(f"{name} must hold finite values in [0, 1], got range [{x.min()}, {x.max()}]")
     return x
-
-
-def hub_reachable(host: str = HUB_HOST, port: int = 443, timeout: float = 3.0) -> bool:
-    """Whether a TCP connection to the Hugging Face hub can be opened.
-
-    Returns ``False`` at once when ``HF_HUB_OFFLINE`` or ``HF_DATASETS_OFFLINE``
-    is set. This check is much faster than letting ``datasets`` fail, which
-    retries for about half a minute when there is no network.
-    """
-    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
-        if os.environ.get(var, "").strip().lower() in ("1", "true", "yes", "on"):
-            return False
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def _subsample(x: np.ndarray, y: np.ndarray, limit: int | None, rng: np.random.Generator):

@@ -21,7 +21,6 @@ authors' code.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,11 +28,11 @@ from typing import Any
 
 import numpy as np
 
+from ..hub import HUB_HOST, hub_reachable  # noqa: F401  (re-exported)
 from .synthetic import LanguageConfig, SyntheticLanguage
 
 SPLITS = ("train", "valid", "test")
 SYNTHETIC = "synthetic"
-HUB_HOST = ("huggingface.co", 443)
 
 
 def _hub_errors() -> tuple[type[BaseException], ...]:
@@ -59,27 +58,6 @@ HUB_ERRORS = _hub_errors()
 
 class HubUnavailable(OSError):
     """The hub cannot be reached (and nothing usable is cached)."""
-
-
-def hub_reachable(timeout: float = 3.0) -> bool:
-    """Whether ``huggingface.co:443`` answers within ``timeout`` seconds.
-
-    ``transformers`` and ``datasets`` retry an unreachable hub for about half a
-    minute before failing; this probe lets the code fail over at once.
-    ``HF_HUB_OFFLINE=1`` counts as unreachable.
-    """
-    try:
-        from huggingface_hub import constants
-
-        if constants.HF_HUB_OFFLINE:
-            return False
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        with socket.create_connection(HUB_HOST, timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 @dataclass
