@@ -85,6 +85,26 @@ def _hist(ax, values: np.ndarray, bins: np.ndarray, **kwargs: Any) -> None:
     ax.hist(values, bins=bins, density=True, histtype="stepfilled", **kwargs)
 
 
+def _overlay_generation(ax, results: Results, setting: str, generation: int, name: str, bins) -> int:
+    """Histogram of ``name`` for generation 0 (grey) and, on top, for ``generation`` (clamped).
+
+    Returns the generation drawn.
+    """
+    gens = results.generations(setting)
+    generation = int(min(max(generation, gens[0]), gens[-1]))
+    _hist(ax, results.array(name, setting, 0), bins, color="0.6", alpha=0.5, label="generation 0 (original)")
+    if generation:
+        _hist(
+            ax,
+            results.array(name, setting, generation),
+            bins,
+            color=_color(results, setting),
+            alpha=0.55,
+            label=f"generation {generation}",
+        )
+    return generation
+
+
 def ppl_bins(results: Results, setting: str, name: str = "train_ppl", count: int = 40) -> np.ndarray:
     """Log-spaced bins covering every generation of ``setting`` (one scale for all panels)."""
     vals = np.concatenate([results.array(name, setting, g) for g in results.generations(setting)])
@@ -103,27 +123,8 @@ def plot_ppl_histogram(
     The data of generation 0 (the original blocks) are drawn in grey for reference.
     """
     ax = _ax(ax)
-    gens = results.generations(setting)
-    generation = int(min(max(generation, gens[0]), gens[-1]))
     bins = ppl_bins(results, setting) if bins is None else bins
-    _hist(
-        ax,
-        results.array("train_ppl", setting, 0),
-        bins,
-        color="0.6",
-        alpha=0.5,
-        label="generation 0 (original)",
-    )
-    if generation:
-        color = _color(results, setting)
-        _hist(
-            ax,
-            results.array("train_ppl", setting, generation),
-            bins,
-            color=color,
-            alpha=0.55,
-            label=f"generation {generation}",
-        )
+    _overlay_generation(ax, results, setting, generation, "train_ppl", bins)
     _log_ticks(ax)
     ax.set_xlabel("perplexity under the gen-0 model")
     ax.set_ylabel("density")
@@ -173,26 +174,8 @@ def plot_truth_histogram(
     (the tails are gone), far to the right is text the source would hardly write.
     """
     ax = _ax(ax)
-    gens = results.generations(setting)
-    generation = int(min(max(generation, gens[0]), gens[-1]))
     bins = ppl_bins(results, setting, "true_nll") if bins is None else bins
-    _hist(
-        ax,
-        results.array("true_nll", setting, 0),
-        bins,
-        color="0.6",
-        alpha=0.5,
-        label="generation 0 (original)",
-    )
-    if generation:
-        _hist(
-            ax,
-            results.array("true_nll", setting, generation),
-            bins,
-            color=_color(results, setting),
-            alpha=0.55,
-            label=f"generation {generation}",
-        )
+    _overlay_generation(ax, results, setting, generation, "true_nll", bins)
     if entropy is not None:
         ax.axvline(entropy, color="k", ls="--", lw=1, label="entropy rate of the source")
     ax.set_xlabel("true negative log-likelihood per word (nats)")
