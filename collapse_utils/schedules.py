@@ -38,6 +38,15 @@ APPROACHES: dict[int, str] = {
 
 Model = TypeVar("Model")
 
+#: The schedules and retentions that every chapter compares, by label.
+SCHEDULE_VARIANTS: dict[str, dict[str, Any]] = {
+    "approach 1": dict(approach=1),
+    "approach 2": dict(approach=2),
+    "approach 3": dict(approach=3),
+    "approach 1, retention 0.1": dict(approach=1, retention=0.1),
+    "approach 1, retention 0.01": dict(approach=1, retention=0.01),
+}
+
 
 def check_approach(approach: int) -> int:
     """Validate a schedule number (1, 2 or 3) and return it as ``int``."""

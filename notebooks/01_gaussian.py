@@ -49,7 +49,7 @@ import numpy as np
 from scipy import stats
 
 from collapse_utils import gaussian, profiles, widgets
-from collapse_utils.schedules import APPROACHES
+from collapse_utils.schedules import APPROACHES, SCHEDULE_VARIANTS
 
 # n: samples per generation; schedule_*: the comparison of data schedules below
 # fmt: off
@@ -407,13 +407,7 @@ print(f"mass near 0: original {mass_original:.3f}, single-Gaussian fit {1 - np.m
 
 # %%
 SG, SR, n = P["schedule_generations"], P["schedule_runs"], P["n"]
-variants = {
-    "approach 1": dict(approach=1),
-    "approach 2": dict(approach=2),
-    "approach 3": dict(approach=3),
-    "approach 1, retention 0.1": dict(approach=1, retention=0.1),
-    "approach 1, retention 0.01": dict(approach=1, retention=0.01),
-}
+variants = SCHEDULE_VARIANTS
 results = {name: gaussian.simulate(n, SG, SR, seed=P["seed"], **kw) for name, kw in variants.items()}
 fig, axes = plt.subplots(1, 2, figsize=(13, 4))
 for (name, r), color in zip(results.items(), ["C3", "C1", "C2", "C0", "C4"]):

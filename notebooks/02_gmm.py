@@ -52,7 +52,7 @@ import numpy as np
 from scipy import stats
 
 from collapse_utils import gaussian, gmm, profiles, widgets
-from collapse_utils.schedules import APPROACHES
+from collapse_utils.schedules import APPROACHES, SCHEDULE_VARIANTS
 
 P = profiles.choose(
     quick=dict(n=300, generations=60, runs=3, snapshots=(0, 5, 10, 15, 20, 35, 60),
@@ -437,13 +437,7 @@ for k, r in side.items():
 # quadratically with the number of generations).
 
 # %%
-variants = {
-    "approach 1": dict(approach=1),
-    "approach 2": dict(approach=2),
-    "approach 3": dict(approach=3),
-    "approach 1, retention 0.1": dict(approach=1, retention=0.1),
-    "approach 1, retention 0.01": dict(approach=1, retention=0.01),
-}
+variants = SCHEDULE_VARIANTS
 sched = {name: gmm.simulate(n=P["schedule_n"], generations=P["schedule_generations"], runs=P["schedule_runs"],
                             seed=P["seed"] + 2, n_jobs=P["n_jobs"], progress=name, **kw)
          for name, kw in variants.items()}
