@@ -1,0 +1,78 @@
+"""Computed sentences, progress bars that stay out of the built book, and the shared band plot."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from collapse_utils import plotting, profiles, progress, prose
+
+
+def test_join_words():
+    assert prose.join_words([]) == ""
+    assert prose.join_words(["a"]) == "a"
+    assert prose.join_words(["a", "b"]) == "a and b"
+    assert prose.join_words(["a", "b", "c"], "or") == "a, b or c"
+
+
+def test_order_of_events_either_way():
+    """Bug guarded: a sentence that always says 'the tails go first', whatever the run did."""
+    a = prose.order_of_events({"the tail halves": 4, "the variance halves": 9})
+    b = prose.order_of_events({"the tail halves": 12, "the variance halves": 9})
+    assert a == "the tail halves first (generation 4), then the variance halves (generation 9)"
+    assert b == "the variance halves first (generation 9), then the tail halves (generation 12)"
+
+
+def test_order_of_events_ties_and_missing():
+    """Bug guarded: ties reported as an order, or events that never happened dropped silently."""
+    text = prose.order_of_events({"x": 3, "y": 3, "z": None})
+    assert text == "x and y together first (generation 3); z not within the run"
+    assert prose.order_of_events({"x": None}) == "none happened within the run: x not within the run"
+    assert prose.order_of_events({"x": 1, "y": 2, "z": 2}, unit="step") == (
+        "x first (step 1), then y and z together (step 2)"
+    )
+
+
+def test_show_returns_its_markdown(capsys):
+    assert prose.show("**3** runs") == "**3** runs"
+
+
+def test_progress_is_silent_in_the_book_build(monkeypatch):
+    """Bug guarded: tqdm widgets saved into the built pages (blank gaps, bars frozen at 95%)."""
+    items = [1, 2, 3]
+    monkeypatch.setenv(profiles.BUILD_ENV, "1")
+    assert progress.progress(items, desc="x") is items
+    monkeypatch.delenv(profiles.BUILD_ENV)
+    bar = progress.progress(items, desc="x", disable=True)
+    assert bar is not items and list(bar) == items
+
+
+def test_plot_band_runs_on_axis_0_with_a_quantile_band():
+    """Bug guarded: runs taken along the wrong axis, or a min-max band instead of the 10-90% quantiles."""
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(101, 5)) + np.arange(5)
+    fig, ax = plt.subplots()
+    plotting.plot_band(ax, np.arange(5), values, label="m")
+    line = ax.get_lines()[-1]
+    np.testing.assert_allclose(line.get_ydata(), np.median(values, axis=0))
+    band = ax.collections[0].get_paths()[0].vertices
+    lo, hi = np.quantile(values, [0.1, 0.9], axis=0)
+    assert np.isclose(band[:, 1].min(), lo.min()) and np.isclose(band[:, 1].max(), hi.max())
+    with pytest.raises(ValueError, match=r"runs along axis 0"):
+        plotting.plot_band(ax, np.arange(5), values.T)
+    plt.close(fig)
+
+
+def test_first_below():
+    assert plotting.first_below(np.array([1.0, 0.8, 0.4, 0.6, 0.1]), 0.5) == 2
+    assert plotting.first_below(np.array([1.0, 0.8]), 0.5) is None
+    assert plotting.first_below([0.1], 0.5) == 0
+
+
+def test_style_is_legible():
+    """Bug guarded: figure text below 9 pt or figures wider than the text column."""
+    plotting.style()
+    import matplotlib as mpl
+
+    sizes = [mpl.rcParams[k] for k in ("font.size", "xtick.labelsize", "ytick.labelsize", "legend.fontsize")]
+    assert min(float(s) for s in sizes) >= plotting.MIN_FONT_PT
+    assert mpl.rcParams["figure.figsize"][0] <= plotting.COLUMN_WIDTH
