@@ -8,4 +8,4 @@ export COLLAPSE_PROFILE="${COLLAPSE_PROFILE:-quick}"
 export TOKENIZERS_PARALLELISM=false
 # notebooks run on this environment's kernel, whatever other kernels the machine has
 export JUPYTER_PATH="$PWD/.venv/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
-.venv/bin/python -m pytest tests notebooks --nbmake --nbmake-timeout=900 "$@"
+.venv/bin/python -m pytest tests notebooks --nbmake --nbmake-timeout=300 "$@"

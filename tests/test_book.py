@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_strict_book_build(tmp_path):
     jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
-    env = {**os.environ, "COLLAPSE_PROFILE": os.environ.get("COLLAPSE_PROFILE", "quick")}
+    env = {**os.environ, "COLLAPSE_PROFILE": os.environ.get("COLLAPSE_PROFILE", "quick"), "COLLAPSE_BOOK_BUILD": "1"}
     env.pop("MPLBACKEND", None)  # kernels draw inline figures
     result = subprocess.run(
         [jb, "build", str(ROOT), "--path-output", str(tmp_path), "-W", "-n", "--keep-going"],
