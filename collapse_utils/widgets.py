@@ -8,9 +8,11 @@ function at a few slider values, side by side.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
+
+from .plotting import COLUMN_WIDTH
 
 
 def small_multiples(
@@ -19,21 +21,25 @@ def small_multiples(
     values: Sequence[Any],
     fixed: Mapping[str, Any] | None = None,
     ncols: int | None = None,
-    panel_size: tuple[float, float] = (3.6, 2.8),
+    panel_size: tuple[float, float] | None = None,
     sharey: bool = True,
     suptitle: str | None = None,
 ):
     """Draw ``func(**fixed, param=value, ax=ax)`` for each value, one panel each.
 
-    Returns the matplotlib figure. Each panel is titled ``param = value``.
+    Returns the matplotlib figure. Each panel is titled ``param = value``. By default
+    at most 3 panels a row and the figure as wide as the text column
+    (:data:`collapse_utils.plotting.COLUMN_WIDTH`), so that it is shown at its natural size.
     """
     import matplotlib.pyplot as plt
 
     values = list(values)
     if not values:
         raise ValueError("values must hold at least one slider value")
-    ncols = ncols or min(len(values), 4)
+    ncols = ncols or min(len(values), 3)
     nrows = int(np.ceil(len(values) / ncols))
+    if panel_size is None:  # the whole figure fits the text column
+        panel_size = (COLUMN_WIDTH / ncols, max(2.2, 0.8 * COLUMN_WIDTH / ncols))
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows), sharey=sharey, squeeze=False
     )
@@ -63,16 +69,10 @@ def interactive_plot(func: Callable[..., Any], continuous_update: bool = False, 
             control.continuous_update = continuous_update
 
     def draw(**params: Any) -> None:
-        fig, ax = plt.subplots(figsize=(7, 3.8))
+        fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 3.8))
         func(**params, ax=ax)
         fig.tight_layout()
         plt.show()
 
     ui = widgets.interactive(draw, **controls)
     return ui
-
-
-def slider_values(low: float, high: float, count: int, integer: bool = True, log: bool = False) -> list:
-    """Evenly (or log-evenly) spaced values for a static small-multiples figure."""
-    grid: Iterable[float] = np.geomspace(low, high, count) if log else np.linspace(low, high, count)
-    return [int(round(v)) for v in grid] if integer else [float(v) for v in grid]
