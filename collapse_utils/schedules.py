@@ -1,26 +1,49 @@
-"""The shared generational loop and the paper's three data schedules.
+"""The shared generational loop and the three data schedules.
 
 Every chapter runs the same recursion: fit a model to data, sample from it, and
-build the next generation's training set from those samples. Shumailov et al.
-study three ways of building it (their "approaches"):
+build the next generation's training set from those samples.
 
-1. ``approach=1`` -- only the latest model's samples;
-2. ``approach=2`` -- the latest samples mixed with the data of all earlier
-   generations (the original data included), and the mix *subsampled* back to
-   the training size ``n`` (without replacement);
-3. ``approach=3`` -- the *whole* accumulated mix (the training set grows by ``n``
-   every generation).
+**Generations.** Generation 0 is the model fitted to the original (real) data;
+generation ``t + 1`` is fitted to the training set built from generation
+``t``'s samples (and, with retention, original data). The true distribution is
+not a generation: chapters keep it apart (``truth``, ``true_mean``...).
 
-``retention`` keeps part of the original data in play: each generation's new
-data consists of ``k = round(retention * n)`` points drawn afresh from the
-original data and ``n - k`` samples of the latest model. Under approach 1 that
-is exactly the training set (so a fraction ``retention`` of it is original);
-under approaches 2 and 3 the new data joins the pool as described above, so the
-original share of the training set is at least ``retention``.
+**Schedules.** How the training set is built is the *schedule*, chosen with
+``approach=1|2|3`` (the API since chapter 1). The names are the book's framing,
+borrowed from follow-up work (Gerstgrasser et al. 2024, *Is Model Collapse
+Inevitable?*; Kazdan et al. 2024, *Collapse or Thrive?*):
 
-Generation 0 is trained on the original data itself. Data are numpy arrays (or
-anything that numpy can index) whose *sample axis* is ``axis``; with
-``axis=1`` one schedule drives many independent runs at once, one per row.
+1. ``approach=1``, **replace**: only the latest model's samples. This is the
+   setting of Shumailov et al.'s theory (each generation fits only the previous
+   model's samples).
+2. ``approach=2``, **accumulate-subsample**: the latest samples join the pool
+   of all earlier generations' data (the original data included) and the
+   training set is a subsample of ``n`` points of the pool, without
+   replacement (a fixed-size sample of the pooled data, as in the paper's
+   supplementary experiments).
+3. ``approach=3``, **accumulate**: the *whole* pool (the training set grows by
+   ``n`` every generation; the paper's supplementary experiments fit it too).
+
+**Retention** keeps part of the original data in play: each generation's new
+data consists of ``k = round(retention * n)`` original points and ``n - k``
+samples of the latest model. Under approach 1 that is exactly the training set
+(a fraction ``retention`` of it is original); under approaches 2 and 3 the new
+data joins the pool as described above, so the original share of the training
+set is at least ``retention``. Retained points come in two kinds
+(:data:`RETENTION_KINDS`), which theory treats differently:
+
+``"fixed"``
+    a random subset (without replacement, fresh each generation) of the one
+    fixed original sample: no new real information ever arrives. This is what
+    :class:`DataSchedule` does by default, and what chapters 2-4 use.
+``"fresh"``
+    new draws from the true distribution (unlimited real data), obtained by
+    passing ``draw_original`` to :class:`DataSchedule`. Chapter 1 uses this by
+    default (its original distribution is known), and shows the difference.
+
+Data are numpy arrays (or anything that numpy can index) whose *sample axis*
+is ``axis``; with ``axis=1`` one schedule drives many independent runs at once,
+one per row.
 """
 
 from __future__ import annotations
@@ -30,11 +53,21 @@ from typing import Any, Callable, Generic, Sequence, TypeVar
 
 import numpy as np
 
+from . import validate
+from .progress import progress as _progress
+
+#: The schedules by number, each with the book's name and what it does.
 APPROACHES: dict[int, str] = {
-    1: "latest samples only",
-    2: "mix of all generations, subsampled to n",
-    3: "whole accumulated mix",
+    1: "replace: latest samples only",
+    2: "accumulate-subsample: mix of all generations, subsampled to n",
+    3: "accumulate: whole accumulated mix",
 }
+
+#: The short names of the schedules (the book's framing, after Gerstgrasser et al. 2024).
+SCHEDULE_NAMES: dict[int, str] = {1: "replace", 2: "accumulate-subsample", 3: "accumulate"}
+
+#: The two kinds of retained original data (see the module docstring).
+RETENTION_KINDS: tuple[str, ...] = ("fixed", "fresh")
 
 Model = TypeVar("Model")
 
@@ -50,7 +83,9 @@ SCHEDULE_VARIANTS: dict[str, dict[str, Any]] = {
 
 def check_approach(approach: int) -> int:
     """Validate a schedule number (1, 2 or 3) and return it as ``int``."""
-    if isinstance(approach, bool) or approach not in APPROACHES:
+    if isinstance(approach, (bool, np.bool_)) or not isinstance(approach, (int, np.integer)) or (
+        int(approach) not in APPROACHES
+    ):
         raise ValueError(
             f"approach must be 1, 2 or 3 ({'; '.join(f'{k}: {v}' for k, v in APPROACHES.items())}), "
             f"got {approach!r}"
@@ -59,21 +94,18 @@ def check_approach(approach: int) -> int:
 
 
 def check_retention(retention: float) -> float:
-    """Validate a retention fraction (in ``[0, 1]``) and return it as ``float``."""
-    try:
-        value = float(retention)
-    except (TypeError, ValueError):
-        raise ValueError(f"retention must be a number in [0, 1], got {retention!r}") from None
-    if not 0.0 <= value <= 1.0:  # also rejects NaN
-        raise ValueError(f"retention must be in [0, 1], got {retention!r}")
-    return value
+    """Validate a retention fraction (a number in ``[0, 1]``) and return it as ``float``."""
+    return validate.probability("retention", retention)
+
+
+def check_retained(retained: str) -> str:
+    """Validate a kind of retained data (``"fixed"`` or ``"fresh"``)."""
+    return validate.choice("retained", retained, RETENTION_KINDS)
 
 
 def check_count(name: str, value: int, minimum: int) -> int:
-    """Validate an integer parameter ``name >= minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    """Validate an integer parameter ``name >= minimum`` (a thin wrapper of :func:`validate.integer`)."""
+    return validate.integer(name, value, minimum)
 
 
 def n_retained(n: int, retention: float) -> int:
@@ -82,7 +114,7 @@ def n_retained(n: int, retention: float) -> int:
 
 
 def choose_without_replacement(
-    rng: np.random.Generator, population: int, k: int, rows: int | None = None
+    rng: np.random.Generator, population: int, k: int, rows: int | None = None, dtype=np.int64
 ) -> np.ndarray:
     """Draw ``k`` distinct indices from ``range(population)``, independently per row.
 
@@ -92,22 +124,23 @@ def choose_without_replacement(
     of the population, and each row is a uniformly random ``k``-subset. Rows
     come back in increasing order. Few rounds are needed when ``k`` is small
     relative to ``population``; for ``k > population / 2`` a random
-    permutation is used instead.
+    permutation is used instead. ``dtype`` (``np.int64`` or, for a
+    population below 2**31, the faster ``np.int32``) is the indices' type.
     """
     if k > population:
         raise ValueError(f"cannot choose {k} distinct items from {population}")
     shape = (1 if rows is None else rows, k)
     if 2 * k > population:
-        idx = np.sort(rng.random((shape[0], population)).argsort(axis=1)[:, :k], axis=1)
+        idx = np.sort(rng.random((shape[0], population)).argsort(axis=1)[:, :k], axis=1).astype(dtype)
     else:
-        idx = np.sort(rng.integers(0, population, size=shape), axis=1)
+        idx = np.sort(rng.integers(0, population, size=shape, dtype=dtype), axis=1)
         while True:
             dup = np.zeros(shape, dtype=bool)
             np.equal(idx[:, 1:], idx[:, :-1], out=dup[:, 1:])
             count = int(np.count_nonzero(dup))
             if not count:
                 break
-            idx[dup] = rng.integers(0, population, size=count)
+            idx[dup] = rng.integers(0, population, size=count, dtype=dtype)
             idx.sort(axis=1)
     return idx[0] if rows is None else idx
 
@@ -133,10 +166,11 @@ class DataSchedule:
         The sample axis: 0 for one run (``(n, ...)``), or 1 for a batch of
         independent runs, one per row (``(runs, n, ...)``).
     draw_original:
-        Optional ``f(k, rng) -> data`` giving ``k`` fresh original points (in
-        the same layout). By default they are a random subset (without
-        replacement, per run) of ``original``; a chapter whose "original data"
-        is a known distribution can draw from the distribution itself.
+        Optional ``f(k, rng) -> data`` giving ``k`` *fresh* original points (in
+        the same layout): retention of kind ``"fresh"``. By default retained
+        points are of kind ``"fixed"``: a random subset (without replacement,
+        per run, drawn anew each generation) of ``original``. See
+        :attr:`retained`.
 
     Use :attr:`n_synthetic` to know how many samples the latest model must
     provide, then :meth:`next_training_set` to get the training set. Under
@@ -171,6 +205,11 @@ class DataSchedule:
         self._pool_size = self.n
         self._pool_is_original = np.ones(self.n, dtype=bool)
         self.last_composition: dict[str, int] = {"original": self.n, "synthetic": 0}
+
+    @property
+    def retained(self) -> str:
+        """The kind of retained data: ``"fresh"`` with ``draw_original``, else ``"fixed"``."""
+        return "fixed" if self._draw_original is None else "fresh"
 
     @property
     def n_synthetic(self) -> int:
@@ -277,7 +316,8 @@ def run_generations(
     """Run the generational recursion for one run of any model.
 
     Generation 0 fits ``original``; generation ``t + 1`` fits the training set
-    that the schedule builds from ``sample(model_t, n_synthetic, rng)``.
+    that the schedule builds from ``sample(model_t, n_synthetic, rng)`` (and,
+    with retention, original points).
 
     Parameters
     ----------
@@ -295,31 +335,42 @@ def run_generations(
         Seed or generator; the whole run is reproducible from it.
     measure:
         Optional ``measure(model, generation) -> dict`` of metrics, called on
-        every generation's model.
+        every generation's model with that model's generation number.
     keep_models:
-        ``True`` keeps every model, a sequence of generation numbers keeps
-        those only (models can be large), ``False`` keeps none.
+        ``True`` keeps every model, a sequence of generation numbers (each in
+        ``[0, generations]``) keeps those only (models can be large), ``False``
+        keeps none. A bare integer is rejected (write ``[5]``).
     progress:
-        Show a tqdm progress bar (a string is used as its description).
+        Show a progress bar (:func:`collapse_utils.progress.progress`; a string
+        is used as its description).
+    draw_original:
+        Makes retained data *fresh* draws (see :class:`DataSchedule`); by
+        default they are a subsample of ``original`` (*fixed*).
 
     Returns
     -------
     list of :class:`GenerationRecord`, one per generation ``0..generations``.
+
+    Raises
+    ------
+    ValueError
+        On invalid input, before any model is fitted.
     """
     generations = check_count("generations", generations, 0)
+    if isinstance(keep_models, (bool, np.bool_)):
+        keep_all = validate.boolean("keep_models", keep_models)
+        keep = lambda g: keep_all  # noqa: E731
+    else:
+        wanted = frozenset(validate.integer_list("keep_models", keep_models, 0, generations))
+        keep = wanted.__contains__
+    if not isinstance(progress, str):
+        progress = validate.boolean("progress", progress)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     schedule = DataSchedule(original, approach, retention, axis=0, draw_original=draw_original)
-    keep = (
-        (lambda g: bool(keep_models))
-        if isinstance(keep_models, bool)
-        else (lambda g, s=frozenset(keep_models): g in s)
-    )
     records: list[GenerationRecord[Model]] = []
-    steps = range(generations + 1)
+    steps: Any = range(generations + 1)
     if progress:
-        from tqdm.auto import tqdm
-
-        steps = tqdm(steps, desc=progress if isinstance(progress, str) else "generations", leave=False)
+        steps = _progress(steps, desc=progress if isinstance(progress, str) else "generations")
     data = schedule.original
     composition = dict(schedule.last_composition)
     for g in steps:

@@ -1,4 +1,7 @@
-"""The three data schedules, retention, and the shared generational loop."""
+"""The three data schedules, retention, and the shared generational loop.
+
+Tests that exist to kill a plausible bug name it in their docstring ("Bug guarded: ...").
+"""
 
 import numpy as np
 import pytest
@@ -130,10 +133,13 @@ def test_wrong_synthetic_count_is_an_error():
     [
         ({"approach": 4}, "approach must be 1, 2 or 3"),
         ({"approach": True}, "approach must be"),
-        ({"retention": -0.1}, r"retention must be in \[0, 1\]"),
-        ({"retention": 1.5}, r"retention must be in \[0, 1\]"),
-        ({"retention": float("nan")}, r"retention must be in \[0, 1\]"),
-        ({"retention": "lots"}, "retention must be a number"),
+        ({"approach": [1]}, "approach must be 1, 2 or 3"),
+        ({"approach": 2.0}, "approach must be 1, 2 or 3"),
+        ({"retention": -0.1}, r"retention must be a finite number in \[0, 1\]"),
+        ({"retention": 1.5}, r"retention must be a finite number in \[0, 1\]"),
+        ({"retention": float("nan")}, r"retention must be a finite number in \[0, 1\]"),
+        ({"retention": "lots"}, r"retention must be a finite number in \[0, 1\]"),
+        ({"retention": True}, r"retention must be a finite number in \[0, 1\]"),
     ],
 )
 def test_bad_schedule_input(kwargs, match):
@@ -177,3 +183,135 @@ def test_run_generations_with_retention_and_accumulation():
 def test_run_generations_validates():
     with pytest.raises(ValueError, match="generations must be an integer >= 0"):
         run_generations(gaussian_fit, gaussian_sample, np.zeros(5), -1)
+
+
+# --- the recursion itself, checked directly -------------------------------------------------
+
+
+class Tagged:
+    """A model that remembers the data it was fitted to and the order in which it was fitted."""
+
+    def __init__(self, index, data):
+        self.index = index
+        self.data = np.array(data)
+
+
+def tagging_loop(generations, **kwargs):
+    fitted = []
+
+    def fit(data, rng):
+        model = Tagged(len(fitted), data)
+        fitted.append(model)
+        return model
+
+    def sample(model, m, rng):
+        # samples say which model made them: (index + 1) * 1000 + j
+        return (model.index + 1) * 1000 + np.arange(m, dtype=float)
+
+    original = np.arange(kwargs.pop("n", 20), dtype=float)  # original values are < 1000
+    records = run_generations(fit, sample, original, generations, keep_models=True, **kwargs)
+    return records, fitted
+
+
+def test_generation_t_plus_1_is_fitted_to_samples_of_generation_t():
+    """Bug guarded: `run_generations` fitting every generation on the original data (no recursion at all)."""
+    records, fitted = tagging_loop(6)
+    assert [m.index for m in fitted] == list(range(7))
+    np.testing.assert_array_equal(records[0].model.data, np.arange(20.0))  # generation 0: the original data
+    for g in range(6):
+        source = records[g + 1].model.data // 1000 - 1
+        assert np.all(source == records[g].model.index), g  # all made by generation g's model
+
+
+def test_accumulate_subsample_draws_only_from_earlier_generations():
+    """Bug guarded: the pool of approach 2 missing the latest samples, or holding samples of later models."""
+    records, _ = tagging_loop(8, approach=2, seed=0)
+    seen_latest = 0
+    for g in range(1, 9):
+        source = records[g].model.data // 1000 - 1  # -1: original data
+        assert source.min() >= -1 and source.max() <= g - 1, g
+        seen_latest += np.sum(source == g - 1)
+    assert seen_latest > 0
+
+
+def test_measure_is_called_with_each_models_own_generation():
+    """Bug guarded: `measure` called with the wrong generation (for example the next one, or 0 every time)."""
+    calls = []
+    fitted = []
+
+    def fit(data, rng):
+        fitted.append(len(fitted))
+        return fitted[-1]
+
+    run_generations(
+        fit,
+        lambda model, m, rng: np.zeros(m),
+        np.zeros(5),
+        4,
+        measure=lambda model, g: calls.append((model, g)) or {"g": g},
+    )
+    assert calls == [(g, g) for g in range(5)]  # model g (the g-th fit) is measured as generation g
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_retained_originals_are_drawn_without_replacement(axis):
+    """Bug guarded: retained ("fixed") original points drawn with replacement (repeats of one real point)."""
+    rng = np.random.default_rng(0)
+    n = 40
+    original = tagged(n, 0) if axis == 0 else np.stack([tagged(n, 0)] * 5)
+    schedule = DataSchedule(original, approach=1, retention=0.5, axis=axis)
+    assert schedule.retained == "fixed"
+    for g in range(1, 30):
+        data = schedule.next_training_set(
+            tagged(20, g) if axis == 0 else np.stack([tagged(20, g)] * 5), rng
+        )
+        for row in np.atleast_2d(data):
+            kept = row[row < 1000]
+            assert len(kept) == 20 and len(set(kept)) == 20, g
+
+
+def test_run_generations_retains_distinct_originals():
+    """Bug guarded: the shared loop's retained originals drawn with replacement."""
+    records, _ = tagging_loop(10, n=40, retention=0.5, seed=2)
+    for rec in records[1:]:
+        kept = rec.model.data[rec.model.data < 1000]
+        assert len(kept) == 20 and len(set(kept)) == 20
+
+
+def test_fresh_retention_uses_draw_original():
+    """Bug guarded: `draw_original` ignored, so "fresh" retention silently reuses the fixed sample."""
+    rng = np.random.default_rng(0)
+    schedule = DataSchedule(tagged(10, 0), retention=0.3, draw_original=lambda k, g: np.full(k, -7.0))
+    assert schedule.retained == "fresh"
+    data = schedule.next_training_set(tagged(7, 1), rng)
+    assert np.sum(data == -7.0) == 3
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(keep_models=5), r"keep_models must be a sequence of integers .*\[5\]"),
+        (dict(keep_models=[0, 9]), r"keep_models\[1\] must be an integer in \[0, 4\]"),
+        (dict(keep_models="all"), "keep_models must be a sequence of integers"),
+        (dict(generations=2.0), "generations must be an integer >= 0"),
+        (dict(approach=[1]), "approach must be 1, 2 or 3"),
+        (dict(retention=True), r"retention must be a finite number in \[0, 1\]"),
+        (dict(progress=1), "progress must be True or False"),
+    ],
+)
+def test_run_generations_rejects_bad_input_before_fitting(kwargs, match):
+    """Bug guarded: bad arguments failing later with a TypeError (or silently taken as something else)."""
+    fits = []
+    args = dict(generations=4)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        run_generations(lambda d, r: fits.append(1), gaussian_sample, np.zeros(5), **args)
+    assert fits == []  # no model was fitted
+
+
+def test_schedule_names():
+    from collapse_utils.schedules import APPROACHES, SCHEDULE_NAMES, SCHEDULE_VARIANTS
+
+    assert SCHEDULE_NAMES == {1: "replace", 2: "accumulate-subsample", 3: "accumulate"}
+    assert all(APPROACHES[k].startswith(SCHEDULE_NAMES[k]) for k in (1, 2, 3))
+    assert {"approach 1", "approach 2", "approach 3"} <= set(SCHEDULE_VARIANTS)
