@@ -60,3 +60,27 @@ def order_of_events(times: Mapping[str, int | float | None], unit: str = "genera
         tail = f"{join_words(missing, 'or')} not within the run"
         text = f"{text}; {tail}" if text else f"none happened within the run: {tail}"
     return text
+
+
+def ran_at(rows: Sequence[tuple[str, object, object]], profile: str | None = None) -> str:
+    """The "This page ran at" note: this run's scale beside the paper's, as a Markdown table.
+
+    ``rows`` are ``(what, here, paper)``, for example
+    ``("runs", P["runs"], "1 (Figure 7)")``. Shown at the top of every chapter with
+    :func:`show`, so a reader sees at once how far the page's scale is from the paper's.
+    """
+    from . import profiles
+
+    if not rows:
+        raise ValueError("rows must hold at least one (what, here, paper) row")
+    for row in rows:
+        if len(row) != 3:
+            raise ValueError(f"each row is (what, here, paper), got {row!r}")
+    name = profiles.current() if profile is None else profile
+    offset = profiles.seed_offset()
+    head = f"**This page ran at** the `{name}` profile" + (
+        f" with seeds shifted by `COLLAPSE_SEED={offset}`" if offset else ""
+    ) + " (see *How to run this book* for the others):"
+    table = ["| | this page | the paper |", "| --- | --- | --- |"]
+    table += [f"| {what} | {here} | {paper} |" for what, here, paper in rows]
+    return "\n".join([head, "", *table])

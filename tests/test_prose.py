@@ -76,3 +76,18 @@ def test_style_is_legible():
     sizes = [mpl.rcParams[k] for k in ("font.size", "xtick.labelsize", "ytick.labelsize", "legend.fontsize")]
     assert min(float(s) for s in sizes) >= plotting.MIN_FONT_PT
     assert mpl.rcParams["figure.figsize"][0] <= plotting.COLUMN_WIDTH
+
+
+def test_ran_at_puts_this_run_beside_the_paper(monkeypatch):
+    """Bug guarded: the note names another profile than the one that ran, or drops the paper's column."""
+    monkeypatch.setenv(profiles.PROFILE_ENV, "quick")
+    monkeypatch.delenv(profiles.SEED_ENV, raising=False)
+    text = prose.ran_at([("runs", 16, "1 (Figure 7)"), ("generations", 200, 2000)])
+    assert "`quick` profile" in text and "COLLAPSE_SEED" not in text
+    assert "| runs | 16 | 1 (Figure 7) |" in text and "| generations | 200 | 2000 |" in text
+    monkeypatch.setenv(profiles.SEED_ENV, "2")
+    assert "`COLLAPSE_SEED=2`" in prose.ran_at([("n", 1, 2)])
+    with pytest.raises(ValueError, match="at least one"):
+        prose.ran_at([])
+    with pytest.raises(ValueError, match=r"\(what, here, paper\)"):
+        prose.ran_at([("n", 1)])
