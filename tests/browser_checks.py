@@ -45,10 +45,13 @@ def chromium_path() -> str | None:
 
 
 def pages(html_root: Path) -> list[Path]:
-    """Every page of the book (the search and index pages of Sphinx aside)."""
+    """Every page of the book (Sphinx's search and index pages, and redirect stubs, aside)."""
     skip = {"search.html", "genindex.html"}
-    return sorted(p for p in html_root.rglob("*.html") if p.name not in skip and "_static" not in p.parts
-                  and "_sources" not in p.parts)
+    return sorted(
+        p for p in html_root.rglob("*.html")
+        if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts
+        and 'http-equiv="refresh"' not in p.read_text(errors="replace")[:2000].lower()
+    )
 
 
 def progress_widgets(page) -> list[str]:
@@ -63,15 +66,21 @@ def progress_widgets(page) -> list[str]:
 
 
 def blank_gaps(page) -> list[str]:
+    """Outputs of one cell that take more than MAX_GAP_PX of height and show nothing (hidden widgets, say)."""
     found = page.evaluate(
         """(maxGap) => {
         const out = [];
-        for (const el of document.querySelectorAll('.cell_output, .output, div.cell')) {
-            const r = el.getBoundingClientRect();
-            if (r.height <= maxGap) continue;
-            const visible = el.innerText.trim().length > 0
-                || el.querySelector('img, svg, canvas, video, iframe, input, table');
-            if (!visible) out.push(Math.round(r.height) + ' px blank in ' + el.className);
+        const media = 'img, svg, canvas, video, iframe, input, table';
+        const shows = el => el.innerText.trim().length > 0 || el.matches(media) || el.querySelector(media);
+        for (const cell of document.querySelectorAll('.cell_output')) {
+            let blank = 0;
+            for (const child of cell.children) {
+                if (!shows(child)) blank += child.getBoundingClientRect().height;
+            }
+            const r = cell.getBoundingClientRect();
+            if (!shows(cell) && r.height > blank) blank = r.height;
+            if (blank > maxGap) out.push(Math.round(blank) + ' px blank in the outputs of a cell at y = '
+                + Math.round(r.top + window.scrollY));
         }
         return out;
     }""",
@@ -85,8 +94,8 @@ def small_images(page) -> list[str]:
     found = page.evaluate(
         """(minScale) => {
         const out = [];
-        for (const img of document.querySelectorAll('main img, article img')) {
-            if (img.naturalWidth < 80) continue;  // icons
+        for (const img of document.querySelectorAll('article img')) {
+            if (img.naturalWidth < 80 || img.offsetParent === null) continue;  // icons, closed menus
             const shown = img.getBoundingClientRect().width;
             const scale = shown / img.naturalWidth;
             if (scale < minScale) out.push((img.alt || img.src.slice(0, 60)).slice(0, 80) + ': shown at '
