@@ -11,4 +11,6 @@ export COLLAPSE_BOOK_BUILD=1
 # notebooks run on this environment's kernel, whatever other kernels the machine has
 export JUPYTER_PATH="$PWD/.venv/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 .venv/bin/jupyter-book build . -W -n --keep-going "$@"
+echo "book: chapter execution times"
+.venv/bin/python scripts/chapter_times.py _build/.jupyter_cache
 echo "book: open _build/html/index.html"
