@@ -320,6 +320,8 @@ def _retained_points(retained, original: Sampler, data0: np.ndarray, k: int, rng
     rows = data0.shape[0]
     if retained == "fresh":
         return original((rows, k), rng)
+    if k == data0.shape[1]:
+        return data0  # all of it (the order does not matter to a fit or to a pool)
     idx = choose_without_replacement(rng, data0.shape[1], k, rows=rows)
     return np.take_along_axis(data0, idx, axis=1)
 
@@ -775,7 +777,7 @@ def simulate_categorical(
     if seed is not None:
         seed = validate.integer("seed", seed, 0)
     rng = np.random.default_rng(seed)
-    counts = np.empty((generations + 1, runs, p.size), dtype=np.int64)
+    counts = np.empty((generations + 1, runs, p.size), dtype=np.int32)
     freq = np.broadcast_to(p, (runs, p.size))
     for t in range(generations + 1):
         counts[t] = rng.multinomial(n, freq)
@@ -921,13 +923,15 @@ def retention_kinds_sentence(final_std: Mapping[str, np.ndarray]) -> str:
 
 #: Seconds per simulated point (runs x generations x n) of the sample method, measured on the
 #: 2-core CI machine, and a fixed cost per generation; used to keep a slider's answer under 2 s.
-SAMPLE_SECONDS_PER_POINT = 4e-8
+SAMPLE_SECONDS_PER_POINT = 6e-8
 SAMPLE_SECONDS_PER_GENERATION = 6e-5
+#: Most generations that :func:`plot_collapse` draws (evenly spaced, the last one included).
+DISPLAY_POINTS = 1000
 
 
 def affordable_runs(
     n: int, generations: int, runs: int, approach: int = 1, retention: float = 0.0, retained: str = "fresh",
-    budget: float | None = 1.2,
+    budget: float | None = 1.0,
 ) -> int:
     """How many of ``runs`` the simulation can afford within ``budget`` seconds (at least 1).
 
@@ -964,7 +968,7 @@ def plot_collapse(
     ax=None,
     title: bool = True,
     retained: str = "fresh",
-    budget: float | None = 1.2,
+    budget: float | None = 1.0,
 ):
     """Plot fitted standard deviations over generations: single runs, median and 10-90% band.
 
@@ -981,8 +985,10 @@ def plot_collapse(
     run = simulate(n, generations, used, approach, retention, seed=seed, retained=retained)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
-    std = np.maximum(run.std, 1e-300)
-    plot_band(ax, run.generation, std.T, color="C0", label="median, 10-90% of runs", lines=20)
+    # at most about DISPLAY_POINTS generations are drawn (and their quantiles computed), clipped to the axis
+    shown = np.unique(np.r_[np.arange(0, run.generations + 1, max(1, -(-(run.generations + 1) // DISPLAY_POINTS))), run.generations])
+    std = np.clip(run.std[shown], 1e-6, 1e3)
+    plot_band(ax, shown, std.T, color="C0", label="median, 10-90% of runs", lines=20)
     ax.axhline(np.sqrt(run.true_var), color="k", ls=":", lw=1, label="true σ")
     ax.set_yscale("log")
     ax.set_ylim(1e-4, 3)
