@@ -11,6 +11,11 @@ The source is a word-level first-order Markov chain:
   Zipf-like unigram law ``Z(w) ~ 1 / rank(w) ** zipf`` -- a few frequent words
   and a long tail of rare ones (frequent words are short, as in real languages);
 * two punctuation words, ``","`` and ``"."``; a sentence ends with ``"."``;
+  a share ``final_share`` of the words are *sentence-final*: after them the
+  sentence ends with probability ``p_final`` (after any other word with
+  ``p_period``), so that, as in real text, where a sentence ends is predictable
+  from the words (a language whose sentences end at random loses every ``"."``
+  to the repetition penalty of the paper's beam search);
 * each word ``u`` has ``successors`` favourite next words (drawn by ``Z``) with
   Dirichlet weights; the next word is one of them with probability
   ``1 - smoothing`` and a draw from ``Z`` with probability ``smoothing``, so
@@ -30,13 +35,16 @@ log-likelihood of any text, word by word, including how much of the rare
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
-from ..schedules import check_count
+from .. import validate
 
+PRETRAIN = "pretrain"
 CONSONANTS = "ptkbdgmnlrsvzf"
 VOWELS = "aeiou"
 PUNCTUATION = (".", ",")
@@ -51,10 +59,27 @@ class LanguageConfig:
     successors: int = 6
     concentration: float = 0.6
     smoothing: float = 0.1
-    p_period: float = 0.08
+    p_period: float = 0.03
     p_comma: float = 0.05
     tail_mass: float = 0.1
+    final_share: float = 0.15
+    p_final: float = 0.5
     seed: int = 1234
+
+
+@dataclass(frozen=True)
+class WordScore:
+    """One word of a text under the true chain (see :meth:`SyntheticLanguage.word_scores`)."""
+
+    start: int  # character offsets of the word in the text
+    end: int
+    word: int  # index in the vocabulary; -1 for a word that is not a word of the language
+    nll: float  # true negative log-likelihood given the previous word (nats); NaN when not scored
+    tail: bool  # whether the word belongs to the tail
+
+    @property
+    def scored(self) -> bool:
+        return self.word >= 0 and self.nll == self.nll
 
 
 @dataclass
@@ -84,14 +109,17 @@ class SyntheticLanguage:
 
     def __init__(self, config: LanguageConfig | None = None, **overrides) -> None:
         config = LanguageConfig(**{**asdict(config or LanguageConfig()), **overrides})
-        check_count("vocab_size", config.vocab_size, 10)
-        check_count("successors", config.successors, 1)
-        for name in ("smoothing", "p_period", "p_comma", "tail_mass"):
+        validate.integer("vocab_size", config.vocab_size, 10)
+        validate.integer("successors", config.successors, 1, config.vocab_size)
+        for name in ("smoothing", "p_period", "p_comma", "tail_mass", "final_share", "p_final"):
             value = getattr(config, name)
             if not 0.0 <= value < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-        if config.p_period + config.p_comma >= 1.0:
-            raise ValueError("p_period + p_comma must be < 1")
+        if max(config.p_period, config.p_final) + config.p_comma >= 1.0:
+            raise ValueError(
+                f"p_period + p_comma and p_final + p_comma must be < 1, got p_period={config.p_period}, "
+                f"p_final={config.p_final}, p_comma={config.p_comma}"
+            )
         self.config = config
         rng = np.random.default_rng(config.seed)
         v = config.vocab_size
@@ -102,19 +130,22 @@ class SyntheticLanguage:
         zipf /= zipf.sum()
         self.unigram = zipf  # over content words (index offset 2)
         # transition matrix over all words (punctuation first)
-        content = 1.0 - config.p_period - config.p_comma
         trans = np.zeros((n, n))
         for u in range(n):
             fav = rng.choice(v, size=config.successors, replace=False, p=zipf)
             weights = rng.dirichlet(np.full(config.successors, config.concentration))
             row = config.smoothing * zipf.copy()
             row[fav] += (1.0 - config.smoothing) * weights
-            trans[u, 2:] = content * row
-            if u >= 2:  # punctuation never follows punctuation
-                trans[u, 0] = config.p_period
-                trans[u, 1] = config.p_comma
-            else:
-                trans[u, 2:] /= trans[u, 2:].sum()
+            trans[u, 2:] = row
+        # sentence-final words (drawn from a separate stream: the rest of the language stays as it was)
+        final_rng = np.random.default_rng([config.seed, 1])
+        self.final = np.zeros(n, dtype=bool)
+        self.final[2:] = final_rng.random(v) < config.final_share
+        for u in range(2, n):  # punctuation never follows punctuation
+            p_end = config.p_final if self.final[u] else config.p_period
+            trans[u, 2:] *= 1.0 - p_end - config.p_comma
+            trans[u, 0] = p_end
+            trans[u, 1] = config.p_comma
         self.transition = trans
         self.log_transition = np.log(trans, where=trans > 0, out=np.full_like(trans, -np.inf))
         self.stationary = _stationary(trans)
@@ -140,8 +171,47 @@ class SyntheticLanguage:
         pi = self.stationary[self.stationary > 0]
         return float(-(pi * np.log(pi)).sum())
 
+    def word_scores(self, text: str, fragments: bool = True) -> list[WordScore]:
+        """Every whitespace word of ``text`` outside headings, with its true NLL where it is scored.
+
+        The rules of :meth:`score`: headings (lines holding an ``=`` word) and
+        blank lines are skipped; a paragraph line starts in the sentence-start
+        state ``"."``; a word that is not in the vocabulary is *invalid*
+        (``word == -1``) and restarts the context; with ``fragments=True`` the
+        first word of an open first line and a possibly cut last word are
+        context only. ``nll`` is NaN for a word that is not scored. The
+        character offsets let a caller find the tokens of every word (see
+        :func:`collapse_utils.llm.measures.paired_word_losses`).
+        """
+        out: list[WordScore] = []
+        raw = text.split("\n")
+        offsets = np.cumsum([0] + [len(line) + 1 for line in raw[:-1]])
+        kept = [(line, int(off)) for line, off in zip(raw, offsets) if line.strip() and "=" not in line.split()]
+        first_open = fragments and bool(text) and text[0] != "\n" and bool(kept) and raw[0] == kept[0][0]
+        index, logt, tail = self.index, self.log_transition, self.tail
+        for j, (line, off) in enumerate(kept):
+            spans = [(m.start() + off, m.end() + off, m.group()) for m in re.finditer(r"\S+", line)]
+            drop_last = fragments and j == len(kept) - 1 and bool(spans) and not text[-1].isspace()
+            prev: int | None = index["."]
+            skip_first = False
+            if j == 0 and first_open:
+                prev = None  # the first word is context only
+                skip_first = not text[0].isspace()  # ... and may be cut
+            for k, (a, b, tok) in enumerate(spans):
+                if (k == 0 and skip_first) or (drop_last and k == len(spans) - 1):
+                    continue
+                w = index.get(tok, -1)
+                if w < 0:
+                    out.append(WordScore(a, b, -1, float("nan"), False))
+                    prev = None
+                    continue
+                nll = float(-logt[prev, w]) if prev is not None else float("nan")
+                out.append(WordScore(a, b, w, nll, bool(tail[w])))
+                prev = w
+        return out
+
     def score(self, texts: Sequence[str], fragments: bool = True) -> TextScore:
-        """Score texts word by word under the true chain.
+        """Score texts word by word under the true chain (the rules of :meth:`word_scores`).
 
         Headings (lines holding an ``=`` word) and blank lines are skipped. A
         paragraph line starts in the sentence-start state ``"."``. With
@@ -158,39 +228,16 @@ class SyntheticLanguage:
         invalid = np.zeros(m, dtype=np.int64)
         tail_words = np.zeros(m, dtype=np.int64)
         types: set[str] = set()
-        index, logt, tail = self.index, self.log_transition, self.tail
         for i, text in enumerate(texts):
-            lines = [ln for ln in text.split("\n") if ln.strip() and "=" not in ln.split()]
-            # a fragment's first line continues text we do not see, unless the fragment starts a new line
-            first_open = (
-                fragments
-                and bool(text)
-                and text[0] != "\n"
-                and bool(lines)
-                and (text.split("\n")[0] == lines[0])
-            )
             total, count = 0.0, 0
-            for j, line in enumerate(lines):
-                toks = line.split()
-                if fragments and j == len(lines) - 1 and toks and not text[-1].isspace():
-                    toks = toks[:-1]  # the last word may be cut
-                prev: int | None = index["."]
-                if j == 0 and first_open:
-                    prev = None  # the first word is context only
-                    if not text[0].isspace():
-                        toks = toks[1:]  # ... and may be cut
-                for k, tok in enumerate(toks):
-                    w = index.get(tok)
-                    if w is None:
-                        invalid[i] += 1
-                        prev = None
-                        continue
-                    if prev is not None:
-                        total -= logt[prev, w]
-                        count += 1
-                        tail_words[i] += tail[w]
-                        types.add(tok)
-                    prev = w
+            for ws in self.word_scores(text, fragments):
+                if ws.word < 0:
+                    invalid[i] += 1
+                elif ws.scored:
+                    total += ws.nll
+                    count += 1
+                    tail_words[i] += ws.tail
+                    types.add(self.words[ws.word])
             words[i] = count
             if count:
                 nll[i] = total / count
@@ -222,9 +269,9 @@ class SyntheticLanguage:
                 break
         return " ".join(out)
 
-    def write_corpus(self, words: int, seed: int) -> str:
+    def write_corpus(self, words: int, seed: int | Sequence[int]) -> str:
         """Write about ``words`` words of articles in the wikitext layout."""
-        check_count("words", words, 1)
+        validate.integer("words", words, 1)
         rng = np.random.default_rng(seed)
         lines: list[str] = []
         written = 0
@@ -248,13 +295,117 @@ class SyntheticLanguage:
 
     def write_wikitext_folder(self, folder, words: Sequence[int] = (60_000, 6_000, 6_000), seed: int = 0):
         """Write ``train.txt``, ``valid.txt`` and ``test.txt`` (wikitext layout) into ``folder``."""
-        from pathlib import Path
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for k, (split, n) in enumerate(zip(("train", "valid", "test"), words)):
             (folder / f"{split}.txt").write_text(self.write_corpus(n, seed=seed * 1000 + k), encoding="utf-8")
         return folder
+
+    def write_splits(self, words: Mapping[str, int], seed: int = 0) -> dict[str, str]:
+        """Write disjoint splits of the language (wikitext layout), for instance the paper's structure.
+
+        ``words`` maps split names to word counts, for example
+        ``{"pretrain": 300_000, "train": 20_000, "valid": 4_000, "test": 4_000}``.
+        Split ``k`` (in the order given) is written from the seed
+        ``seed * 1000 + k``, as :func:`~collapse_utils.llm.data.synthetic_corpus`
+        does for ``train``, ``valid`` and ``test``; a split named ``"pretrain"``
+        is written from its own stream (``[seed, 7]``), and every paragraph of it
+        that also occurs in another split is dropped, so that the pretraining
+        text shares no paragraph (hence no block of tokens) with the text the
+        recursion sees. (The pretraining corpus plays OPT's pretraining: a
+        different sample of the same language.)
+        """
+        for name, n in words.items():
+            validate.integer(f"words[{name!r}]", n, 1)
+        out: dict[str, str] = {}
+        for k, (name, n) in enumerate(words.items()):
+            if name != PRETRAIN:
+                out[name] = self.write_corpus(n, seed=seed * 1000 + k)
+        if PRETRAIN in words:
+            seen = {line for text in out.values() for line in text.split("\n") if line.strip() and "=" not in line.split()}
+            text = self.write_corpus(words[PRETRAIN], seed=[seed, 7])
+            lines = [line for line in text.split("\n") if line not in seen]
+            out = {PRETRAIN: "\n".join(lines), **out}
+        return out
+
+    # ---------------------------------------------------------------- writers
+    def words_of(self, text: str) -> list[int]:
+        """The vocabulary indices of the valid words of ``text`` outside headings, in order."""
+        lines = [ln for ln in text.split("\n") if ln.strip() and "=" not in ln.split()]
+        return [self.index[t] for ln in lines for t in ln.split() if t in self.index]
+
+    def continue_texts(
+        self,
+        prompts: Sequence[str],
+        new_words: int,
+        num_beams: int = 5,
+        repetition_penalty: float = 3.0,
+        sample: bool = False,
+        seed: int = 0,
+    ) -> list[str]:
+        """The *perfect model* as a writer: continue every prompt by ``new_words`` words of the true chain.
+
+        With ``sample=False``, the paper's decoding at the word level, as
+        ``transformers`` does it: a beam search of ``num_beams`` beams over
+        the true log-probabilities, where the log-probability of every word
+        already in the prompt or in the beam is multiplied by
+        ``repetition_penalty`` (``RepetitionPenaltyLogitsProcessor`` on the
+        log-softmax scores: a repeated word of probability ``p`` weighs
+        ``p ** penalty``); the best beam is kept. With ``sample=True``, plain
+        sampling from the chain (a fresh sample of the source that continues
+        the prompt). The chain starts in the state of the prompt's last valid
+        word (the sentence start for a prompt without one).
+
+        This is the reference for what a model that had learned the language
+        *exactly* would write with the experiment's decoding: the text a model
+        writes is judged against it, and against a fresh sample of the source.
+        """
+        validate.integer("new_words", new_words, 1)
+        validate.integer("num_beams", num_beams, 1)
+        validate.real("repetition_penalty", repetition_penalty, 0.0, low_open=True)
+        rng = np.random.default_rng(seed)
+        contexts = [self.words_of(p) for p in prompts]
+        if sample:
+            out = []
+            for ctx in contexts:
+                state, words = (ctx[-1] if ctx else 0), []
+                for _ in range(new_words):
+                    state = int(np.searchsorted(self._cdf[state], rng.random() * self._cdf[state, -1], side="right"))
+                    state = min(state, len(self.words) - 1)
+                    words.append(state)
+                out.append(" " + " ".join(self.words[w] for w in words))
+            return out
+        return [" " + " ".join(self.words[w] for w in seq) for seq in self._beam(contexts, new_words, num_beams, repetition_penalty)]
+
+    def _beam(self, contexts: list[list[int]], new_words: int, beams: int, penalty: float, chunk: int = 64):
+        """Best beam of a batched beam search with a repetition penalty (see :meth:`continue_texts`)."""
+        v = len(self.words)
+        logt = np.where(np.isfinite(self.log_transition), self.log_transition, -1e9)
+        result: list[list[int]] = []
+        for start in range(0, len(contexts), chunk):
+            part = contexts[start : start + chunk]
+            n = len(part)
+            seen = np.zeros((n, 1, v), dtype=bool)
+            for i, ctx in enumerate(part):
+                seen[i, 0, ctx] = True
+            seen = np.repeat(seen, beams, axis=1)
+            last = np.array([ctx[-1] if ctx else 0 for ctx in part])[:, None].repeat(beams, axis=1)
+            score = np.full((n, beams), -np.inf)
+            score[:, 0] = 0.0  # all beams start as one
+            seqs = np.zeros((n, beams, 0), dtype=np.int64)
+            for _ in range(new_words):
+                lp = logt[last]  # (n, beams, v)
+                lp = np.where(seen, lp * penalty, lp)
+                flat = (score[:, :, None] + lp).reshape(n, -1)
+                top = np.argsort(-flat, axis=1, kind="stable")[:, :beams]
+                score = np.take_along_axis(flat, top, axis=1)
+                origin, word = top // v, top % v
+                seqs = np.concatenate([np.take_along_axis(seqs, origin[:, :, None], axis=1), word[:, :, None]], axis=2)
+                seen = np.take_along_axis(seen, origin[:, :, None], axis=1)
+                np.put_along_axis(seen, word[:, :, None], True, axis=2)
+                last = word
+            result += [list(map(int, row)) for row in seqs[:, 0]]
+        return result
 
     def describe(self) -> str:
         """One line: vocabulary, entropy rate, tail."""

@@ -1,0 +1,290 @@
+"""Chapter 4's like-for-like measures and the embedded language's new pieces (no experiment run).
+
+Each test that exists to catch a bug names it in its docstring.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from collapse_utils.llm import data, measures, model
+from collapse_utils.llm.synthetic import LanguageConfig, SyntheticLanguage
+
+LANG = SyntheticLanguage(LanguageConfig(vocab_size=80, seed=5))
+
+
+@pytest.fixture(scope="module")
+def tok_and_model():
+    """A byte-level BPE tokenizer of the language and a small untrained OPT (losses need not be good)."""
+    lines = LANG.write_corpus(6_000, seed=3).splitlines(keepends=True)
+    tok = model.train_tokenizer(lines, 300)
+    lm = model.small_opt(model.SmallModelConfig(hidden_size=16, layers=1, heads=2, ffn_dim=32, dropout=0.0), tok)
+    return tok, lm
+
+
+# --------------------------------------------------------------------------- the language
+def test_word_scores_agree_with_score():
+    """Bug: the per-word scores (used for pairing) and the text score disagree (a word scored in one only)."""
+    text = LANG.write_corpus(400, seed=1)[5:-3]  # a fragment: open first line, cut last word
+    ws = [w for w in LANG.word_scores(text) if w.scored]
+    s = LANG.score([text])
+    assert s.words[0] == len(ws) and np.isclose(s.nll[0], np.mean([w.nll for w in ws]))
+    for w in ws:
+        assert text[w.start : w.end] == LANG.words[w.word]
+    heading_words = {t for line in text.split("\n") if "=" in line.split() for t in line.split()}
+    assert heading_words  # the fragment holds a heading, whose words are never scored
+    lines = text.split("\n")
+    offsets = np.cumsum([0] + [len(line) + 1 for line in lines[:-1]])
+    for line, off in zip(lines, offsets):
+        if "=" in line.split():
+            assert not any(off <= w.start < off + len(line) for w in ws)
+
+
+def test_sentence_final_words_make_sentence_ends_predictable():
+    """Bug: the sentence-final words do not end sentences more often than the others."""
+    t = LANG.transition
+    final, other = LANG.final[2:], ~LANG.final[2:]
+    assert final.any() and other.any()
+    assert np.allclose(t[2:][final, 0], LANG.config.p_final) and np.allclose(t[2:][other, 0], LANG.config.p_period)
+    assert np.allclose(t.sum(axis=1), 1.0)
+    assert (t[:2, :2] == 0).all()  # punctuation never follows punctuation
+
+
+def test_pretraining_split_is_disjoint_from_the_recursion_data(tok_and_model):
+    """Bug: the pretraining corpus shares text with the fine-tuning, validation or test splits (a hidden anchor)."""
+    tok, _ = tok_and_model
+    splits = LANG.write_splits({"pretrain": 8_000, "train": 3_000, "valid": 800, "test": 800}, seed=2)
+    assert list(splits) == ["pretrain", "train", "valid", "test"]
+    para = {k: {ln for ln in v.split("\n") if ln.strip() and "=" not in ln.split()} for k, v in splits.items()}
+    others = para["train"] | para["valid"] | para["test"]
+    assert para["pretrain"] and not (para["pretrain"] & others)
+    pre = data.make_blocks(splits["pretrain"].splitlines(keepends=True), tok, 16)
+    for name in ("train", "valid", "test"):
+        blocks = data.make_blocks(splits[name].splitlines(keepends=True), tok, 16)
+        measures.check_disjoint(blocks, pre, name)  # raises on a shared block
+    # train, valid and test are written as synthetic_corpus writes them (same seeds)
+    assert splits["train"] == LANG.write_corpus(3_000, seed=2 * 1000 + 1)
+    assert len(splits["pretrain"].split()) > 7_000
+
+
+def test_check_disjoint_finds_a_shared_block():
+    """Bug: Figure 11's reference may contain training blocks without anyone noticing."""
+    a = np.arange(40).reshape(5, 8)
+    measures.check_disjoint(a[:2], a[2:])
+    with pytest.raises(ValueError, match="1 of 2 blocks"):
+        measures.check_disjoint(a[[0, 3]], a[2:])
+
+
+def test_truth_writer_beam_search_follows_the_repetition_penalty():
+    """Bug: the perfect-model writer ignores the penalty or the prompt's words (it must penalise both, as HF does)."""
+    lang = LANG
+    best = int(np.argmax(lang.transition[0]))  # the likeliest first word of a sentence
+    greedy = lang.continue_texts([" ."], 1, num_beams=1, repetition_penalty=1.0)[0].split()
+    assert greedy == [lang.words[best]]
+    # with the word already in the prompt and a strong penalty, greedy search picks another word
+    p = lang.transition[0]
+    second = int(np.argsort(-p)[1])
+    penalty = 1.0 + np.log(p[second]) / np.log(p[best]) + 0.5  # p[best] ** penalty < p[second]
+    prompt = f" {lang.words[best]} ."
+    out = lang.continue_texts([prompt], 1, num_beams=1, repetition_penalty=penalty)[0].split()
+    assert out == [lang.words[second]]
+    # beam search with 3 beams scores at least as well as greedy (without a penalty)
+    prompts = [lang.write_corpus(40, seed=s)[:120] for s in range(6)]
+    g = lang.score(lang.continue_texts(prompts, 12, num_beams=1, repetition_penalty=1.0)).nll
+    b = lang.score(lang.continue_texts(prompts, 12, num_beams=3, repetition_penalty=1.0)).nll
+    assert np.nanmean(b) <= np.nanmean(g) + 1e-9
+
+
+def test_truth_writer_sampling_is_a_fresh_sample():
+    """Bug: sampling from the truth does not reproduce the source (its NLL must sit at the entropy rate)."""
+    lang = SyntheticLanguage(LanguageConfig(vocab_size=60, seed=2))
+    texts = lang.continue_texts([" ."] * 200, 60, sample=True, seed=4)
+    assert abs(lang.score(texts).mean_nll - lang.entropy_rate()) < 0.1
+    beam = lang.continue_texts([" ."] * 20, 60, num_beams=3, repetition_penalty=3.0)
+    assert lang.score(beam).mean_nll < lang.score(texts).mean_nll  # beam search writes likelier text
+    with pytest.raises(ValueError, match="num_beams"):
+        lang.continue_texts([" ."], 3, num_beams=0)
+    with pytest.raises(ValueError, match="repetition_penalty"):
+        lang.continue_texts([" ."], 3, repetition_penalty=0)
+
+
+# --------------------------------------------------------------------------- words and tokens
+def test_token_nll_matches_sequence_nll(tok_and_model):
+    """Bug: the per-token losses are shifted by one or include the unscored first token."""
+    tok, lm = tok_and_model
+    blocks = data.make_blocks(LANG.write_corpus(800, seed=4).splitlines(keepends=True), tok, 20)[:6]
+    tn = measures.token_nll(lm, blocks, batch_size=4)
+    assert tn.shape == blocks.shape and np.isnan(tn[:, 0]).all() and np.isfinite(tn[:, 1:]).all()
+    np.testing.assert_allclose(np.nanmean(tn, axis=1), model.sequence_nll(lm, blocks), rtol=1e-5)
+
+
+def test_model_and_truth_are_scored_on_the_same_words(tok_and_model):
+    """Bug: the model's per-word loss counts heading, layout or unscored tokens that the truth skips (or vice versa)."""
+    tok, lm = tok_and_model
+    blocks = data.make_blocks(LANG.write_corpus(3_000, seed=6).splitlines(keepends=True), tok, 48)[:12]
+    pairing = measures.pair_words(LANG, tok, blocks)
+    tn = measures.token_nll(lm, blocks)
+    assert pairing.words > 100
+    for i, block in enumerate(blocks):
+        text, spans = measures.token_spans(tok, block)
+        assert text == pairing.texts[i] == tok.decode(block)
+        scored = [w for w in LANG.word_scores(text) if w.scored]
+        ids = np.flatnonzero(pairing.block == i)
+        # every paired word is a word the truth scores, with its true NLL
+        truth = {(w.start, w.end): w.nll for w in scored}
+        for wid in ids:
+            toks = np.flatnonzero(pairing.token_word[i] == wid)
+            a, b = spans[toks[0], 0], spans[toks[-1], 1]
+            word = text[a:b].strip()
+            start = text.index(word, a)
+            assert np.isclose(truth[(start, start + len(word))], pairing.true_nll[wid])
+            assert toks[0] > 0  # token 0 is not scored by the model
+        # the truth's scored words are all paired except where the model has no score
+        assert len(ids) >= len(scored) - 1
+        # no token of a heading line belongs to a paired word
+        for k in np.flatnonzero(pairing.token_word[i] >= 0):
+            a, b = spans[k]
+            line = text[: b].split("\n")[-1] + text[b:].split("\n")[0]
+            assert "=" not in line.split(), f"token {k} of block {i} lies in a heading line: {line!r}"
+    assert any("=" in t for t in pairing.texts)  # there were headings to skip
+    loss = measures.paired_word_losses(pairing, tn)
+    mask = pairing.token_word >= 0
+    assert np.isclose(loss.model_nll * loss.words, tn[mask].sum())
+    assert np.isclose(loss.true_nll, pairing.true_nll.mean()) and loss.words == pairing.words
+
+
+def test_paired_losses_refuse_a_mismatched_shape(tok_and_model):
+    tok, _ = tok_and_model
+    blocks = data.make_blocks(LANG.write_corpus(500, seed=6).splitlines(keepends=True), tok, 16)[:3]
+    pairing = measures.pair_words(LANG, tok, blocks)
+    with pytest.raises(ValueError, match="shape"):
+        measures.paired_word_losses(pairing, np.zeros((3, 15)))
+
+
+# --------------------------------------------------------------------------- frequency bands
+def test_frequency_bands_follow_the_training_counts():
+    """Bug: the bands are computed from the wrong end of the ranking, or unseen tokens are not rare."""
+    rng = np.random.default_rng(0)
+    p = 1.0 / np.arange(1, 41) ** 1.2
+    blocks = rng.choice(40, size=(200, 16), p=p / p.sum())
+    bands = measures.frequency_bands(blocks, vocab_size=50)
+    counts = np.bincount(blocks.ravel(), minlength=50)
+    assert (bands.band[40:] == 0).all()  # never seen
+    assert bands.band[0] == 2 and bands.band[np.argmax(counts)] == 2
+    frequent = counts[bands.band == 2].sum() / counts.sum()
+    rare = counts[bands.band == 0].sum() / counts.sum()
+    assert 0.5 <= frequent < 0.5 + counts.max() / counts.sum() + 1e-9
+    assert 0 < rare <= 0.1
+    assert counts[bands.band == 2].min() >= counts[bands.band == 1].max() >= counts[bands.band == 0].max()
+    assert "frequent" in bands.describe()
+    with pytest.raises(ValueError, match="vocabulary"):
+        measures.frequency_bands(blocks, vocab_size=10)
+    with pytest.raises(ValueError, match="rare_share"):
+        measures.frequency_bands(blocks, vocab_size=50, frequent_share=0.6, rare_share=0.5)
+
+
+def test_band_losses_add_up_to_the_total():
+    """Bug: the frequency-band losses do not add up to the total loss (weights or counts wrong)."""
+    rng = np.random.default_rng(1)
+    blocks = rng.integers(0, 30, size=(20, 12))
+    tn = rng.exponential(2.0, size=blocks.shape)
+    tn[:, 0] = np.nan
+    bands = measures.frequency_bands(blocks, 30)
+    bl = measures.band_losses(tn, blocks, bands)
+    assert np.isclose(bl.contribution.sum(), bl.total) and np.isclose(bl.total, np.nanmean(tn))
+    assert np.isclose(bl.share.sum(), 1.0) and bl.tokens.sum() == np.isfinite(tn).sum()
+    which = bands.of(blocks)
+    for b in range(3):
+        sel = (which == b) & np.isfinite(tn)
+        if sel.any():
+            assert np.isclose(bl.mean[b], tn[sel].mean())
+    d = bl.as_dict()
+    assert np.isclose(sum(d[f"test_nll_{n}_contribution"] for n in measures.BAND_NAMES), d["test_nll_total"])
+
+
+# --------------------------------------------------------------------------- coverage
+def test_coverage_and_its_sampling_baseline():
+    """Bug: tail coverage read without its baseline (a fresh sample of the source also misses rare words)."""
+    lang = SyntheticLanguage(LanguageConfig(vocab_size=300, seed=1))
+    bands = measures.word_bands(lang)
+    assert (bands[:2] == -1).all() and (bands[lang.tail] == 0).all() and (bands == 2).sum() < (bands == 0).sum()
+    base = measures.fresh_coverage(lang, 3_000, seed=0, bands=bands)
+    assert base[2] == 1.0 and 0.0 < base[0] < base[1] <= 1.0
+    text = lang.write_corpus(3_500, seed=9)
+    cov = measures.coverage(lang, [text], bands)
+    assert np.all(np.abs(cov - base) < 0.12)  # the source itself sits at its baseline
+    assert measures.fresh_coverage(lang, 30_000, seed=0, bands=bands)[0] > base[0]  # more text, more tail
+    few = " " + " ".join(lang.words[w] for w in np.flatnonzero(bands == 2)) + " ."
+    assert measures.coverage(lang, [few], bands)[0] == 0.0
+
+
+# --------------------------------------------------------------------------- Figure 11
+def test_reference_perplexity_refuses_training_blocks(tok_and_model):
+    """Bug: Figure 11's reference is scored on blocks the generation-0 model trained on."""
+    tok, lm = tok_and_model
+    blocks = data.make_blocks(LANG.write_corpus(1_500, seed=8).splitlines(keepends=True), tok, 16)
+    train, valid = blocks[:20], blocks[20:26]
+    ref = measures.reference_perplexity(lm, valid, train)
+    np.testing.assert_allclose(np.log(ref), model.sequence_nll(lm, valid), rtol=1e-5)
+    with pytest.raises(ValueError, match="training blocks"):
+        measures.reference_perplexity(lm, blocks[15:22], train)
+
+
+def test_perplexity_shift_table():
+    rng = np.random.default_rng(0)
+    ref = rng.lognormal(2.0, 0.3, 2000)
+    table = measures.perplexity_shift({0: ref, 1: ref / 4, 2: ref * 4}, ref)
+    assert list(table["generation"]) == ["reference", 0, 1, 2]
+    assert all(" " in c for c in table.columns[1:])  # readable names, not internal ones
+    above = table["share above the reference median"].tolist()
+    assert above[0] == pytest.approx(0.5, abs=0.01) and above[2] < 0.01 and above[3] > 0.99
+    assert table.iloc[0, 3] == pytest.approx(0.01, abs=0.005)
+
+
+# --------------------------------------------------------------------------- writer comparison and sentences
+def test_distinct_n_ignores_headings():
+    assert measures.distinct_n([" = A = \n a b a b"], 1) == 0.5
+    assert measures.distinct_n(["a b c d"], 2) == 1.0
+    with pytest.raises(ValueError, match="n must be"):
+        measures.distinct_n(["a"], 0)
+
+
+def _table(model_nll: float, model_d2: float, model_d1: float = 0.02):
+    import pandas as pd
+
+    cols = measures.WRITER_COLUMNS
+    rows = {
+        "a fresh sample of the source": [0.05, 0.20, 0.40, 2.0],
+        "the perfect model": [0.02, 0.04, 0.07, 1.3],
+        "generation 0": [model_d1, model_d2, model_d2 * 1.75, model_nll],
+    }
+    return pd.DataFrame.from_dict(rows, orient="index", columns=cols)
+
+
+def test_writer_sentence_both_outcomes():
+    """Bug: the sentence says the model writes the language whatever the numbers say."""
+    args = ("generation 0", "the perfect model", "a fresh sample of the source", 0.2)
+    good = measures.writer_sentence(_table(1.35, 0.04), *args)
+    bad = measures.writer_sentence(_table(2.5, 0.01, 0.01), *args)
+    mixed = measures.writer_sentence(_table(1.35, 0.01), *args)
+    assert good.startswith("On every measure") and "within 20%" in good
+    assert bad.startswith("On no measure")
+    assert "but not in distinct 2-grams" in mixed
+    assert "below that of a fresh sample" in good and "1.30 against 2.00" in good
+
+
+def test_band_sentence_both_outcomes():
+    """Bug: the sentence says the rare tokens suffered most whatever happened."""
+    first = {"rare": 5.0, "middle": 3.0, "frequent": 1.0}
+    tail_first = measures.band_sentence(first, {"rare": 7.0, "middle": 3.3, "frequent": 1.05}, 5)
+    head_first = measures.band_sentence(first, {"rare": 5.1, "middle": 3.3, "frequent": 2.0}, 5)
+    assert "the rare tokens, the tail, suffered most" in tail_first and "rare tokens +40%" in tail_first
+    assert "the frequent tokens suffered most, not the rare ones" in head_first
+
+
+def test_settings_sentence_ranks_settings():
+    labels = {"a": "A", "b": "B", "c": "C"}
+    s = measures.settings_sentence({"a": 5.0, "b": 1.0, "c": 3.0}, labels)
+    assert "least with B (+1.0) and most with A (+5.0); in between: C (+3.0)" in s
+    assert "No setting" in measures.settings_sentence({}, labels)
