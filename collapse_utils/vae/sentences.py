@@ -1,0 +1,205 @@
+"""Sentences of chapter 3 computed from its runs, whichever way the runs went.
+
+The chapter types no run-dependent outcome into its prose: these helpers say
+what happened in the runs at hand (which digit was lost first in each seed,
+how many latent dimensions the encoders use, how retention and the kind of
+training data order the measures) and the chapter shows them with
+:func:`collapse_utils.prose.show`. Each helper is tested on both outcomes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .. import validate
+from ..plotting import first_below
+from ..prose import join_words, order_of_events
+from .judge import METRICS, GenerationMeter
+from .recursion import VAERun, stack
+
+
+def _runs(runs: Sequence[VAERun]) -> list[VAERun]:
+    runs = list(runs)
+    if not runs or not all(isinstance(r, VAERun) for r in runs):
+        raise ValueError("runs must be a non-empty sequence of VAERun")
+    return runs
+
+
+def _digits(ds: Sequence[int]) -> str:
+    return join_words([f"the {d}" for d in sorted(ds)])
+
+
+def _seeds(seeds: Sequence[int]) -> str:
+    return ("seed " if len(seeds) == 1 else "seeds ") + join_words([str(s) for s in seeds])
+
+
+def first_lost(run: VAERun, level: float = 0.01) -> tuple[tuple[int, ...], int | None]:
+    """The digits that first fell below ``level`` of the samples in ``run``, and the generation (``(), None``: none)."""
+    gone = {d: g for d, g in run.vanished(level).items() if g is not None}
+    if not gone:
+        return (), None
+    g = min(gone.values())
+    return tuple(sorted(d for d, t in gone.items() if t == g)), g
+
+
+def first_lost_sentence(runs: Sequence[VAERun], level: float = 0.01) -> str:
+    """Which digit was lost first (fell below ``level`` of the samples), seed by seed, in words.
+
+    Says "in every seed" only when every seed agrees; otherwise lists which
+    digit went first in which seeds.
+    """
+    runs = _runs(runs)
+    pct = f"{100 * level:g}%"
+    firsts = [first_lost(r, level) for r in runs]
+    if all(g is None for _, g in firsts):
+        return (
+            f"No digit fell below {pct} of the samples within {runs[0].generations} generations, "
+            f"in any of the {len(runs)} seeds."
+        )
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for r, (ds, _) in zip(runs, firsts):
+        groups.setdefault(ds, []).append(r.seed)
+    if len(groups) == 1:
+        (ds,) = groups
+        when = join_words([str(g) for _, g in firsts])
+        word = "digits" if len(ds) > 1 else "digit"
+        return (
+            f"In every one of the {len(runs)} seeds the first {word} to fall below {pct} of the samples "
+            f"{'were' if len(ds) > 1 else 'was'} {_digits(ds)} (at generation{'s' if len(runs) > 1 else ''} {when})."
+        )
+    parts = []
+    for ds, seeds in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
+        what = _digits(ds) if ds else "no digit at all"
+        parts.append(f"{what} in {_seeds(seeds)}")
+    return f"The first digit to fall below {pct} of the samples differs between seeds: {join_words(parts)}."
+
+
+def never_lost_sentence(runs: Sequence[VAERun], level: float = 0.01) -> str:
+    """Which digits never fell below ``level`` of the samples, in every seed or in most."""
+    runs = _runs(runs)
+    pct = f"{100 * level:g}%"
+    kept = Counter(d for r in runs for d, g in r.vanished(level).items() if g is None)
+    always = [d for d, c in kept.items() if c == len(runs)]
+    if always:
+        verb = "were" if len(always) > 1 else "was"
+        return f"{_digits(always).capitalize()} {verb} never lost (never below {pct}), in all {len(runs)} seeds."
+    if not kept:
+        return f"Every digit fell below {pct} of the samples at some generation, in every seed."
+    best = max(kept.values())
+    top = [d for d, c in kept.items() if c == best]
+    return (
+        f"No digit stayed above {pct} of the samples in every seed; the most persistent "
+        f"{'were' if len(top) > 1 else 'was'} {_digits(top)}, never lost in {best} of {len(runs)} seeds."
+    )
+
+
+def _range(values: np.ndarray, fmt: str) -> str:
+    lo, hi = float(np.min(values)), float(np.max(values))
+    return f"{lo:{fmt}}" if f"{lo:{fmt}}" == f"{hi:{fmt}}" else f"{lo:{fmt}} to {hi:{fmt}}"
+
+
+def active_dims_sentence(runs: Sequence[VAERun]) -> str:
+    """How many latent dimensions the encoders use at the first and last generation (median and range)."""
+    runs = _runs(runs)
+    dims = stack(runs, "active_dims")
+    latent = runs[0].config.latent_dim
+    first, last = np.median(dims[:, 0]), np.median(dims[:, -1])
+    trend = "fewer than" if last < first else ("more than" if last > first else "as many as")
+    return (
+        f"The encoders use a median of {first:g} of {latent} latent dimensions at generation 0 "
+        f"(across the {len(runs)} seeds: {_range(dims[:, 0], 'g')}) and {last:g} at generation {runs[0].generations} "
+        f"({_range(dims[:, -1], 'g')}): {trend} at the start."
+    )
+
+
+def trajectory_sentence(runs: Sequence[VAERun], metric: str, fmt: str = ".2f") -> str:
+    """The median of ``metric`` over seeds at generation 0, its extreme on the way, and at the last generation."""
+    runs = _runs(runs)
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+    med = np.median(stack(runs, metric), axis=0)
+    g_last = len(med) - 1
+    lo, hi = int(np.argmin(med)), int(np.argmax(med))
+    text = f"the median {METRICS[metric]} goes from {med[0]:{fmt}} at generation 0 to {med[-1]:{fmt}} at generation {g_last}"
+    if 0 < lo < g_last:
+        text += f", through a low of {med[lo]:{fmt}} at generation {lo}"
+    if 0 < hi < g_last:
+        text += f", through a high of {med[hi]:{fmt}} at generation {hi}"
+    return text[0].upper() + text[1:] + "."
+
+
+def ordering_sentence(
+    groups: Mapping[str, Sequence[VAERun]], metric: str, higher_is_closer: bool, fmt: str = ".2f"
+) -> str:
+    """The median of ``metric`` at the last generation for each group, and whether they come in the groups' order.
+
+    ``groups`` maps a label to runs, in the order that a hypothesis expects
+    (for example retention 0, 0.1, 0.5: closest to the real images last).
+    ``higher_is_closer`` says which direction of ``metric`` is closer to real images.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+    higher_is_closer = validate.boolean("higher_is_closer", higher_is_closer)
+    if len(groups) < 2:
+        raise ValueError(f"groups must hold at least two groups of runs, got {len(groups)}")
+    finals = {label: float(np.median(stack(_runs(runs), metric)[:, -1])) for label, runs in groups.items()}
+    g_last = min(r.generations for runs in groups.values() for r in runs)
+    values = list(finals.values())
+    steps = np.diff(values) if higher_is_closer else -np.diff(values)
+    listing = join_words([f"{v:{fmt}} {label}" for label, v in finals.items()])
+    head = f"At generation {g_last} the median {METRICS[metric]} is {listing}"
+    labels = list(finals)
+    if np.all(steps > 0):
+        return f"{head}: each step from {labels[0]} to {labels[-1]} brings the samples closer to the real images."
+    if np.all(steps < 0):
+        return f"{head}: in this run the order is reversed, each step from {labels[0]} to {labels[-1]} moves them further away."
+    return f"{head}: the groups are not in order of {labels[0]} to {labels[-1]} at this scale."
+
+
+def first_generation_below(runs: Sequence[VAERun], metric: str, fraction: float) -> int | None:
+    """First generation at which the median of ``metric`` falls below ``fraction`` of its generation-0 value."""
+    fraction = validate.real("fraction", fraction, 0.0, 1.0, low_open=True, high_open=True)
+    med = np.median(stack(_runs(runs), metric), axis=0)
+    return first_below(med, fraction * med[0])
+
+
+def decode_sentence(groups: Mapping[str, Sequence[VAERun]], metric: str = "feature_var", fraction: float = 0.5) -> str:
+    """Which kind of training data loses ``metric`` (default: variety) faster, computed on the runs' medians."""
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+    times = {f"training on {label}": first_generation_below(runs, metric, fraction) for label, runs in groups.items()}
+    g_last = min(r.generations for runs in groups.values() for r in runs)
+    what = f"The median {METRICS[metric].split(':')[0]} falls below {fraction:.0%} of its generation-0 value"
+    return f"{what} {order_of_events(times)} (of {g_last} generations)."
+
+
+def binarise(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One Bernoulli draw per pixel of grey-level images: what a perfect model's samples would look like."""
+    x = np.asarray(images, dtype=np.float32)
+    return (rng.random(x.shape, dtype=np.float32) < x).astype(np.float32)
+
+
+def binarisation_sentence(meter: GenerationMeter, images: np.ndarray, runs: Sequence[VAERun], seed: int) -> str:
+    """How far one Bernoulli draw per pixel moves the real images, against generation 0's own distance.
+
+    Generation 1 trains on binary images while generation 0 trained on the
+    real grey levels: this sentence sizes that shift in the judge's terms.
+    """
+    runs = _runs(runs)
+    seed = validate.integer("seed", seed, 0)
+    x = np.asarray(images, dtype=np.float32)
+    real = meter.measure_images(x)["frechet"]
+    binary = meter.measure_images(binarise(x, np.random.default_rng(seed)))["frechet"]
+    gen0 = float(np.median(stack(runs, "frechet")[:, 0]))
+    grey = len(np.unique(x))
+    ratio = binary / gen0 if gen0 > 0 else float("inf")
+    size = "larger than" if ratio > 1 else "smaller than"
+    return (
+        f"The real training images have {grey} grey levels; one Bernoulli draw per pixel of them, which is what a "
+        f"perfect model's samples would look like, lies at a Fréchet distance of {binary:.1f} from real images "
+        f"(real against real: {real:.1f}), {ratio:.1f} times the distance of generation 0's own samples "
+        f"({gen0:.1f}): {size} the error of the first fit."
+    )
