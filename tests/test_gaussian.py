@@ -211,6 +211,8 @@ def test_pooled_moments_equal_concatenation():
 def test_tail_mass():
     c = 2.0
     assert np.isclose(G.tail_mass(0.0, 1.0, c), 2 * stats.norm.sf(c))
+    # a shifted model: more mass beyond +c, less beyond -c (a wrong sign in either tail breaks this)
+    assert np.isclose(G.tail_mass(1.0, 4.0, c), stats.norm.sf(0.5) + stats.norm.cdf(-1.5))
     assert G.tail_mass(0.0, 0.25, c) < 1e-4
     run = G.simulate(n=50, generations=300, runs=2000, seed=0)
     tails = np.median(G.tail_mass(run.mean, run.var, 3.0), axis=1)

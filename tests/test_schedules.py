@@ -40,6 +40,9 @@ def test_choose_without_replacement_large_k_uses_permutation():
     rng = np.random.default_rng(1)
     idx = choose_without_replacement(rng, 10, 9, rows=100)
     assert np.all(np.sort(idx, axis=1)[:, 1:] != np.sort(idx, axis=1)[:, :-1])
+    # which item is left out is uniform (a biased permutation would always leave out the same one)
+    left_out = 45 - idx.sum(axis=1)
+    assert len(set(left_out)) > 5
     with pytest.raises(ValueError):
         choose_without_replacement(rng, 5, 6)
 
@@ -47,6 +50,17 @@ def test_choose_without_replacement_large_k_uses_permutation():
 @pytest.mark.parametrize("retention,expected", [(0.0, 0), (0.1, 10), (0.25, 25), (1.0, 100)])
 def test_n_retained(retention, expected):
     assert n_retained(100, retention) == expected
+
+
+def test_n_retained_rounds():
+    """Bug guarded: the retained count truncated (0.29 of 10 points giving 2) instead of rounded."""
+    assert n_retained(10, 0.29) == 3 and n_retained(10, 0.21) == 2
+
+
+def test_keep_models_false_keeps_none():
+    """Bug guarded: `keep_models=False` keeping every model (memory of large models)."""
+    recs = run_generations(gaussian_fit, gaussian_sample, np.zeros(5) + np.arange(5), 3, keep_models=False)
+    assert all(r.model is None for r in recs)
 
 
 def test_approach1_training_set_is_latest_samples_plus_retained_original():
