@@ -1,0 +1,349 @@
+"""EM for Gaussian mixtures, for all runs at once: scikit-learn's ``GaussianMixture``, batched.
+
+:func:`em` is the estimator of :class:`sklearn.mixture.GaussianMixture` with
+full covariances, written over a batch of runs ``(R, N, D)``: the same E-step
+(log-responsibilities from the precision Cholesky factors), the same M-step
+(``nk = sum resp + 10 eps``, weights ``nk / sum nk``, centred covariances plus
+``reg_covar`` on the diagonal), the same stopping rule (the change of the
+per-sample mean log-likelihood, measured in the E-step, below ``tol``; at most
+``max_iter`` iterations) and the same bookkeeping (``n_iter`` counts the
+M-steps; the parameters returned are those of the last M-step). Each run stops
+on its own: converged runs leave the batch, so a run costs its own number of
+iterations, not the slowest run's.
+
+Initialisation (:func:`fit`) is either scikit-learn's default, k-means on the
+data (k-means++ seeding with ``2 + log K`` local trials, then Lloyd's
+iterations) turned into hard responsibilities and one M-step
+(:func:`kmeans_labels`, :func:`initial_parameters`), or a warm start from the
+previous generation's mixture. The batched k-means draws its own random
+numbers, so a fresh fit equals scikit-learn's in distribution, not bit for bit;
+given the same initial mixture the EM iterations agree with scikit-learn's to
+rounding (``tests/test_gmm_em.py``).
+
+:func:`fit_sklearn` is the reference path: the same fit, one run at a time,
+through scikit-learn itself.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .. import validate
+from .mixture import MixtureBatch, _dim, _pairs, cholesky, features, log_prob_coefficients
+
+EPS10 = 10 * np.finfo(float).eps
+INITS = ("warm", "fresh")
+BACKENDS = ("batched", "sklearn")
+GMM_DEFAULTS: dict[str, Any] = {"covariance_type": "full", "tol": 1e-5, "max_iter": 2000, "reg_covar": 1e-6}
+"""The authors' scikit-learn settings (``reg_covar`` is scikit-learn's default)."""
+
+#: Fits that fail numerically (a covariance that is not positive definite) are retried with a fresh
+#: k-means start and ten times the ``reg_covar``, at most this many times.
+RETRIES = 5
+
+
+def precision_cholesky(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's ``precisions_cholesky_``: ``inv(cholesky(cov)).T`` per matrix, and which succeeded."""
+    L, ok = cholesky(cov)
+    return np.swapaxes(np.linalg.inv(L), -1, -2), ok
+
+
+def m_step(S: np.ndarray, resp: np.ndarray, reg_covar: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's M-step for full covariances, per run.
+
+    ``S`` holds the points' sufficient statistics (R, C, N) (:func:`features`),
+    ``resp`` the responsibilities (R, K, N). Returns ``(nk, means,
+    covariances)``: (R, K), (R, K, D), (R, K, D, D), with ``nk = sum resp + 10
+    eps``, ``means = sum resp x / nk`` and ``covariances = sum resp (x -
+    mean)(x - mean)^T / nk`` plus ``reg_covar`` on every diagonal.
+    """
+    T = np.matmul(resp, np.swapaxes(S, 1, 2))  # (R, K, C)
+    d = _dim(S.shape[1])
+    nk = T[:, :, 0] + EPS10
+    means = T[:, :, 1 : 1 + d] / nk[:, :, None]
+    cov = np.empty(means.shape + (d,))
+    for c, (i, j) in enumerate(_pairs(d)):
+        # sum resp (x_i - m_i)(x_j - m_j) = T_ij - 2 m_i m_j nk + m_i m_j sum resp (nk = sum resp + 10 eps)
+        cov[:, :, i, j] = (T[:, :, 1 + d + c] - means[:, :, i] * means[:, :, j] * (2 * nk - T[:, :, 0])) / nk
+        cov[:, :, j, i] = cov[:, :, i, j]
+    idx = np.arange(d)
+    cov[:, :, idx, idx] += reg_covar
+    return nk, means, cov
+
+
+def e_step(S: np.ndarray, weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's E-step, per run: ``(mean log-likelihood (R,), responsibilities (R, K, N))``."""
+    lp = np.matmul(log_prob_coefficients(weights, means, prec_chol), S)  # (R, K, N)
+    top = np.max(lp, axis=1, keepdims=True)
+    lp -= top
+    norm = np.log(np.sum(np.exp(lp), axis=1, keepdims=True))  # (R, 1, N), relative to top
+    lp -= norm
+    return (top + norm)[:, 0].mean(axis=1), np.exp(lp, out=lp)
+
+
+def em(
+    S: np.ndarray,
+    weights: np.ndarray,
+    means: np.ndarray,
+    prec_chol: np.ndarray,
+    tol: float = GMM_DEFAULTS["tol"],
+    max_iter: int = GMM_DEFAULTS["max_iter"],
+    reg_covar: float = GMM_DEFAULTS["reg_covar"],
+) -> dict[str, np.ndarray]:
+    """Run EM on every run from the given initial parameters, each run until its own convergence.
+
+    ``S`` holds the points' sufficient statistics (R, C, N) (:func:`features`); ``weights`` (R, K), ``means`` (R, K, D) and
+    ``prec_chol`` (R, K, D, D) are the initial parameters (scikit-learn's
+    ``weights_``, ``means_`` and ``precisions_cholesky_``). Returns a dict of
+    ``weights``, ``means``, ``covariances``, ``n_iter``, ``converged`` and
+    ``failed`` (runs whose covariance stopped being positive definite, where
+    scikit-learn raises; their other entries are meaningless).
+    """
+    R, K = weights.shape
+    d = means.shape[2]
+    out = {
+        "weights": np.array(weights, dtype=float), "means": np.array(means, dtype=float),
+        "covariances": np.zeros((R, K, d, d)), "n_iter": np.zeros(R, dtype=int),
+        "converged": np.zeros(R, dtype=bool), "failed": np.zeros(R, dtype=bool),
+    }
+    ids = np.arange(R)
+    Sa, wa, ma, pa = S, weights, means, prec_chol
+    lower = np.full(R, -np.inf)
+    for it in range(1, max_iter + 1):
+        ll, resp = e_step(Sa, wa, ma, pa)
+        nk, mu, cov = m_step(Sa, resp, reg_covar)
+        w = nk / nk.sum(axis=1, keepdims=True)
+        prec, ok = precision_cholesky(cov)
+        with np.errstate(invalid="ignore"):
+            change = ll - lower
+        lower = ll
+        done = np.abs(change) < tol
+        failed = ~ok.all(axis=1) | ~np.isfinite(ll)
+        last = it == max_iter
+        finished = done | failed | last
+        if finished.any():
+            f = ids[finished]
+            out["weights"][f], out["means"][f], out["covariances"][f] = w[finished], mu[finished], cov[finished]
+            out["n_iter"][f] = it
+            out["converged"][f] = done[finished] & ~failed[finished]
+            out["failed"][f] = failed[finished]
+            keep = ~finished
+            if not keep.any():
+                break
+            ids, Sa, lower = ids[keep], Sa[keep], lower[keep]
+            wa, ma, pa = w[keep], mu[keep], prec[keep]
+        else:
+            wa, ma, pa = w, mu, prec
+    return out
+
+
+def kmeans_labels(X: np.ndarray, k: int, rng: np.random.Generator, max_iter: int = 300, tol: float = 1e-4) -> np.ndarray:
+    """scikit-learn's ``KMeans(n_clusters=k, n_init=1)`` labels for every run of ``X`` (R, N, D): (R, N).
+
+    Greedy k-means++ seeding (``2 + int(log k)`` candidates per new centre,
+    the one that lowers the potential most is kept), then Lloyd's iterations
+    until the labels stop changing or the total squared centre shift is at
+    most ``tol`` times the mean variance of the coordinates (per run).
+    """
+    R, N, d = X.shape
+    rows = np.arange(R)
+    trials = 2 + int(np.log(k))
+    centers = np.empty((R, k, d))
+    centers[:, 0] = X[rows, rng.integers(N, size=R)]
+    closest = np.sum((X - centers[:, 0, None]) ** 2, axis=2)  # (R, N)
+    for c in range(1, k):
+        pot = closest.sum(axis=1)
+        cum = np.cumsum(closest, axis=1)
+        target = rng.random((R, trials)) * pot[:, None]
+        cand = np.minimum(np.sum(cum[:, None, :] < target[:, :, None], axis=2), N - 1)  # (R, trials)
+        dist = np.sum((X[:, None, :, :] - X[rows[:, None], cand][:, :, None, :]) ** 2, axis=3)  # (R, trials, N)
+        new = np.minimum(closest[:, None, :], dist)
+        best = np.argmin(new.sum(axis=2), axis=1)
+        closest = new[rows, best]
+        centers[:, c] = X[rows, cand[rows, best]]
+    limit = tol * np.mean(np.var(X, axis=1), axis=1)  # (R,)
+    labels = None
+    for _ in range(max_iter):
+        dist = np.sum((X[:, None, :, :] - centers[:, :, None, :]) ** 2, axis=3)  # (R, k, N)
+        new_labels = np.argmin(dist, axis=1)
+        onehot = new_labels[:, None, :] == np.arange(k)[None, :, None]
+        counts = onehot.sum(axis=2)
+        sums = np.einsum("rkn,rnd->rkd", onehot.astype(float), X)
+        moved = np.where(counts[:, :, None] > 0, sums / np.maximum(counts, 1)[:, :, None], centers)
+        shift = np.sum((moved - centers) ** 2, axis=(1, 2))
+        centers = moved
+        if labels is not None and (np.array_equal(labels, new_labels) or np.all(shift <= limit)):
+            labels = new_labels
+            break
+        labels = new_labels
+    dist = np.sum((X[:, None, :, :] - centers[:, :, None, :]) ** 2, axis=3)
+    return np.argmin(dist, axis=1)
+
+
+def initial_parameters(S: np.ndarray, labels: np.ndarray, k: int, reg_covar: float):
+    """scikit-learn's initialisation from hard labels: one M-step on one-hot responsibilities.
+
+    ``S`` holds the points' sufficient statistics (R, C, N). Returns
+    ``(weights, means, prec_chol, ok)`` with the weights ``nk / N`` as
+    scikit-learn has them.
+    """
+    resp = (labels[:, None, :] == np.arange(k)[None, :, None]).astype(float)
+    nk, means, cov = m_step(S, resp, reg_covar)
+    prec, ok = precision_cholesky(cov)
+    return nk / S.shape[2], means, prec, ok.all(axis=1)
+
+
+def fit(
+    X: np.ndarray,
+    n_components: int,
+    rng: np.random.Generator,
+    warm: MixtureBatch | None = None,
+    tol: float = GMM_DEFAULTS["tol"],
+    max_iter: int = GMM_DEFAULTS["max_iter"],
+    reg_covar: float = GMM_DEFAULTS["reg_covar"],
+) -> tuple[MixtureBatch, np.ndarray]:
+    """Fit one mixture per run of ``X`` (R, N, D) by batched EM.
+
+    ``warm`` (the previous generation's mixtures) starts EM from them; a run
+    whose previous mixture has a component that expects less than one sample
+    (``weight * N < 1``) starts fresh instead, so that a dead component cannot
+    haunt the run. Without ``warm`` every run starts from k-means (``rng``).
+    A run whose fit fails numerically is refitted from k-means with ten times
+    the ``reg_covar`` (at most :data:`RETRIES` times). Each run's data are
+    shifted by their mean while fitting (EM is shift-equivariant), which keeps
+    the sufficient statistics well conditioned.
+
+    Returns the mixtures and a boolean (R,) array: which runs started from k-means.
+    """
+    X = np.asarray(X, dtype=float)
+    R, N, d = X.shape
+    k = n_components
+    center = X.mean(axis=1)  # (R, D)
+    Xc = X - center[:, None, :]
+    S = features(np.swapaxes(Xc, 1, 2))
+    fresh = np.ones(R, dtype=bool)
+    weights, means, prec = np.empty((R, k)), np.empty((R, k, d)), np.empty((R, k, d, d))
+    if warm is not None:
+        fresh = np.min(warm.weights, axis=1) * N < 1.0
+        keep = ~fresh
+        weights[keep], means[keep] = warm.weights[keep], warm.means[keep] - center[keep, None, :]
+        prec[keep] = precision_cholesky(warm.covariances[keep])[0]
+    reg = reg_covar
+    if fresh.any():
+        weights[fresh], means[fresh], prec[fresh], _ = initial_parameters(
+            S[fresh], kmeans_labels(Xc[fresh], k, rng), k, reg)
+    result = em(S, weights, means, prec, tol, max_iter, reg)
+    for _ in range(RETRIES):
+        todo = result["failed"]
+        if not todo.any():
+            break
+        reg *= 10
+        fresh |= todo
+        w0, m0, p0, _ = initial_parameters(S[todo], kmeans_labels(Xc[todo], k, rng), k, reg)
+        again = em(S[todo], w0, m0, p0, tol, max_iter, reg)
+        for key in result:
+            result[key][todo] = again[key]
+    if result["failed"].any():  # pragma: no cover - six numerical failures in a row
+        raise RuntimeError(f"EM failed numerically {RETRIES + 1} times in a row in run(s) {np.flatnonzero(result['failed'])}")
+    model = MixtureBatch(result["weights"], result["means"] + center[:, None, :], result["covariances"],
+                         result["n_iter"], result["converged"])
+    return canonical_order(model, fresh), fresh
+
+
+def canonical_order(model: MixtureBatch, runs: np.ndarray) -> MixtureBatch:
+    """Order the components of the given runs by the first coordinate of their means.
+
+    Applied after every fresh (k-means) fit in both backends, so that the
+    order does not depend on how k-means labelled the clusters: samples drawn
+    with the same random numbers then agree between backends. Warm-started
+    runs keep their order (their components keep their identity).
+    """
+    order = np.argsort(model.means[:, :, 0], axis=1, kind="stable")
+    order[~runs] = np.arange(model.n_components)
+    rows = np.arange(model.runs)[:, None]
+    return MixtureBatch(model.weights[rows, order], model.means[rows, order], model.covariances[rows, order],
+                        model.n_iter, model.converged)
+
+
+def n_workers(n_jobs: int | None) -> int:
+    """joblib's convention: ``None`` is 1, ``-1`` every core, ``-2`` all but one, ...; 0 is an error."""
+    if n_jobs is None:
+        return 1
+    import os
+
+    cores = os.cpu_count() or 1
+    n_jobs = validate.integer("n_jobs", n_jobs)
+    if n_jobs == 0:
+        raise ValueError(f"n_jobs must be a non-zero integer (joblib's convention: -1 = all {cores} cores), got 0")
+    return max(1, n_jobs if n_jobs > 0 else cores + 1 + n_jobs)
+
+
+def fit_sklearn(
+    X: np.ndarray,
+    n_components: int,
+    rng: np.random.Generator,
+    warm: MixtureBatch | None = None,
+    tol: float = GMM_DEFAULTS["tol"],
+    max_iter: int = GMM_DEFAULTS["max_iter"],
+    reg_covar: float = GMM_DEFAULTS["reg_covar"],
+    n_jobs: int | None = None,
+) -> tuple[MixtureBatch, np.ndarray]:
+    """The reference path of :func:`fit`: scikit-learn's ``GaussianMixture``, one run at a time.
+
+    The same rules (warm start, a fresh start for a dead component, retries
+    with more ``reg_covar``); k-means draws its seed from ``rng``. ``n_jobs``
+    (joblib's convention) fits the runs of a generation in threads, so no
+    process pool is started; each fit uses one BLAS/OpenMP thread.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.mixture import GaussianMixture
+
+    X = np.asarray(X, dtype=float)
+    R, N, _ = X.shape
+    seeds = rng.integers(2**31 - 1, size=R)
+
+    def one(r: int):
+        start = None
+        if warm is not None and np.min(warm.weights[r]) * N >= 1.0:
+            start = warm.run(r)
+        reg = reg_covar
+        for attempt in range(RETRIES + 1):
+            kwargs: dict[str, Any] = dict(n_components=n_components, covariance_type="full", tol=tol,
+                                          max_iter=max_iter, reg_covar=reg, random_state=int(seeds[r]) + attempt)
+            if start is not None:
+                kwargs.update(init_params="random", weights_init=start.weights, means_init=start.means,
+                              precisions_init=np.linalg.inv(start.covariances))
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    est = GaussianMixture(**kwargs).fit(X[r])
+                if np.all(np.isfinite(est.covariances_)) and np.all(np.isfinite(est.means_)):
+                    return est, start is None
+            except (ValueError, np.linalg.LinAlgError):
+                pass
+            start, reg = None, reg * 10
+        raise RuntimeError(f"GaussianMixture failed {RETRIES + 1} times in a row in run {r}")  # pragma: no cover
+
+    from threadpoolctl import threadpool_limits
+
+    workers = min(n_workers(n_jobs), R)
+    # one BLAS/OpenMP thread per fit: these problems are small, and k-means' thread pool costs more
+    # than it saves (25 times slower on a busy 2-core machine)
+    with threadpool_limits(1):
+        if workers == 1:
+            results = [one(r) for r in range(R)]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(workers) as pool:
+                results = list(pool.map(one, range(R)))
+    model = MixtureBatch(
+        np.stack([e.weights_ for e, _ in results]), np.stack([e.means_ for e, _ in results]),
+        np.stack([e.covariances_ for e, _ in results]), np.array([e.n_iter_ for e, _ in results]),
+        np.array([e.converged_ for e, _ in results]),
+    )
+    fresh = np.array([f for _, f in results])
+    return canonical_order(model, fresh), fresh
