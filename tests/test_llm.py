@@ -119,7 +119,7 @@ def test_local_folder_loader(tmp_path, tiny_base):
 
 
 def test_bad_corpora(tmp_path):
-    with pytest.raises(ValueError, match="not a folder"):
+    with pytest.raises(ValueError, match="does not exist"):
         data.load_corpus(str(tmp_path / "missing"), verbose=False)
     folder = write_wikitext(tmp_path / "empty", train=" \n\n")
     with pytest.raises(ValueError, match="train.txt.*empty"):
@@ -136,14 +136,17 @@ def test_hub_falls_back_with_a_clear_message(capsys):
         pytest.skip("the hub is reachable here: nothing to fall back from")
     corpus = data.load_corpus("wikitext-2-raw-v1", synthetic_words=(2000, 500, 500))
     out = capsys.readouterr().out
-    assert corpus.source == "synthetic" and corpus.language is not None
-    assert (
-        "could not load 'wikitext-2-raw-v1'" in out and "fell back to the embedded synthetic language" in out
-    )
+    assert corpus.source == "fallback synthetic" and corpus.language is not None
+    assert "hub is unreachable, so instead of 'wikitext-2-raw-v1' the embedded synthetic language" in out
     with pytest.raises(data.HubUnavailable, match="unreachable"):
         data.load_corpus("wikitext-2-raw-v1", fallback=False, verbose=False)
     with pytest.raises(OSError, match="unreachable"):
         model.load_base("facebook/opt-125m", corpus, Path("/tmp"), fallback=False, verbose=False)
+    # only the default names fall back
+    with pytest.raises(data.HubUnavailable, match="only wikitext-2-raw-v1 falls back"):
+        data.load_corpus("wikitext-103-raw-v1", verbose=False)
+    with pytest.raises(data.HubUnavailable, match="only the default"):
+        model.load_base("gpt2", corpus, Path("/tmp"), verbose=False)
 
 
 # --------------------------------------------------------------------------- model
@@ -192,19 +195,19 @@ def test_tokenizer_round_trip(tiny_base):
 def test_end_to_end(tiny_run):
     t = tiny_run.table
     assert len(t) == 2 * 1 * 3
-    assert set(t["setting"]) == {"1ep-0pct", "1ep-50pct"}
+    assert set(t["setting"]) == {"1ep-keep0.0", "1ep-keep0.5"}
     assert (t.loc[t.generation == 0, "n_original"] == 40).all()
-    assert (t.loc[(t.generation > 0) & (t.setting == "1ep-0pct"), "n_original"] == 0).all()
-    assert (t.loc[(t.generation > 0) & (t.setting == "1ep-50pct"), "n_original"] == 20).all()
+    assert (t.loc[(t.generation > 0) & (t.setting == "1ep-keep0.0"), "n_original"] == 0).all()
+    assert (t.loc[(t.generation > 0) & (t.setting == "1ep-keep0.5"), "n_original"] == 20).all()
     assert np.isfinite(t["test_perplexity"]).all() and (t["test_perplexity"] > 1).all()
     for col in ("true_nll", "tail_coverage", "distinct_2", "repetition_4", "train_ppl_gen0_mean"):
         assert col in t and np.isfinite(t[col]).all()
     out = tiny_run.output
-    gen = out / "1ep-0pct" / "run0"
+    gen = out / "1ep-keep0.0" / "run0"
     assert np.load(gen / "gen0" / "synthetic.npy").shape == (40, 64)
     assert not (gen / "gen2" / "synthetic.npy").exists()  # the last generation writes no data
     assert (gen / "gen1" / "model" / "config.json").exists() and (gen / "gen1" / "DONE").exists()
-    assert len(tiny_run.array("train_ppl", "1ep-0pct", 1)) == 40
+    assert len(tiny_run.array("train_ppl", "1ep-keep0.0", 1)) == 40
     on_disk = pd.read_csv(out / "metrics.csv")
     assert len(on_disk) == len(t)
     assert "synthetic" in (out / "notes.txt").read_text()
@@ -215,7 +218,7 @@ def test_resume_gives_identical_metrics(tiny_run, tmp_path):
     part = experiment.run_experiment(TINY, out, verbose=False, progress=False, stop_after=2)
     assert len(part.table) == 2
     # an interruption in the middle of writing generation 1: a half-written folder without DONE
-    gen1 = out / "1ep-0pct" / "run0" / "gen1"
+    gen1 = out / "1ep-keep0.0" / "run0" / "gen1"
     (gen1 / "DONE").unlink()
     (gen1 / "synthetic.npy").write_bytes(b"garbage")
     resumed = experiment.run_experiment(TINY, out, verbose=False, progress=False)
@@ -223,7 +226,7 @@ def test_resume_gives_identical_metrics(tiny_run, tmp_path):
     pd.testing.assert_frame_equal(resumed.table[cols], tiny_run.table[cols])
     np.testing.assert_array_equal(
         np.load(gen1 / "synthetic.npy"),
-        np.load(tiny_run.output / "1ep-0pct" / "run0" / "gen1" / "synthetic.npy"),
+        np.load(tiny_run.output / "1ep-keep0.0" / "run0" / "gen1" / "synthetic.npy"),
     )
     # a third call has nothing left to do
     again = experiment.run_experiment(TINY, out, verbose=False, progress=False, stop_after=0)
@@ -307,9 +310,9 @@ def test_cli_runs_and_resumes(tmp_path, capsys):
     ]
     assert cli_main(args) == 0
     first = pd.read_csv(tmp_path / "cli" / "metrics.csv")
-    stamp = (tmp_path / "cli" / "1ep-0pct" / "run0" / "gen1" / "DONE").read_text()
+    stamp = (tmp_path / "cli" / "1ep-keep0.0" / "run0" / "gen1" / "DONE").read_text()
     assert cli_main(args) == 0  # resumes: nothing to redo
-    assert (tmp_path / "cli" / "1ep-0pct" / "run0" / "gen1" / "DONE").read_text() == stamp
+    assert (tmp_path / "cli" / "1ep-keep0.0" / "run0" / "gen1" / "DONE").read_text() == stamp
     assert len(first) == 2 and "metrics:" in capsys.readouterr().out
 
 
@@ -329,16 +332,16 @@ def test_plots(tiny_run):
     r = tiny_run
     ax = plots.plot_metric(r, "test_perplexity")
     assert len(ax.lines) == 2
-    ax = plots.plot_generation(r, "1ep-0pct", 2)
+    ax = plots.plot_generation(r, "1ep-keep0.0", 2)
     assert "generation 2" in ax.get_title()
-    plots.plot_generation(r, "1ep-0pct", 99)  # clamped to the last generation
-    plots.plot_ppl_histograms(r, "1ep-50pct")
-    plots.plot_truth_histogram(r, "1ep-0pct", 1, entropy=2.0)
+    plots.plot_generation(r, "1ep-keep0.0", 99)  # clamped to the last generation
+    plots.plot_ppl_histograms(r, "1ep-keep0.5")
+    plots.plot_truth_histogram(r, "1ep-keep0.0", 1, entropy=2.0)
     fig = widgets.small_multiples(
-        plots.plot_generation, "generation", [0, 1, 2], fixed=dict(results=r, setting="1ep-0pct")
+        plots.plot_generation, "generation", [0, 1, 2], fixed=dict(results=r, setting="1ep-keep0.0")
     )
     assert len(fig.axes) == 3
-    text = plots.format_samples(r, "1ep-0pct")
+    text = plots.format_samples(r, "1ep-keep0.0")
     assert "generation 0 (original block)" in text and "written by generation 1" in text
     assert "small" in plots.provenance(r, "quick")
     shift = experiment.perplexity_shift(r)
@@ -357,6 +360,6 @@ def test_saved_results_path(monkeypatch, tiny_run):
     loaded = experiment.load_results(experiment.saved_results_path())
     assert len(loaded.table) == len(tiny_run.table) and loaded.config == TINY
     with pytest.raises(ValueError, match="config.json"):
-        experiment.load_results(tiny_run.output / "1ep-0pct")
+        experiment.load_results(tiny_run.output / "1ep-keep0.0")
     assert json.loads((tiny_run.output / "config.json").read_text())["model"] == "small"
     shutil.rmtree(tiny_run.output / "cache", ignore_errors=True)  # nothing else reads it

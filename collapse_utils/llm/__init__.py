@@ -9,7 +9,11 @@ Modules
 :mod:`~collapse_utils.llm.model`
     the pretrained starting point, fine-tuning, beam-search continuation, perplexity;
 :mod:`~collapse_utils.llm.experiment`
-    the resumable generational experiment and its tidy metrics table;
+    the resumable generational experiment, its tidy metrics table and its time estimate;
+:mod:`~collapse_utils.llm.identity`
+    what an output folder holds: the model, data and code version actually used;
+:mod:`~collapse_utils.llm.distributed`
+    one process or many (``torchrun``, ``accelerate launch``);
 :mod:`~collapse_utils.llm.plots`
     the chapter's figures (Figures 10 and 11 of the paper and more).
 
@@ -22,6 +26,7 @@ from .experiment import (
     Results,
     Setting,
     default_output,
+    estimate_seconds,
     load_results,
     profile_config,
     run_experiment,
@@ -30,9 +35,11 @@ from .experiment import (
 from .model import (
     SmallModelConfig,
     continue_blocks,
+    learning_rates,
     load_base,
     perplexity,
     sequence_nll,
+    token_nll,
     train,
     train_tokenizer,
 )
@@ -48,6 +55,8 @@ __all__ = [
     "SyntheticLanguage",
     "continue_blocks",
     "default_output",
+    "estimate_seconds",
+    "learning_rates",
     "load_base",
     "load_corpus",
     "load_results",
@@ -59,6 +68,7 @@ __all__ = [
     "saved_results_path",
     "sequence_nll",
     "synthetic_corpus",
+    "token_nll",
     "train",
     "train_tokenizer",
 ]

@@ -13,8 +13,11 @@ a folder
     the embedded :class:`~collapse_utils.llm.synthetic.SyntheticLanguage`, whose
     distribution is known; written out in the wikitext layout.
 
-With ``fallback=True`` an unreachable hub falls back to the embedded language,
-and :func:`load_corpus` says which path it took. Text is then tokenised,
+Only the default ``"wikitext-2-raw-v1"`` falls back to the embedded language,
+only with ``fallback=True`` and only when the hub is unreachable; a folder that
+does not exist, an unknown name, or another wikitext configuration offline is
+an error before any work (:func:`resolve_data`). :func:`load_corpus` says which
+path it took. Text is then tokenised,
 concatenated and cut into equal blocks (:func:`make_blocks`), as in the
 authors' code.
 """
@@ -33,6 +36,19 @@ from .synthetic import LanguageConfig, SyntheticLanguage
 
 SPLITS = ("train", "valid", "test")
 SYNTHETIC = "synthetic"
+DEFAULT_DATA = "wikitext-2-raw-v1"
+WIKITEXT_NAMES = ("wikitext-2-raw-v1", "wikitext-2-v1", "wikitext-103-raw-v1", "wikitext-103-v1")
+
+
+def looks_like_path(name: str) -> bool:
+    """Whether ``name`` is meant as a local path (``/x``, ``./x``, ``../x``, ``~/x``, ``a/b/c``, ``C:\\x``)."""
+    name = str(name)
+    return (
+        name.startswith(("/", ".", "~", "\\"))
+        or name.count("/") >= 2
+        or "\\" in name
+        or (len(name) > 1 and name[1] == ":")
+    )
 
 
 def _hub_errors() -> tuple[type[BaseException], ...]:
@@ -57,7 +73,45 @@ HUB_ERRORS = _hub_errors()
 
 
 class HubUnavailable(OSError):
-    """The hub cannot be reached (and nothing usable is cached)."""
+    """The hub cannot be reached (and nothing usable is cached), and no fallback applies."""
+
+
+def resolve_data(data: str | Path, fallback: bool = True, hub: bool | None = None) -> str:
+    """Where ``data`` will come from, decided before any work: ``"synthetic"``, ``"folder"``, ``"hub"`` or ``"fallback"``.
+
+    ``hub`` is the result of :func:`hub_reachable` (probed when ``None`` and needed).
+
+    Raises
+    ------
+    ValueError
+        For a folder that does not exist or an unknown name.
+    HubUnavailable
+        For a wikitext name when the hub is unreachable and no fallback applies
+        (only :data:`DEFAULT_DATA` falls back, and only with ``fallback``).
+    """
+    name = str(data)
+    if name == SYNTHETIC:
+        return "synthetic"
+    if Path(name).expanduser().is_dir():
+        return "folder"
+    if looks_like_path(name) or "/" in name:
+        raise ValueError(f"data: the folder {name!r} does not exist (expected train.txt, valid.txt, test.txt)")
+    if name not in WIKITEXT_NAMES:
+        raise ValueError(
+            f"data must be 'synthetic', a folder with train.txt, valid.txt and test.txt, or one of "
+            f"{', '.join(WIKITEXT_NAMES)}, got {name!r}"
+        )
+    if hub is None:
+        hub = hub_reachable()
+    if hub:
+        return "hub"
+    if fallback and name == DEFAULT_DATA:
+        return "fallback"
+    why = "fallback is off (--no-fallback)" if name == DEFAULT_DATA else f"only {DEFAULT_DATA} falls back"
+    raise HubUnavailable(
+        f"data: the Hugging Face hub is unreachable, so {name!r} cannot be downloaded, and {why}; "
+        "give a local folder with train.txt, valid.txt and test.txt, or 'synthetic'"
+    )
 
 
 @dataclass
@@ -147,45 +201,37 @@ def load_hub_wikitext(name: str = "wikitext-2-raw-v1", probe: bool = True) -> Co
 
 
 def load_corpus(
-    data: str | Path = "wikitext-2-raw-v1",
+    data: str | Path = DEFAULT_DATA,
     fallback: bool = True,
     synthetic_words: Sequence[int] = (60_000, 6_000, 6_000),
     language: LanguageConfig | None = None,
     seed: int = 0,
     verbose: bool = True,
+    hub: bool | None = None,
 ) -> Corpus:
     """Load ``data``: a wikitext configuration name, a folder, or ``"synthetic"``.
 
-    A name that is an existing folder is read as a folder. A hub name that
-    cannot be loaded (no network) falls back to the embedded synthetic
-    language when ``fallback`` is true, and raises :class:`HubUnavailable`
-    otherwise. The path taken is printed (``verbose``) and stored in
-    :attr:`Corpus.notes`.
+    :func:`resolve_data` decides the path (and raises before any work); the
+    path taken is printed (``verbose``) and stored in :attr:`Corpus.notes`.
     """
     data_str = str(data)
-    if data_str == SYNTHETIC:
+    how = resolve_data(data_str, fallback, hub)
+    if how == "synthetic":
         corpus = synthetic_corpus(synthetic_words, language, seed)
         corpus.notes.append("data: the embedded synthetic language (known distribution)")
-    elif Path(data_str).is_dir() or "/" in data_str or data_str.startswith("."):
-        corpus = read_wikitext_folder(data_str)
+    elif how == "folder":
+        corpus = read_wikitext_folder(Path(data_str).expanduser())
         corpus.notes.append(f"data: local folder {data_str}")
+    elif how == "hub":
+        corpus = load_hub_wikitext(data_str, probe=False)
+        corpus.notes.append(f"data: {data_str} from the Hugging Face hub (datasets.load_dataset)")
     else:
-        if not data_str.startswith("wikitext-"):
-            raise ValueError(
-                f"data must be 'synthetic', a folder with train/valid/test.txt, or a wikitext configuration "
-                f"such as 'wikitext-2-raw-v1', got {data_str!r}"
-            )
-        try:
-            corpus = load_hub_wikitext(data_str)
-            corpus.notes.append(f"data: {data_str} from the Hugging Face hub (datasets.load_dataset)")
-        except HUB_ERRORS as err:
-            if not fallback:
-                raise
-            corpus = synthetic_corpus(synthetic_words, language, seed)
-            corpus.notes.append(
-                f"data: could not load {data_str!r} from the hub ({type(err).__name__}: {_short(err)}); "
-                "fell back to the embedded synthetic language"
-            )
+        corpus = synthetic_corpus(synthetic_words, language, seed)
+        corpus.notes.append(
+            f"data: the Hugging Face hub is unreachable, so instead of {data_str!r} the embedded synthetic "
+            "language is used (fallback)"
+        )
+        corpus.source = "fallback synthetic"
     for split in SPLITS:
         if not any(line.strip() for line in corpus.split(split)):
             raise ValueError(f"data: the {split} split of {corpus.name!r} is empty")

@@ -1,18 +1,28 @@
 """The generational experiment of Shumailov et al. with language models, resumable.
 
-For every *setting* (epochs, share of original data kept), every *run* (seed)
-and every *generation* ``g = 0..generations``:
+Generation 0 is the model fine-tuned on the original (real) data; generation
+``t + 1`` is fine-tuned on the training set built from generation ``t``'s
+continuations (and, with retention, original blocks). For every *setting*
+(epochs, share of original data kept), every *run* (seed) and every
+generation ``g = 0..generations``:
 
 1. the training set: generation 0 trains on the original blocks; generation
-   ``g + 1`` on the blocks written by generation ``g``, of which a random share
-   ``retention`` is replaced by original blocks (the paper's approach 1 with
-   retention: every generation's set has as many blocks as the original);
-2. fine-tune a fresh copy of the pretrained weights on it (:func:`model.train`);
+   ``g + 1`` on the blocks written by generation ``g``, of which a share
+   ``retention`` are original blocks (the paper's approach 1 with retention:
+   every generation's set has as many blocks as the original). As in the
+   authors' original script (``main.py`` of their curse_recurse code), the
+   retained blocks are those below an index limit, the same original blocks
+   every generation (``retained_blocks="first"``); ``"random"`` draws a fresh
+   random subset every generation instead;
+2. fine-tune a fresh copy of the pretrained weights on it (:func:`model.train`,
+   the authors' recipe: AdamW, cosine annealing to 1e-6 over the epochs, the
+   checkpoint with the best validation loss kept);
 3. measure: perplexity on the original test blocks; the perplexity of every
    training block under the generation-0 model (Figure 11); diversity of the
    training text; on the synthetic language, its true log-likelihood and tail;
 4. write the next generation's data: continue *every* original block with
-   ``new_tokens`` tokens by beam search.
+   ``new_tokens`` tokens by beam search (5 beams, repetition penalty 3.0), and
+   keep the continuation alone (the authors' ``outputs[:, 64:]``).
 
 Every finished generation is written under
 ``output/<setting>/run<k>/gen<g>/`` (``model/``, ``synthetic.npy``,
@@ -22,13 +32,21 @@ without ``DONE`` is never taken as finished. A second call picks up at the
 first unfinished generation; every generation's randomness is seeded from
 ``(seed, setting, run, generation)`` alone, so a resumed run gives the same
 results as an uninterrupted one. ``output/metrics.csv`` is the tidy table, one
-row per setting, run and generation.
+row per setting, run and generation. ``output/identity.json`` records what was
+actually loaded and the code version (:mod:`.identity`); resuming with anything
+else is refused.
+
+Several processes (``torchrun``, ``accelerate launch``) share every training
+step (the configured batch is the global batch, the schedule the same) and
+the beam search; only the main process prints and writes.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -37,14 +55,18 @@ from typing import Any
 
 import numpy as np
 
-from .. import profiles
-from ..schedules import check_count, check_retention, choose_without_replacement, n_retained
+from .. import profiles, validate
+from ..schedules import check_retention, choose_without_replacement, n_retained
 from . import data as data_mod
+from . import distributed
+from . import identity as identity_mod
 from . import model as model_mod
 from .model import SmallModelConfig, atomic_dir, atomic_write_text
 from .synthetic import LanguageConfig
 
 RESULTS_ENV = "COLLAPSE_LLM_RESULTS"
+RETAINED_BLOCKS = ("first", "random")
+_SETTING_NAME = re.compile(r"^(\d+)ep-keep(.+)$")
 
 
 @dataclass(frozen=True)
@@ -56,7 +78,16 @@ class Setting:
 
     @property
     def name(self) -> str:
-        return f"{self.epochs}ep-{round(self.retention * 100):d}pct"
+        """A folder name, unique and reversible (:meth:`from_name`): ``5ep-keep0.0``, ``10ep-keep0.1``."""
+        return f"{self.epochs}ep-keep{float(self.retention)!r}"
+
+    @classmethod
+    def from_name(cls, name: str) -> Setting:
+        """The setting of a folder name made by :attr:`name`."""
+        match = _SETTING_NAME.match(name)
+        if not match:
+            raise ValueError(f"setting name must look like '5ep-keep0.1', got {name!r}")
+        return cls(int(match.group(1)), float(match.group(2)))
 
     @property
     def label(self) -> str:
@@ -71,14 +102,26 @@ PAPER_SETTINGS = (Setting(5, 0.0), Setting(10, 0.1))
 class ExperimentConfig:
     """Everything that determines an experiment's results.
 
-    Defaults follow the paper and the authors' code: OPT-125m, wikitext-2-raw-v1,
-    64-token blocks continued by 64 tokens of 5-beam search with repetition
-    penalty 3.0, AdamW at 2e-5 with a linear decay, batch 128, 10 generations,
-    5 runs of two settings (5 epochs with no original data; 10 epochs with 10%).
+    Defaults follow the paper and the authors' original script (``main.py`` in
+    their curse_recurse repository): OPT-125m, wikitext-2-raw-v1, 64-token
+    blocks continued by 64 tokens of 5-beam search with repetition penalty 3.0
+    (the continuation alone kept), AdamW at 2e-5, batch 128,
+    ``CosineAnnealingLR(T_max=epochs, eta_min=1e-6)``, the checkpoint with the
+    best validation loss kept, 10 generations, 5 runs of two settings (5 epochs
+    with no original data; 10 epochs with 10%, the blocks below an index limit
+    keeping their original data). Gradient clipping at 1.0 (the transformers
+    ``Trainer``'s default) is this book's addition (``max_grad_norm=None``
+    turns it off).
+
+    ``batch_size`` is the global batch, whatever the number of processes;
+    ``micro_batch_size`` (blocks per forward pass and process) accumulates
+    gradients when a batch does not fit in memory. ``fallback_lr`` is the
+    learning rate used when the default hub model falls back to the small
+    model (2e-5 is tuned for a pretrained OPT-125m, not for a small model).
     """
 
     model: str = model_mod.HUB_MODEL
-    data: str = "wikitext-2-raw-v1"
+    data: str = data_mod.DEFAULT_DATA
     generations: int = 10
     runs: int = 5
     settings: tuple[Setting, ...] = PAPER_SETTINGS
@@ -87,13 +130,21 @@ class ExperimentConfig:
     num_beams: int = 5
     repetition_penalty: float = 3.0
     lr: float = 2e-5
+    schedule: str = "cosine"  # the authors' CosineAnnealingLR over the epochs; "linear", "constant"
+    min_lr: float = 1e-6
+    max_grad_norm: float | None = 1.0
+    best_checkpoint: bool = True  # keep the epoch with the lowest validation loss
     batch_size: int = 128
+    micro_batch_size: int | None = None
     gen_batch_size: int = 128  # on a GPU; the CPU profiles use 32
     eval_batch_size: int = 64
     max_train_blocks: int | None = None  # None: every block of the train split
+    max_valid_blocks: int | None = None
     max_test_blocks: int | None = None
+    retained_blocks: str = "first"  # the authors' index limit; "random": a fresh subset every generation
     seed: int = 0
-    fallback: bool = True  # fall back to the embedded language / small model when the hub is unreachable
+    fallback: bool = True  # only the default hub names fall back, only when the hub is unreachable
+    fallback_lr: float = 1e-3
     small: SmallModelConfig = field(default_factory=SmallModelConfig)
     language: LanguageConfig = field(default_factory=LanguageConfig)
     synthetic_words: tuple[int, int, int] = (60_000, 6_000, 6_000)
@@ -105,33 +156,49 @@ class ExperimentConfig:
         return self.block_size if self.new_tokens is None else self.new_tokens
 
     def validate(self) -> ExperimentConfig:
-        """Check the cheap-to-check parameters; raises ``ValueError`` naming the parameter."""
-        check_count("generations", self.generations, 0)
-        check_count("runs", self.runs, 1)
-        check_count("block_size", self.block_size, 2)
-        check_count("new_tokens", self.continuation, 1)
-        check_count("num_beams", self.num_beams, 1)
-        check_count("batch_size", self.batch_size, 1)
-        check_count("gen_batch_size", self.gen_batch_size, 1)
-        check_count("seed", self.seed, 0)
+        """Check every parameter (finite, in range); raises ``ValueError`` naming the parameter."""
+        v = validate
+        v.integer("generations", self.generations, 0)
+        v.integer("runs", self.runs, 1)
+        v.integer("block_size", self.block_size, 2)
+        if self.new_tokens is not None:
+            v.integer("new_tokens", self.new_tokens, 1)
+        v.integer("num_beams", self.num_beams, 1)
+        v.integer("batch_size", self.batch_size, 1)
+        v.integer("gen_batch_size", self.gen_batch_size, 1)
+        v.integer("eval_batch_size", self.eval_batch_size, 1)
+        v.integer("seed", self.seed, 0)
+        v.integer("samples", self.samples, 0)
+        v.real("lr", self.lr, 0.0, 1.0, low_open=True)
+        v.real("fallback_lr", self.fallback_lr, 0.0, 1.0, low_open=True)
+        v.real("min_lr", self.min_lr, 0.0, self.lr)
+        v.real("repetition_penalty", self.repetition_penalty, 0.0, low_open=True)
+        if self.max_grad_norm is not None:
+            v.real("max_grad_norm", self.max_grad_norm, 0.0, low_open=True)
+        v.choice("schedule", self.schedule, model_mod.SCHEDULES)
+        v.choice("retained_blocks", self.retained_blocks, RETAINED_BLOCKS)
+        v.choice("keep_models", self.keep_models, ("all", "first", "none"))
+        v.boolean("fallback", self.fallback)
+        v.boolean("best_checkpoint", self.best_checkpoint)
+        for name in ("max_train_blocks", "max_valid_blocks", "max_test_blocks", "micro_batch_size"):
+            if getattr(self, name) is not None:
+                v.integer(name, getattr(self, name), 1)
+        if len(self.synthetic_words) != 3:
+            raise ValueError(f"synthetic_words must be 3 word counts (train, valid, test), got {self.synthetic_words!r}")
+        for i, words in enumerate(self.synthetic_words):
+            v.integer(f"synthetic_words[{i}]", words, 1)
         if not self.settings:
             raise ValueError("settings must hold at least one (epochs, retention) pair")
         for s in self.settings:
-            check_count("epochs", s.epochs, 1)
+            v.integer("epochs", s.epochs, 1)
             try:
                 check_retention(s.retention)
             except ValueError as err:
                 raise ValueError(f"{err} (setting {s})") from None
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr!r}")
-        if not self.repetition_penalty > 0:
-            raise ValueError(f"repetition_penalty must be > 0, got {self.repetition_penalty!r}")
-        if self.keep_models not in ("all", "first", "none"):
-            raise ValueError(f"keep_models must be 'all', 'first' or 'none', got {self.keep_models!r}")
-        for name in ("max_train_blocks", "max_test_blocks"):
-            if getattr(self, name) is not None:
-                check_count(name, getattr(self, name), 1)
-        if self.model == model_mod.SMALL and self.block_size + self.continuation > self.small.max_positions:
+        if len({s.name for s in self.settings}) != len(self.settings):
+            raise ValueError(f"settings must differ from each other, got {self.settings}")
+        small_used = self.model == model_mod.SMALL or (self.fallback and self.model == model_mod.HUB_MODEL)
+        if small_used and self.block_size + self.continuation > self.small.max_positions:
             raise ValueError(
                 f"block_size + new_tokens = {self.block_size + self.continuation} exceeds the small model's "
                 f"context of {self.small.max_positions} positions"
@@ -147,7 +214,8 @@ class ExperimentConfig:
     def from_json(cls, d: dict[str, Any]) -> ExperimentConfig:
         d = dict(d)
         d["settings"] = tuple(Setting(**s) for s in d["settings"])
-        d["small"] = SmallModelConfig(**d["small"])
+        small_names = {f.name for f in fields(SmallModelConfig)}
+        d["small"] = SmallModelConfig(**{k: v for k, v in d["small"].items() if k in small_names})
         d["language"] = LanguageConfig(**d["language"])
         d["synthetic_words"] = tuple(d["synthetic_words"])
         names = {f.name for f in fields(cls)}
@@ -163,12 +231,25 @@ def derived_seed(seed: int, *keys: int) -> int:
     return int(np.random.SeedSequence([seed, *keys]).generate_state(1)[0])
 
 
-def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentConfig:
-    """The chapter's configuration for a profile (``quick``, ``book`` or ``paper``).
+# wikitext-2-raw-v1's train split holds about 2.4M OPT tokens, 37.4k blocks of 64
+WIKITEXT2_TRAIN_BLOCKS = 37_400
+GPU_SHARE = 0.1  # the share of wikitext2's training blocks the gpu profile uses
 
-    ``paper`` is the paper's scale (OPT-125m, wikitext2, 10 generations, 5 runs);
-    ``quick`` and ``book`` are CPU scales on the embedded language with a small
-    OPT. Keyword arguments override single fields.
+
+def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentConfig:
+    """The chapter's configuration for a profile (``quick``, ``book``, ``gpu`` or ``paper``).
+
+    ``paper`` is the paper's scale (OPT-125m, wikitext2, 10 generations, 5 runs).
+    ``gpu`` is sized for one free Colab session on a T4 (chapter 4 within about
+    60 minutes by :func:`estimate_seconds`): OPT-125m on wikitext-2-raw-v1, the
+    first 10% of its training blocks (3,740 of about 37,400), the paper's two
+    settings, 3 generations after generation 0 and 2 runs, everything else as
+    the paper's; offline it falls back to the embedded language and a small
+    model at the same size. ``quick`` and ``book`` are CPU scales on the
+    embedded language with a small OPT (which needs a larger learning rate than
+    OPT-125m's fine-tuning). The profile is read by :mod:`collapse_utils.profiles`
+    (``COLLAPSE_PROFILE``, else ``gpu`` with a CUDA device and ``book`` without).
+    Keyword arguments override single fields.
     """
     quick = dict(
         model=model_mod.SMALL,
@@ -181,6 +262,7 @@ def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentCo
         batch_size=16,
         gen_batch_size=32,
         max_train_blocks=160,
+        max_valid_blocks=32,
         max_test_blocks=48,
         small=SmallModelConfig(
             hidden_size=64,
@@ -205,14 +287,109 @@ def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentCo
         batch_size=32,
         gen_batch_size=32,
         max_train_blocks=256,
+        max_valid_blocks=64,
         max_test_blocks=100,
         small=SmallModelConfig(pretrain_epochs=8, pretrain_lr=2e-3),
         language=LanguageConfig(),
         synthetic_words=(60_000, 6_000, 6_000),
     )
-    paper = {f.name: getattr(ExperimentConfig(), f.name) for f in fields(ExperimentConfig) if f.name in book}
-    chosen = profiles.choose(quick=quick, book=book, paper=paper, profile=profile)
+    gpu = dict(
+        model=model_mod.HUB_MODEL,
+        data=data_mod.DEFAULT_DATA,
+        generations=3,
+        runs=2,
+        settings=PAPER_SETTINGS,
+        num_beams=5,
+        lr=2e-5,
+        batch_size=128,
+        gen_batch_size=128,
+        max_train_blocks=round(GPU_SHARE * WIKITEXT2_TRAIN_BLOCKS),
+        max_valid_blocks=None,
+        max_test_blocks=None,
+        # the fallback at GPU size: a 6-layer small OPT on 2.4M words of the embedded language
+        small=SmallModelConfig(
+            hidden_size=384, ffn_dim=1536, layers=6, heads=6, vocab_size=4096, pretrain_epochs=4, pretrain_lr=1e-3,
+            pretrain_batch_size=64,
+        ),
+        language=LanguageConfig(),
+        synthetic_words=(2_000_000, 200_000, 200_000),
+    )
+    defaults = ExperimentConfig()
+    paper = {f.name: getattr(defaults, f.name) for f in fields(ExperimentConfig) if f.name in book}
+    chosen = profiles.choose(quick=quick, book=book, paper=paper, gpu=gpu, profile=profile)
     return ExperimentConfig(**{**chosen, **overrides}).validate()
+
+
+# ------------------------------------------------------------- time estimate
+# Throughput at OPT-125m's shapes (12 layers, width 768, vocabulary 50272, 64-token blocks)
+# measured by benchmarks/bench_llm.py; see README ("Chapter 4: speed"). Only CPU figures exist so far.
+MEASURED = {
+    # device: (training tokens/s, generated tokens/s with 5 beams, float32 matmul GFLOP/s of that device)
+    "cpu": (CPU_TRAIN_TPS := 600.0, CPU_GEN_TPS := 40.0, CPU_GFLOPS := 100.0),
+}
+# peak dense throughput (TFLOP/s) of the 16-bit tensor cores, from the vendors' data sheets
+PEAK_TFLOPS = {"T4": 65.0, "L4": 121.0, "A10G": 70.0, "V100": 125.0, "A100": 312.0, "H100": 989.0}
+# share of the peak a GPU reaches on this small model, against the share a CPU reaches of its matmul rate
+GPU_EFFICIENCY = 0.25
+GEN_STEP_FLOOR_S = 0.025  # a beam-search step of one batch takes at least this long on a GPU (Python, kernels)
+
+
+def estimate_seconds(config: ExperimentConfig, device_name: str = "T4", hub_model: bool | None = None) -> float:
+    """Estimated seconds of a whole experiment on ``device_name`` (an estimate, not a measurement).
+
+    The work is counted exactly (training tokens over every setting, run,
+    generation and epoch; the forward passes of validation, test and
+    Figure-11 scoring; generated tokens), and divided by throughputs at
+    OPT-125m's shapes scaled from the measurements in :data:`MEASURED`: with no
+    GPU measurement available, the CPU figures are multiplied by the ratio of
+    the GPU's 16-bit tensor-core peak (:data:`PEAK_TFLOPS`; a T4 65 TFLOP/s)
+    times an assumed efficiency :data:`GPU_EFFICIENCY` (0.25) to the CPU's
+    measured float32 matmul rate; beam search is further limited to at least
+    :data:`GEN_STEP_FLOOR_S` per decoding step of one batch. ``device_name`` is
+    one of :data:`PEAK_TFLOPS` or ``"cpu"`` (this machine's measured rates).
+    A smaller model (the small OPT, ``hub_model=False``) is scaled by its
+    parameter count. Expect an error of a factor of two either way.
+    """
+    config.validate()
+    name = validate.choice("device_name", device_name, ["cpu", *PEAK_TFLOPS])
+    train_tps, gen_tps, gflops = MEASURED["cpu"]
+    scale = 1.0 if name == "cpu" else PEAK_TFLOPS[name] * 1e3 * GPU_EFFICIENCY / gflops
+    if hub_model is None:
+        hub_model = config.model not in (model_mod.SMALL,)
+    if not hub_model:  # cost per token scales roughly with the parameters (OPT-125m: 125M)
+        s = config.small
+        params = 12 * s.layers * s.hidden_size**2 + s.vocab_size * s.hidden_size
+        scale *= 125e6 / max(params, 1)
+    train_tps, gen_tps = train_tps * scale, gen_tps * scale
+    n = config.max_train_blocks or WIKITEXT2_TRAIN_BLOCKS
+    n_valid = config.max_valid_blocks or round(n * 0.104)  # wikitext2: valid/train is about 0.104
+    n_test = config.max_test_blocks or round(n * 0.118)
+    length = config.block_size
+    seconds = 0.0
+    for setting in config.settings:
+        gens = config.generations + 1
+        train_tokens = gens * setting.epochs * n * length
+        forward_tokens = gens * (setting.epochs * n_valid * config.best_checkpoint + n_test + n) * length
+        gen_tokens = config.generations * n * config.continuation
+        gen_s = gen_tokens / gen_tps
+        if name != "cpu":
+            steps = config.generations * math.ceil(n / config.gen_batch_size) * config.continuation
+            gen_s = max(gen_s, steps * GEN_STEP_FLOOR_S)
+        seconds += config.runs * (train_tokens / train_tps + forward_tokens / (3 * train_tps) + gen_s)
+    return seconds + 60.0  # loading the model and data once
+
+
+def estimate_line(config: ExperimentConfig, device_name: str = "T4") -> str:
+    """One sentence with :func:`estimate_seconds` for ``device_name``, saying that it is an estimate and from what."""
+    minutes = estimate_seconds(config, device_name) / 60
+    n = config.max_train_blocks or WIKITEXT2_TRAIN_BLOCKS
+    return (
+        f"estimated time of this experiment on a {device_name}: about {minutes:.0f} minutes "
+        f"({len(config.settings)} settings x {config.runs} runs x {config.generations + 1} generations, "
+        f"{n:,} training blocks; an estimate scaled from CPU measurements at OPT-125m's shapes by peak "
+        "throughput ratios, see experiment.estimate_seconds; finished generations are saved, so running "
+        "the cell again after a disconnect resumes)"
+    )
 
 
 # ------------------------------------------------------------------- metrics
@@ -264,14 +441,59 @@ def text_metrics(
 # --------------------------------------------------------------------- runner
 @dataclass
 class Prepared:
-    """What every generation shares: corpus, base model, blocks."""
+    """What every generation shares: corpus, base model, blocks, the learning rate used."""
 
     config: ExperimentConfig
     corpus: data_mod.Corpus
     base: model_mod.Base
     train_blocks: np.ndarray
+    valid_blocks: np.ndarray
     test_blocks: np.ndarray
     notes: list[str]
+    lr: float  # config.lr, or config.fallback_lr when the default hub model fell back to the small one
+
+    def identity(self) -> dict[str, Any]:
+        """What was actually loaded and the code version (recorded in ``identity.json``)."""
+        return {
+            "model": {
+                "requested": self.config.model,
+                "loaded": self.base.name,
+                "source": self.base.source.replace("cache", "trained here"),  # cached or not: the same model
+                "weights": identity_mod.weights_fingerprint(self.base.model),
+                "tokenizer": identity_mod.tokenizer_fingerprint(self.base.tokenizer),
+            },
+            "data": {
+                "requested": self.config.data,
+                "loaded": self.corpus.name,
+                "source": self.corpus.source,
+                "text": identity_mod.text_fingerprint([self.corpus.train, self.corpus.valid, self.corpus.test]),
+            },
+            "lr": self.lr,
+            "code": identity_mod.code_version(),
+        }
+
+
+def check_sources(config: ExperimentConfig) -> dict[str, str]:
+    """Decide where the data and the model come from, before any work; raises on what cannot be had.
+
+    Returns ``{"data": ..., "model": ..., "hub": "reachable" | "unreachable" | "not needed"}``
+    (see :func:`data.resolve_data` and :func:`model.resolve_model`). The hub is
+    probed once, and only when a hub name is asked for.
+    """
+    needs_hub = not (
+        str(config.data) == data_mod.SYNTHETIC
+        or Path(str(config.data)).expanduser().exists()
+        or data_mod.looks_like_path(str(config.data))
+    ) or not (config.model == model_mod.SMALL or Path(config.model).expanduser().exists()
+              or data_mod.looks_like_path(config.model))
+    hub = data_mod.hub_reachable() if needs_hub else None
+    how_data = data_mod.resolve_data(config.data, config.fallback, hub)
+    how_model = model_mod.resolve_model(config.model, config.fallback, hub)
+    return {
+        "data": how_data,
+        "model": how_model,
+        "hub": "not needed" if hub is None else ("reachable" if hub else "unreachable"),
+    }
 
 
 def prepare(
@@ -280,14 +502,19 @@ def prepare(
     verbose: bool = True,
     progress: bool = False,
     cache_dir: str | Path | None = None,
+    world: distributed.World | None = None,
 ) -> Prepared:
-    """Validate, load the corpus and the base model, and cut the blocks (no fine-tuning yet).
+    """Validate, resolve the sources, load the corpus and the base model, and cut the blocks (no fine-tuning yet).
 
-    Raises ``ValueError`` for bad input before any training: invalid
-    parameters, an empty or missing corpus, or a block (plus continuation)
-    longer than the model's context.
+    Raises ``ValueError`` (or :class:`data.HubUnavailable`) for bad input before
+    any training: invalid parameters, a missing folder, an unknown data name, a
+    hub name offline without fallback, an empty corpus, or a block (plus
+    continuation) longer than the model's context.
     """
     config.validate()
+    world = world if world is not None else distributed.current()
+    sources = check_sources(config)
+    hub = {"reachable": True, "unreachable": False}.get(sources["hub"])
     corpus = data_mod.load_corpus(
         config.data,
         fallback=config.fallback,
@@ -295,31 +522,42 @@ def prepare(
         language=config.language,
         seed=config.seed,
         verbose=verbose,
+        hub=hub,
     )
     small = replace(config.small, block_size=config.block_size)
     cache = Path(output) / "cache" if cache_dir is None else Path(cache_dir)
     base = model_mod.load_base(
-        config.model, corpus, cache, small, config.fallback, verbose=verbose, progress=progress
+        config.model,
+        corpus,
+        cache,
+        small,
+        config.fallback,
+        device=str(world.device),
+        verbose=verbose,
+        progress=progress,
+        world=world,
+        hub=hub,
     )
     if config.block_size + config.continuation > base.max_positions:
         raise ValueError(
             f"block_size + new_tokens = {config.block_size} + {config.continuation} exceeds the context of "
             f"{base.name} ({base.max_positions} positions)"
         )
-    train_blocks = data_mod.make_blocks(
-        corpus.train, base.tokenizer, config.block_size, config.max_train_blocks
-    )
+    lr = config.fallback_lr if base.source.startswith("fallback") else config.lr
+    train_blocks = data_mod.make_blocks(corpus.train, base.tokenizer, config.block_size, config.max_train_blocks)
+    valid_blocks = data_mod.make_blocks(corpus.valid, base.tokenizer, config.block_size, config.max_valid_blocks)
     test_blocks = data_mod.make_blocks(corpus.test, base.tokenizer, config.block_size, config.max_test_blocks)
-    notes = (
-        corpus.notes
-        + base.notes
-        + [
-            f"blocks: {len(train_blocks)} training and {len(test_blocks)} test blocks of {config.block_size} tokens"
-        ]
+    notes = corpus.notes + base.notes
+    if lr != config.lr:
+        notes.append(f"learning rate: {lr:g} for the small model that stands in for {config.model} (fallback_lr)")
+    notes.append(
+        f"blocks: {len(train_blocks)} training, {len(valid_blocks)} validation and {len(test_blocks)} test "
+        f"blocks of {config.block_size} tokens"
     )
     if verbose:
-        print(notes[-1])
-    return Prepared(config, corpus, base, train_blocks, test_blocks, notes)
+        for note in notes[len(corpus.notes) + len(base.notes) :]:
+            print(note)
+    return Prepared(config, corpus, base, train_blocks, valid_blocks, test_blocks, notes, lr)
 
 
 def _gen_dir(output: Path, setting: Setting, run: int, generation: int) -> Path:
@@ -334,14 +572,36 @@ def is_done(folder: Path) -> bool:
 def _check_output(output: Path, config: ExperimentConfig) -> None:
     path = output / "config.json"
     if path.exists():
-        old = json.loads(path.read_text())
-        if ExperimentConfig.from_json(old).key() != config.key():
+        old = ExperimentConfig.from_json(json.loads(path.read_text()))
+        if old.key() != config.key():
+            diff = identity_mod.differences(old.to_json(), config.to_json())
             raise ValueError(
-                f"output: {output} holds the results of another configuration (see its config.json); "
-                "choose another output folder"
+                f"output {str(output)!r} holds the results of another configuration ("
+                + "; ".join(diff[:6])
+                + "); resume with that configuration, start afresh (fresh=True, --fresh: the old folder is "
+                "moved aside), or choose another output folder"
             )
-    else:
-        atomic_write_text(path, json.dumps(config.to_json(), indent=1))
+
+
+def training_set(
+    previous: np.ndarray, original: np.ndarray, retention: float, rng: np.random.Generator, retained: str = "first"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Generation ``g + 1``'s training blocks from generation ``g``'s continuations and the original blocks.
+
+    ``k = round(retention * n)`` blocks keep their original content: the first
+    ``k`` (``retained="first"``, the authors' index limit: the same blocks every
+    generation) or a random ``k``-subset drawn from ``rng`` (``"random"``).
+    Returns ``(blocks, is_original)``.
+    """
+    n = len(original)
+    blocks = np.array(previous, copy=True)
+    is_original = np.zeros(n, dtype=bool)
+    k = n_retained(n, retention)
+    if k:
+        keep = np.arange(k) if retained == "first" else choose_without_replacement(rng, n, k)
+        blocks[keep] = original[keep]
+        is_original[keep] = True
+    return blocks, is_original
 
 
 def run_experiment(
@@ -352,154 +612,167 @@ def run_experiment(
     stop_after: int | None = None,
     device: str | None = None,
     cache_dir: str | Path | None = None,
+    fresh: bool = False,
 ) -> Results:
     """Run (or resume) the whole experiment and return its :class:`Results`.
 
     ``stop_after`` stops after that many *newly computed* generations (to
     simulate an interruption in tests). ``cache_dir`` holds the small
     pretrained model (default ``output/cache``; it is keyed by everything that
-    determines it, so experiments may share one). Generations already finished are
-    loaded, not recomputed. Under ``accelerate launch`` training is
-    data-parallel and the main process writes the files.
+    determines it, so experiments may share one). Generations already finished
+    are loaded, not recomputed. A folder that holds results of another
+    configuration, model, data or code version is refused with an error naming
+    the differences; ``fresh=True`` moves an existing folder aside
+    (``<output>.replaced-<time>``) and starts again. Under ``torchrun`` or
+    ``accelerate launch`` every process takes part in every training step and
+    in the beam search, and the main process alone prints and writes files.
     """
-    from accelerate import PartialState
-
-    state = PartialState(cpu=device == "cpu")
-    output = Path(output)
     config.validate()
-    if state.is_main_process:
+    world = distributed.current(device)
+    output = Path(output)
+    if fresh and world.is_main:
+        moved = identity_mod.move_aside(output)
+        if moved is not None and verbose:
+            print(f"output: the old folder was moved to {moved}")
+    world.barrier()
+    _check_output(output, config)  # every process, so that all stop together
+    verbose = verbose and world.is_main
+    progress = progress and world.is_main
+    prep = prepare(config, output, verbose=verbose, progress=progress, cache_dir=cache_dir, world=world)
+    ident = prep.identity()
+    identity_mod.check_identity(output, ident)
+    world.barrier()
+    if world.is_main:
         output.mkdir(parents=True, exist_ok=True)
-        _check_output(output, config)
-    state.wait_for_everyone()
-    verbose = verbose and state.is_main_process
-    progress = progress and state.is_main_process
-    if not state.is_main_process:  # let the main process pretrain (or find) the cached small model first
-        state.wait_for_everyone()
-    prep = prepare(config, output, verbose=verbose, progress=progress, cache_dir=cache_dir)
-    if state.device.type == "cuda":
-        prep.base.model.to(state.device)  # every generation starts from a copy of it (this process' GPU)
-    test_words = sum(len(t.split()) for t in prep.base.tokenizer.batch_decode(prep.test_blocks))
-    if state.is_main_process:
+        if not (output / "config.json").exists():
+            atomic_write_text(output / "config.json", json.dumps(config.to_json(), indent=1))
+        if not (output / "identity.json").exists():
+            atomic_write_text(output / "identity.json", json.dumps(ident, indent=1))
         atomic_write_text(output / "notes.txt", "\n".join(prep.notes) + "\n")
-        if not (output / "base.json").exists():
-            atomic_write_text(output / "base.json", json.dumps(base_summary(prep, config), indent=1))
-        state.wait_for_everyone()
+    dev = world.device
+    prep.base.model.to(dev)  # every generation starts from a copy of it
+    if world.is_main and not (output / "base.json").exists():
+        atomic_write_text(output / "base.json", json.dumps(base_summary(prep, config), indent=1))
+    world.barrier()
+    test_words = sum(len(t.split()) for t in prep.base.tokenizer.batch_decode(prep.test_blocks))
     computed = 0
     language = prep.corpus.language
     tok = prep.base.tokenizer
     n = len(prep.train_blocks)
+    todo = [(si, s, r) for si, s in enumerate(config.settings) for r in range(config.runs)]
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from ..progress import progress as progress_bar
 
-        bar = tqdm(total=len(config.settings) * config.runs * (config.generations + 1), desc="generations")
-    for si, setting in enumerate(config.settings):
-        for run in range(config.runs):
-            previous: np.ndarray | None = None  # the data written by the previous generation
-            gen0 = None
-            for g in range(config.generations + 1):
-                folder = _gen_dir(output, setting, run, g)
-                if is_done(folder):
-                    previous = (
-                        np.load(folder / "synthetic.npy") if (folder / "synthetic.npy").exists() else None
-                    )
-                    if bar is not None:
-                        bar.update(1)
-                    continue
-                if stop_after is not None and computed >= stop_after:
-                    if bar is not None:
-                        bar.close()
-                    return load_results(output)
-                seed = derived_seed(config.seed, si, run, g)
-                rng = np.random.default_rng(seed)
-                # 1. the training set
-                if g == 0:
-                    blocks = prep.train_blocks
-                    is_original = np.ones(n, dtype=bool)
-                else:
-                    if previous is None:
-                        raise RuntimeError(f"{folder}: the previous generation's synthetic data are missing")
-                    blocks = previous.copy()
-                    is_original = np.zeros(n, dtype=bool)
-                    k = n_retained(n, setting.retention)
-                    if k:
-                        keep = choose_without_replacement(rng, n, k)
-                        blocks[keep] = prep.train_blocks[keep]
-                        is_original[keep] = True
-                # 2. fine-tune a fresh copy of the pretrained weights
-                stats = model_mod.train(
-                    prep.base.fresh(),
-                    blocks,
-                    epochs=setting.epochs,
-                    lr=config.lr,
-                    batch_size=config.batch_size,
-                    seed=seed,
-                    device=device,
-                    progress=f"{setting.name} run {run} gen {g}: training" if progress else False,
+        bar = progress_bar(range(len(todo) * (config.generations + 1)), desc="generations")
+        bar_iter = iter(bar)
+
+    def tick() -> None:
+        if bar is not None:
+            next(bar_iter, None)
+
+    for si, setting, run in todo:
+        previous: np.ndarray | None = None  # the data written by the previous generation
+        gen0 = None
+        for g in range(config.generations + 1):
+            folder = _gen_dir(output, setting, run, g)
+            if is_done(folder):
+                previous = np.load(folder / "synthetic.npy") if (folder / "synthetic.npy").exists() else None
+                tick()
+                continue
+            if stop_after is not None and computed >= stop_after:
+                if hasattr(bar, "close"):
+                    bar.close()
+                world.barrier()
+                return load_results(output)
+            seed = derived_seed(config.seed, si, run, g)
+            rng = np.random.default_rng(seed)
+            # 1. the training set
+            if g == 0:
+                blocks = prep.train_blocks
+                is_original = np.ones(n, dtype=bool)
+            else:
+                if previous is None:
+                    raise RuntimeError(f"{folder}: the previous generation's synthetic data are missing")
+                blocks, is_original = training_set(
+                    previous, prep.train_blocks, setting.retention, rng, config.retained_blocks
                 )
-                lm = stats.pop("model")
-                # 3. measure
-                if gen0 is None:
-                    gen0 = lm if g == 0 else _load_gen0(output, setting, run, state.device)
+            # 2. fine-tune a fresh copy of the pretrained weights
+            stats = model_mod.train(
+                prep.base.fresh(),
+                blocks,
+                epochs=setting.epochs,
+                lr=prep.lr,
+                batch_size=config.batch_size,
+                seed=seed,
+                schedule=config.schedule,
+                min_lr=config.min_lr,
+                max_grad_norm=config.max_grad_norm,
+                valid_blocks=prep.valid_blocks if config.best_checkpoint else None,
+                eval_batch_size=config.eval_batch_size,
+                micro_batch_size=config.micro_batch_size,
+                world=world,
+                progress=f"{setting.name} run {run} gen {g}: training" if progress else False,
+            )
+            lm = stats.pop("model")
+            # 3. measure
+            if gen0 is None:
+                gen0 = lm if g == 0 else _load_gen0(output, setting, run, dev)
+            t0 = time.perf_counter()
+            test_nll = model_mod.sequence_nll(lm, prep.test_blocks, config.eval_batch_size)
+            train_ppl = np.exp(model_mod.sequence_nll(gen0, blocks, config.eval_batch_size))
+            texts = tok.batch_decode(blocks)
+            tmetrics, true_nll = text_metrics(texts, language)
+            eval_s = time.perf_counter() - t0
+            # 4. the next generation's data
+            synthetic = None
+            gen_s = 0.0
+            if g < config.generations:
                 t0 = time.perf_counter()
-                test_nll = model_mod.sequence_nll(lm, prep.test_blocks, config.eval_batch_size)
-                train_ppl = np.exp(model_mod.sequence_nll(gen0, blocks, config.eval_batch_size))
-                texts = tok.batch_decode(blocks)
-                tmetrics, true_nll = text_metrics(texts, language)
-                eval_s = time.perf_counter() - t0
-                # 4. the next generation's data
-                synthetic = None
-                gen_s = 0.0
-                if g < config.generations:
-                    t0 = time.perf_counter()
-                    synthetic = _generate_sharded(
-                        state,
-                        lm,
-                        prep.train_blocks,
-                        new_tokens=config.continuation,
-                        num_beams=config.num_beams,
-                        repetition_penalty=config.repetition_penalty,
-                        batch_size=config.gen_batch_size,
-                        pad_token_id=tok.pad_token_id,
-                        eos_token_id=tok.eos_token_id,
-                        progress=f"{setting.name} run {run} gen {g}: writing data" if progress else False,
-                    )
-                    gen_s = time.perf_counter() - t0
-                metrics = {
-                    "setting": setting.name,
-                    "label": setting.label,
-                    "epochs": setting.epochs,
-                    "retention": setting.retention,
-                    "run": run,
-                    "generation": g,
-                    "seed": seed,
-                    "n_blocks": n,
-                    "n_original": int(is_original.sum()),
-                    "test_nll": float(test_nll.mean()),
-                    "test_perplexity": float(np.exp(test_nll.mean())),
-                    "test_nll_per_word": float(test_nll.sum() * (config.block_size - 1) / max(1, test_words)),
-                    "train_loss": stats["loss"],
-                    "train_ppl_gen0_mean": float(train_ppl.mean()),
-                    "train_ppl_gen0_median": float(np.median(train_ppl)),
-                    **tmetrics,
-                    "train_s": stats["seconds"],
-                    "train_tokens_per_s": stats["tokens_per_s"],
-                    "generate_s": gen_s,
-                    "generated_tokens_per_s": (n * config.continuation / gen_s) if gen_s else float("nan"),
-                    "eval_s": eval_s,
-                }
-                samples = [
-                    {
-                        "prompt": tok.decode(prep.train_blocks[i]),
-                        "text": texts[i],
-                        "original": bool(is_original[i]),
-                    }
-                    for i in range(min(config.samples, n))
-                ]
-                if not state.is_main_process:
-                    state.wait_for_everyone()
-                    previous, computed = synthetic, computed + 1
-                    continue
+                synthetic = _generate_sharded(
+                    world,
+                    lm,
+                    prep.train_blocks,
+                    new_tokens=config.continuation,
+                    num_beams=config.num_beams,
+                    repetition_penalty=config.repetition_penalty,
+                    batch_size=config.gen_batch_size,
+                    pad_token_id=tok.pad_token_id,
+                    eos_token_id=tok.eos_token_id,
+                    progress=f"{setting.name} run {run} gen {g}: writing data" if progress else False,
+                )
+                gen_s = time.perf_counter() - t0
+            metrics = {
+                "setting": setting.name,
+                "label": setting.label,
+                "epochs": setting.epochs,
+                "retention": setting.retention,
+                "run": run,
+                "generation": g,
+                "seed": seed,
+                "n_blocks": n,
+                "n_original": int(is_original.sum()),
+                "test_nll": float(test_nll.mean()),
+                "test_perplexity": float(np.exp(test_nll.mean())),
+                "test_nll_per_word": float(test_nll.sum() * (config.block_size - 1) / max(1, test_words)),
+                "train_loss": stats["loss"],
+                "valid_loss": stats["valid_losses"][stats["best_epoch"]] if stats["valid_losses"] else float("nan"),
+                "best_epoch": stats["best_epoch"],
+                "train_ppl_gen0_mean": float(train_ppl.mean()),
+                "train_ppl_gen0_median": float(np.median(train_ppl)),
+                **tmetrics,
+                "train_s": stats["seconds"],
+                "train_tokens_per_s": stats["tokens_per_s"],
+                "generate_s": gen_s,
+                "generated_tokens_per_s": (n * config.continuation / gen_s) if gen_s else float("nan"),
+                "eval_s": eval_s,
+                "processes": world.size,
+            }
+            samples = [
+                {"prompt": tok.decode(prep.train_blocks[i]), "text": texts[i], "original": bool(is_original[i])}
+                for i in range(min(config.samples, n))
+            ]
+            if world.is_main:
                 with atomic_dir(folder) as tmp:
                     # generation 0 is always kept: it judges every later generation, also after a resume
                     if config.keep_models == "all" or g == 0:
@@ -508,19 +781,19 @@ def run_experiment(
                         np.save(tmp / "synthetic.npy", synthetic)
                     np.save(tmp / "train_ppl.npy", train_ppl)
                     np.save(tmp / "is_original.npy", is_original)
+                    np.save(tmp / "lrs.npy", np.asarray(stats["lrs"]))
                     if true_nll is not None:
                         np.save(tmp / "true_nll.npy", true_nll)
                     (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1))
                     (tmp / "samples.json").write_text(json.dumps(samples, indent=1))
                 write_table(output)
-                state.wait_for_everyone()
-                previous = synthetic
-                computed += 1
-                if bar is not None:
-                    bar.update(1)
-                if g > 0 and lm is not gen0:
-                    del lm
-    if bar is not None:
+            world.barrier()
+            previous = synthetic
+            computed += 1
+            tick()
+            if g > 0 and lm is not gen0:
+                del lm
+    if hasattr(bar, "close"):
         bar.close()
     return load_results(output)
 
@@ -557,17 +830,14 @@ def base_summary(prep: Prepared, config: ExperimentConfig) -> dict[str, Any]:
     return out
 
 
-def _generate_sharded(state: Any, lm: Any, prompts: np.ndarray, **kwargs: Any) -> np.ndarray:
-    """Beam-search continuations of every prompt, split across processes under ``accelerate launch``."""
-    if state.num_processes == 1:
+def _generate_sharded(world: distributed.World, lm: Any, prompts: np.ndarray, **kwargs: Any) -> np.ndarray:
+    """Beam-search continuations of every prompt, split across processes (every process gets all of them)."""
+    if not world.distributed:
         return model_mod.continue_blocks(lm, prompts, **kwargs)
-    from accelerate.utils import gather_object
-
-    mine = np.arange(state.process_index, len(prompts), state.num_processes)
+    mine = np.arange(world.rank, len(prompts), world.size)
     part = model_mod.continue_blocks(lm, prompts[mine], **kwargs)
-    pieces = gather_object([(mine, part)])
     out = np.zeros((len(prompts), kwargs["new_tokens"]), dtype=np.int64)
-    for idx, rows in pieces:
+    for idx, rows in world.gather_object((mine, part)):
         out[idx] = rows
     return out
 
@@ -577,7 +847,7 @@ def _load_gen0(output: Path, setting: Setting, run: int, device: Any) -> Any:
 
     folder = _gen_dir(output, setting, run, 0) / "model"
     with model_mod.quiet_progress():
-        lm = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="sdpa")
+        lm = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="sdpa", dtype=model_mod.torch.float32)
     return lm.to(device).eval()
 
 
@@ -700,10 +970,15 @@ def saved_results_path() -> Path | None:
 
 
 def default_output(config: ExperimentConfig, root: str | Path = "runs/llm") -> Path:
-    """An output folder keyed by the configuration: ``runs/llm/<model>-<data>-<hash>``."""
+    """An output folder keyed by the configuration and the code: ``runs/llm/<model>-<data>-<hash>-<code>``.
+
+    With the code version (:func:`identity.code_version`) in the name, a change
+    of the code that computes the results starts a new folder instead of
+    resuming one it cannot continue.
+    """
     tag = Path(config.model).name.replace("/", "-")
     data = Path(config.data).name
-    return Path(root) / f"{tag}-{data}-{config.key()}"
+    return Path(root) / f"{tag}-{data}-{config.key()}-{identity_mod.code_version()}"
 
 
 def settings_from_pairs(pairs: Iterable[tuple[int, float]]) -> tuple[Setting, ...]:

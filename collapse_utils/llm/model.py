@@ -1,18 +1,23 @@
-"""Models for the language-model chapter: OPT from the hub, or a small OPT trained here.
+"""Models for the language-model chapter: OPT from the hub or a local folder, or a small OPT trained here.
 
 * :func:`load_base` gives the "pretrained" starting point of every generation:
   ``AutoModelForCausalLM.from_pretrained("facebook/opt-125m")`` and its
-  tokenizer when the hub is reachable, else (with ``fallback``) a small
-  ``OPTConfig`` model *pretrained here* on the corpus' train split, with a
-  byte-level BPE tokenizer trained by ``tokenizers``; the small model is cached
-  under a folder keyed by a hash of everything that determines it.
-* :func:`train` fine-tunes with AdamW and a linear learning-rate decay on
-  packed blocks (a plain torch loop driven by ``accelerate.Accelerator``, so it
-  runs unchanged on a CPU, a GPU, in mixed precision or under
-  ``accelerate launch``).
+  tokenizer from the hub, a saved model from a local folder, or (``"small"``,
+  or by fallback) a small ``OPTConfig`` model *pretrained here* with a
+  byte-level BPE tokenizer trained by ``tokenizers``, cached under a folder
+  keyed by a hash of everything that determines it. Only the default hub name
+  falls back, and only when the hub is unreachable (:func:`resolve_model`).
+* :func:`train` fine-tunes with the authors' recipe (AdamW, cosine annealing to
+  1e-6 over the epochs, the best-validation checkpoint; ``main.py`` of their
+  curse_recurse code), in plain torch: bf16/fp16 autocast on a GPU, the same
+  global batch and schedule on one process or many (:mod:`.distributed`).
 * :func:`continue_blocks` writes the synthetic data: a batched beam search
-  that continues every block.
-* :func:`sequence_nll` and :func:`perplexity` score blocks.
+  that continues every block (the continuation alone is kept).
+* :func:`token_nll`, :func:`sequence_nll` and :func:`perplexity` score blocks.
+
+Generation 0 is the model fine-tuned on the original (real) data; generation
+``t + 1`` is fine-tuned on the training set built from generation ``t``'s
+continuations (and, with retention, original blocks).
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .data import HUB_ERRORS, Corpus, HubUnavailable, _short, hub_reachable, make_blocks
+from .. import validate
+from .data import HUB_ERRORS, Corpus, HubUnavailable, _short, hub_reachable, looks_like_path, make_blocks
 
 HUB_MODEL = "facebook/opt-125m"
 SMALL = "small"
@@ -142,6 +148,49 @@ def config_hash(*parts: Any) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
 
+def resolve_model(model: str, fallback: bool = True, hub: bool | None = None) -> str:
+    """Where ``model`` will come from, decided before any work: ``"small"``, ``"folder"``, ``"hub"`` or ``"fallback"``.
+
+    ``model`` is ``"small"``, an existing local folder, or a hub name. Only the
+    default :data:`HUB_MODEL` falls back to the small model, and only when
+    ``fallback`` is true and the hub is unreachable (``hub``: the result of
+    :func:`hub_reachable`, probed when ``None``).
+
+    Raises
+    ------
+    ValueError
+        For a local path that does not exist (``./x``, ``/x``, ``~/x``, ``a/b/c``)
+        or a folder without a saved model.
+    HubUnavailable
+        For a hub name when the hub is unreachable and no fallback applies.
+    """
+    model = str(model)
+    if model == SMALL:
+        return "small"
+    path = Path(model).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ValueError(f"model: the folder {model!r} holds no saved model (no config.json)")
+        return "folder"
+    if looks_like_path(model):
+        raise ValueError(f"model: the local folder {model!r} does not exist")
+    if hub is None:
+        hub = hub_reachable()
+    if hub:
+        return "hub"
+    if fallback and model == HUB_MODEL:
+        return "fallback"
+    why = (
+        "fallback is off (--no-fallback)"
+        if model == HUB_MODEL
+        else f"only the default {HUB_MODEL} falls back to the small model"
+    )
+    raise HubUnavailable(
+        f"model: the Hugging Face hub is unreachable, so {model!r} cannot be downloaded, and {why}; "
+        "give a local folder with a saved model, or 'small'"
+    )
+
+
 def load_base(
     model: str,
     corpus: Corpus,
@@ -151,37 +200,40 @@ def load_base(
     device: str | None = None,
     verbose: bool = True,
     progress: bool = False,
+    world: Any = None,
+    hub: bool | None = None,
 ) -> Base:
-    """The pretrained starting point: a hub model, or the small OPT (trained or cached).
+    """The pretrained starting point: a hub model, a local folder, or the small OPT (trained or cached).
 
-    ``model`` is a hub name (``"facebook/opt-125m"``), a local folder holding
-    a saved model and tokenizer, or ``"small"``. A hub name that cannot be
-    loaded falls back to the small model when ``fallback`` is true (the path
-    taken is printed and kept in :attr:`Base.notes`).
+    ``model`` is a hub name (``"facebook/opt-125m"``), a local folder holding a
+    saved model and tokenizer, or ``"small"``; :func:`resolve_model` decides
+    (and raises before any work). The path taken is printed (``verbose``) and
+    kept in :attr:`Base.notes`. With several processes (``world``) every process
+    takes part in pretraining the small model; the main process alone writes
+    the cache.
     """
+    how = resolve_model(model, fallback, hub)
     notes: list[str] = []
-    if model != SMALL:
+    if how in ("hub", "folder"):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        local = Path(model).is_dir()
-        try:
-            if not local and not hub_reachable():
-                raise HubUnavailable("the Hugging Face hub (huggingface.co) is unreachable")
-            tok = AutoTokenizer.from_pretrained(model, padding_side="left")
-            lm = AutoModelForCausalLM.from_pretrained(model, attn_implementation="sdpa", dtype=torch.float32)
-            notes.append(f"model: {model} ({'local folder' if local else 'Hugging Face hub'})")
-            base = Base(model, "hub" if not local else "folder", lm, tok, max_positions(lm), notes)
-            _report(base, verbose)
-            return base
-        except HUB_ERRORS as err:
-            if local or not fallback:
-                raise
-            notes.append(
-                f"model: could not load {model!r} ({type(err).__name__}: {_short(err)}); "
-                "fell back to a small OPT trained here from scratch"
-            )
-    base = _small_base(corpus, cache_dir, small or SmallModelConfig(), device, progress)
+        where = str(Path(model).expanduser()) if how == "folder" else model
+        tok = AutoTokenizer.from_pretrained(where, padding_side="left")
+        with quiet_progress():
+            lm = AutoModelForCausalLM.from_pretrained(where, attn_implementation="sdpa", dtype=torch.float32)
+        notes.append(f"model: {model} ({'local folder' if how == 'folder' else 'Hugging Face hub'})")
+        base = Base(model, how, lm, tok, max_positions(lm), notes)
+        _report(base, verbose)
+        return base
+    if how == "fallback":
+        notes.append(
+            f"model: the Hugging Face hub is unreachable, so instead of {model!r} a small OPT is pretrained "
+            "here (fallback)"
+        )
+    base = _small_base(corpus, cache_dir, small or SmallModelConfig(), device, progress, world)
     base.notes[:0] = notes
+    if how == "fallback":
+        base.source = "fallback " + base.source
     _report(base, verbose)
     return base
 
@@ -193,20 +245,33 @@ def _report(base: Base, verbose: bool) -> None:
 
 
 def _small_base(
-    corpus: Corpus, cache_dir: str | Path, config: SmallModelConfig, device: str | None, progress: bool
+    corpus: Corpus,
+    cache_dir: str | Path,
+    config: SmallModelConfig,
+    device: str | None,
+    progress: bool,
+    world: Any = None,
 ) -> Base:
     from transformers import OPTForCausalLM, PreTrainedTokenizerFast
 
-    key = config_hash(config, corpus.name, corpus.words("train"), corpus.train[:50])
+    from . import distributed
+    from .identity import code_version, text_fingerprint
+
+    world = world if world is not None else distributed.current(device)
+    key = config_hash(config, corpus.name, text_fingerprint([corpus.train]), code_version())
     folder = Path(cache_dir) / f"small-opt-{key}"
     name = f"small OPT ({config.layers} layers, width {config.hidden_size})"
-    if (folder / "DONE").exists():
+    # every process must take the same path: the main process looks, the others follow
+    cached = world.broadcast_object((folder / "DONE").exists())
+    if cached:
         tok = PreTrainedTokenizerFast.from_pretrained(folder, padding_side="left")
         with quiet_progress():
             lm = OPTForCausalLM.from_pretrained(folder, attn_implementation="sdpa")
         info = json.loads((folder / "pretrain.json").read_text())
         note = f"model: {name}, pretrained here ({info['summary']}), loaded from the cache {folder}"
         return Base(name, "cache", lm, tok, max_positions(lm), [note])
+    # not cached: every process pretrains (the same tokenizer, initial weights and
+    # batches everywhere), the main process alone writes the cache
     start = time.perf_counter()
     tok = train_tokenizer(corpus.train, config.vocab_size)
     lm = small_opt(config, tok)
@@ -220,17 +285,21 @@ def _small_base(
         seed=config.seed,
         device=device,
         warmup=0.05,
+        schedule="linear",
         progress="pretraining" if progress else False,
+        world=world,
     )
-    lm = stats.pop("model")
+    lm = stats.pop("model").to("cpu")
     summary = (
         f"{sum(p.numel() for p in lm.parameters()) / 1e6:.2f}M parameters, {len(tok)} tokens, "
         f"{config.pretrain_epochs} epochs over {len(blocks)} blocks in {time.perf_counter() - start:.0f} s"
     )
-    with atomic_dir(folder) as tmp:
-        save_model(lm, tmp)
-        tok.save_pretrained(tmp)
-        (tmp / "pretrain.json").write_text(json.dumps({"summary": summary, "config": asdict(config)}))
+    if world.is_main:
+        with atomic_dir(folder) as tmp:
+            save_model(lm, tmp)
+            tok.save_pretrained(tmp)
+            (tmp / "pretrain.json").write_text(json.dumps({"summary": summary, "config": asdict(config)}))
+    world.barrier()
     note = f"model: {name} pretrained here ({summary}), cached in {folder}"
     return Base(name, "trained here", lm, tok, max_positions(lm), [note])
 
@@ -299,15 +368,85 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 # --------------------------------------------------------------------- training
-def _accelerator(device: str | None, mixed_precision: str | None = None):
-    from accelerate import Accelerator
+SCHEDULES = ("cosine", "linear", "constant")
+PRECISIONS = ("no", "bf16", "fp16")
 
-    cpu = device == "cpu" or (device is None and not torch.cuda.is_available())
-    if mixed_precision is None:
-        mixed_precision = "no"
-        if not cpu and torch.cuda.is_available():
-            mixed_precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    return Accelerator(cpu=cpu, mixed_precision=mixed_precision)
+
+def learning_rates(
+    schedule: str,
+    lr: float,
+    epochs: int,
+    steps_per_epoch: int,
+    min_lr: float = 1e-6,
+    warmup: float = 0.0,
+) -> np.ndarray:
+    """The learning rate of every optimizer step, as :func:`train` uses it.
+
+    ``"cosine"`` is the authors' recipe (``main.py`` of their curse_recurse
+    code): ``CosineAnnealingLR(T_max=epochs, eta_min=min_lr)`` stepped once per
+    epoch, so epoch ``e`` (from 0) trains at
+    ``min_lr + (lr - min_lr) * (1 + cos(pi * e / epochs)) / 2``;
+    ``"linear"`` decays linearly from ``lr`` to 0 over all steps (after a linear
+    warm-up over the share ``warmup`` of them, as transformers'
+    ``get_linear_schedule_with_warmup``); ``"constant"`` keeps ``lr``.
+    The number of steps depends on the global batch only, never on the number
+    of processes.
+    """
+    validate.choice("schedule", schedule, SCHEDULES)
+    total = epochs * steps_per_epoch
+    step = np.arange(total)
+    if schedule == "constant":
+        out = np.full(total, lr, dtype=float)
+    elif schedule == "cosine":
+        epoch = step // max(1, steps_per_epoch)
+        out = min_lr + (lr - min_lr) * (1 + np.cos(np.pi * epoch / epochs)) / 2
+    else:
+        out = lr * np.clip((total - step) / max(1, total - int(warmup * total)), 0.0, 1.0)
+    w = int(warmup * total)
+    if w and schedule != "linear":
+        out[:w] = np.minimum(out[:w], lr * step[:w] / w)
+    elif w:
+        out[:w] = lr * step[:w] / w
+    return out
+
+
+def resolve_precision(device: torch.device, mixed_precision: str | None) -> str:
+    """``"no"`` on a CPU by default; on a GPU ``"bf16"`` where supported, else ``"fp16"``."""
+    if mixed_precision is not None:
+        return validate.choice("mixed_precision", mixed_precision, PRECISIONS)
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "no"
+
+
+def _autocast_for(device: torch.device, precision: str):
+    if precision == "no":
+        return torch.autocast(device.type, enabled=False)
+    return torch.autocast(device.type, dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
+
+
+def token_losses(logits: torch.Tensor, ids: torch.Tensor, chunk_tokens: int = 4096) -> torch.Tensor:
+    """Per-token negative log-likelihoods ``(batch, length - 1)`` in float32, next-token targets.
+
+    ``cross_entropy(..., reduction="none")`` over float32 logits, a few rows at
+    a time (at most about ``chunk_tokens`` positions), so that no float32 copy of
+    the whole batch's logits over the full vocabulary is ever made (with OPT's
+    50,272-token vocabulary that copy is about 0.8 GB for 64 blocks of 64 tokens).
+    Keeps the autograd graph (used for training as well as scoring).
+    """
+    import torch.nn.functional as F
+
+    b, length, vocab = logits.shape
+    rows = max(1, chunk_tokens // max(1, length - 1))
+    parts = []
+    for r in range(0, b, rows):
+        lg = logits[r : r + rows, :-1].float()
+        parts.append(
+            F.cross_entropy(lg.reshape(-1, vocab), ids[r : r + rows, 1:].reshape(-1), reduction="none").view(
+                lg.shape[0], length - 1
+            )
+        )
+    return torch.cat(parts) if len(parts) > 1 else parts[0]
 
 
 def train(
@@ -322,64 +461,151 @@ def train(
     warmup: float = 0.0,
     mixed_precision: str | None = None,
     progress: bool | str = False,
+    schedule: str = "cosine",
+    min_lr: float = 1e-6,
+    max_grad_norm: float | None = 1.0,
+    valid_blocks: np.ndarray | None = None,
+    eval_batch_size: int = 64,
+    micro_batch_size: int | None = None,
+    world: Any = None,
 ) -> dict[str, Any]:
-    """Fine-tune a causal LM on packed blocks: AdamW, linear decay to 0, ``epochs`` passes.
+    """Fine-tune a causal LM on packed blocks: AdamW, ``epochs`` passes, the authors' recipe by default.
 
-    Every block is a full sequence (no padding), the labels are the inputs
-    (the model shifts them). The batch order is reproducible from ``seed``.
-    Runs through an ``accelerate.Accelerator``: on a GPU in bf16 (or fp16)
-    mixed precision, and data-parallel under ``accelerate launch``.
-    Returns ``{"model", "loss", "tokens", "seconds", "tokens_per_s"}`` where
-    ``model`` is the trained (unwrapped, CPU-independent) model.
+    The recipe of the authors' original script (``main.py`` in their curse_recurse
+    repository): AdamW at ``lr`` (2e-5 for OPT-125m), batch 128,
+    ``CosineAnnealingLR(T_max=epochs, eta_min=1e-6)`` (``schedule="cosine"``, see
+    :func:`learning_rates`; ``"linear"`` is the decay to 0 of later copies of
+    that code), and, when ``valid_blocks`` are given, the weights of the epoch
+    with the lowest validation loss are kept (their checkpointing on the
+    validation loss). Gradients are clipped to norm ``max_grad_norm`` (1.0, as
+    the transformers ``Trainer``; ``None`` or 0 for no clipping).
+
+    ``batch_size`` is the *global* batch: with ``P`` processes (``torchrun``,
+    ``accelerate launch``) every process takes every ``P``-th block of each
+    batch, gradients are summed across processes, and the loss is the mean over
+    the whole batch's tokens, so that one step is the same step whatever ``P``;
+    the learning-rate schedule has ``epochs * ceil(len(blocks) / batch_size)``
+    steps in every case. ``micro_batch_size`` (blocks per forward pass and
+    process) accumulates gradients over several passes when a batch does not fit
+    in memory. Every process must call this with the same arguments.
+
+    Every block is a full sequence (no padding), the targets are the next
+    tokens. The batch order is reproducible from ``seed`` (and the same on every
+    process). On a GPU the forward pass runs under bf16 (or fp16, with loss
+    scaling) autocast; ``mixed_precision`` = ``"no"``, ``"bf16"`` or ``"fp16"``
+    overrides. Returns ``{"model", "loss", "tokens", "seconds", "tokens_per_s",
+    "lrs", "losses", "valid_losses", "best_epoch", "steps"}``; ``model`` is the
+    trained model, on the device it was trained on.
     """
-    from torch.utils.data import DataLoader, TensorDataset
-    from transformers import get_linear_schedule_with_warmup
+    from . import distributed
 
-    accelerator = _accelerator(device, mixed_precision)
-    torch.manual_seed(seed)
-    data = TensorDataset(torch.as_tensor(np.asarray(blocks), dtype=torch.long))
-    loader = DataLoader(
-        data,
-        batch_size=batch_size,
-        shuffle=True,
-        generator=torch.Generator().manual_seed(seed),
-        drop_last=False,
-    )
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    steps = max(1, epochs * math.ceil(len(data) / batch_size / accelerator.num_processes))
-    schedule = get_linear_schedule_with_warmup(optimizer, int(warmup * steps), steps)
-    model, optimizer, loader, schedule = accelerator.prepare(model, optimizer, loader, schedule)
-    model.train()
+    blocks = np.asarray(blocks)
+    validate.integer("epochs", epochs, 1)
+    validate.integer("batch_size", batch_size, 1)
+    validate.real("lr", lr, 0.0, low_open=True)
+    validate.real("min_lr", min_lr, 0.0)
+    validate.real("warmup", warmup, 0.0, 1.0, high_open=True)
+    validate.real("weight_decay", weight_decay, 0.0)
+    if max_grad_norm is not None:
+        validate.real("max_grad_norm", max_grad_norm, 0.0)
+    if micro_batch_size is not None:
+        validate.integer("micro_batch_size", micro_batch_size, 1)
+    if blocks.ndim != 2 or blocks.shape[1] < 2 or len(blocks) == 0:
+        raise ValueError(f"blocks must be a non-empty 2-D array of sequences of length >= 2, got {blocks.shape}")
+    world = world if world is not None else distributed.current(device)
+    dev = world.device if device is None else torch.device(device)
+    precision = resolve_precision(dev, mixed_precision)
+    model.to(dev)
+    n, length = blocks.shape
+    steps_per_epoch = math.ceil(n / batch_size)
+    lrs = learning_rates(schedule, lr, epochs, steps_per_epoch, min_lr, warmup)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    scaler = torch.amp.GradScaler("cuda") if precision == "fp16" and dev.type == "cuda" else None
+    torch.manual_seed(int(np.random.SeedSequence([seed, 7, world.rank]).generate_state(1)[0]))  # dropout
+    data = torch.as_tensor(blocks, dtype=torch.long)
     losses: list[float] = []
-    start = time.perf_counter()
+    valid_losses: list[float] = []
+    best_epoch, best_state = -1, None
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from ..progress import progress as progress_bar
 
-        bar = tqdm(total=steps, desc=progress if isinstance(progress, str) else "training", leave=False)
-    tokens = 0
-    for _ in range(epochs):
-        for (batch,) in loader:
-            out = model(input_ids=batch, labels=batch)
-            accelerator.backward(out.loss)
-            optimizer.step()
-            schedule.step()
+        bar = progress_bar(
+            range(len(lrs)), desc=progress if isinstance(progress, str) else "training", total=len(lrs)
+        )
+        bar_iter = iter(bar)
+    start = time.perf_counter()
+    step = 0
+    for epoch in range(epochs):
+        model.train()
+        order = np.random.default_rng([seed, epoch]).permutation(n)
+        for b in range(steps_per_epoch):
+            batch = order[b * batch_size : (b + 1) * batch_size]
+            mine = batch[world.rank :: world.size]
+            denominator = len(batch) * (length - 1)  # every token of the global batch
+            micro = micro_batch_size or max(1, len(mine))
+            total = torch.zeros((), device=dev)
+            for m in range(0, len(mine), micro):
+                ids = data[mine[m : m + micro]].to(dev, non_blocking=True)
+                with _autocast_for(dev, precision):
+                    logits = model(input_ids=ids).logits
+                loss = token_losses(logits, ids).sum() / denominator
+                (scaler.scale(loss) if scaler is not None else loss).backward()
+                total += loss.detach()
+            for group in optimizer.param_groups:
+                group["lr"] = float(lrs[step])
+            if world.distributed:  # one all-reduce of every gradient and the loss
+                grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+                flat = torch.cat([g.reshape(-1) for g in grads] + [total.reshape(1)])
+                world.all_reduce_(flat)
+                offset = 0
+                for p, g in zip(params, grads):
+                    p.grad = flat[offset : offset + g.numel()].view_as(p).to(p.dtype)
+                    offset += g.numel()
+                total = flat[-1]
+            if scaler is not None:
+                scaler.unscale_(optimizer)
+            if max_grad_norm:
+                torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+            if scaler is not None:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
             optimizer.zero_grad(set_to_none=True)
-            losses.append(float(out.loss.detach()))
-            tokens += batch.numel() * accelerator.num_processes
+            losses.append(float(total))
+            step += 1
             if bar is not None:
-                bar.update(1)
-    if bar is not None:
+                next(bar_iter, None)
+        if valid_blocks is not None:
+            v = float(sequence_nll(model, valid_blocks, eval_batch_size, mixed_precision=precision).mean())
+            valid_losses.append(v)
+            if best_state is None or v < min(valid_losses[:-1], default=math.inf):
+                best_epoch = epoch
+                if epoch < epochs - 1:  # the last epoch's weights are the model already
+                    best_state = {k: t.detach().to("cpu", copy=True) for k, t in model.state_dict().items()}
+                else:
+                    best_state = None
+    if bar is not None and hasattr(bar, "close"):
         bar.close()
+    if valid_blocks is not None and best_epoch < epochs - 1 and best_state is not None:
+        model.load_state_dict(best_state)
     seconds = time.perf_counter() - start
-    model = accelerator.unwrap_model(model)
     model.eval()
+    tokens = epochs * blocks.size
     return {
         "model": model,
-        "loss": float(np.mean(losses[-max(1, len(losses) // 10) :])) if losses else float("nan"),
+        "loss": float(np.mean(losses[-max(1, len(losses) // 10) :])),
+        "losses": losses,
+        "lrs": lrs.tolist(),
+        "steps": len(lrs),
+        "valid_losses": valid_losses,
+        "best_epoch": best_epoch if valid_blocks is not None else epochs - 1,
         "tokens": tokens,
         "seconds": seconds,
         "tokens_per_s": tokens / max(seconds, 1e-9),
+        "precision": precision,
     }
 
 
@@ -388,41 +614,59 @@ def _device_of(model: Any) -> torch.device:
     return next(model.parameters()).device
 
 
-def _autocast(device: torch.device):
-    if device.type == "cuda":
-        return torch.autocast(
-            "cuda", dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        )
-    return torch.autocast("cpu", enabled=False)
-
-
 @torch.no_grad()
-def sequence_nll(model: Any, blocks: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """Mean negative log-likelihood (nats per token) of every block under ``model``.
+def token_nll(
+    model: Any,
+    blocks: np.ndarray,
+    batch_size: int = 64,
+    mixed_precision: str | None = None,
+    chunk_tokens: int = 4096,
+) -> np.ndarray:
+    """Negative log-likelihood (nats) of every token of every block but the first: ``(n, length - 1)`` float32.
 
     Token ``i`` of a block is predicted from tokens ``0..i-1`` of the same
-    block; the first token of a block is not scored. ``exp`` of the result is
-    the per-sequence perplexity (Figure 11 of the paper).
+    block. The forward pass runs under the model device's autocast (bf16/fp16
+    on a GPU), the losses are ``cross_entropy(reduction="none")`` of float32
+    logits, a few rows at a time (:func:`token_losses`).
     """
     blocks = np.asarray(blocks)
     if blocks.ndim != 2 or blocks.shape[1] < 2:
         raise ValueError(f"blocks must be a 2-D array of sequences of length >= 2, got shape {blocks.shape}")
+    validate.integer("batch_size", batch_size, 1)
+    was_training = model.training
     model.eval()
     device = _device_of(model)
-    out = np.empty(len(blocks))
+    precision = resolve_precision(device, mixed_precision)
+    out = np.empty((len(blocks), blocks.shape[1] - 1), dtype=np.float32)
     for start in range(0, len(blocks), batch_size):
         ids = torch.as_tensor(blocks[start : start + batch_size], dtype=torch.long, device=device)
-        with _autocast(device):
+        with _autocast_for(device, precision):
             logits = model(input_ids=ids).logits
-        logp = torch.log_softmax(logits[:, :-1].float(), dim=-1)
-        nll = -logp.gather(-1, ids[:, 1:, None]).squeeze(-1)
-        out[start : start + len(ids)] = nll.mean(dim=1).cpu().numpy()
+        out[start : start + len(ids)] = token_losses(logits, ids, chunk_tokens).cpu().numpy()
+        del logits
+    if was_training:
+        model.train()
     return out
+
+
+def sequence_nll(
+    model: Any, blocks: np.ndarray, batch_size: int = 64, mixed_precision: str | None = None
+) -> np.ndarray:
+    """Mean negative log-likelihood (nats per token) of every block under ``model``.
+
+    The first token of a block is not scored. ``exp`` of the result is the
+    per-sequence perplexity (Figure 11 of the paper).
+    """
+    return token_nll(model, blocks, batch_size, mixed_precision).astype(np.float64).mean(axis=1)
 
 
 def perplexity(model: Any, blocks: np.ndarray, batch_size: int = 64) -> float:
     """Token-level perplexity of ``blocks``: ``exp`` of the mean NLL over all scored tokens."""
     return float(np.exp(sequence_nll(model, blocks, batch_size).mean()))
+
+
+def _autocast(device: torch.device):
+    return _autocast_for(device, resolve_precision(device, None))
 
 
 # ------------------------------------------------------------------ generation
@@ -437,16 +681,29 @@ def continue_blocks(
     pad_token_id: int = 0,
     eos_token_id: int | None = None,
     progress: bool | str = False,
+    do_sample: bool = False,
+    seed: int | None = None,
 ) -> np.ndarray:
     """Continue every prompt with exactly ``new_tokens`` tokens by beam search.
 
-    ``model.generate(num_beams, min_new_tokens=max_new_tokens=new_tokens,
-    repetition_penalty, do_sample=False)`` as in the authors' code, batched:
+    ``model.generate(num_beams=5, min_new_tokens=64, max_new_tokens=64,
+    repetition_penalty=3.0)`` as in the authors' original script (``main.py`` of
+    their curse_recurse code), and only the continuation (their
+    ``outputs[:, 64:]``) is returned, batched:
     prompts are sorted by length (so a batch holds similar lengths), padded on
     the left, and decoded with the KV cache; on a GPU under bf16/fp16 autocast.
     Fixed-length blocks all have the same length, so no padding is needed then.
-    Returns an ``(n, new_tokens)`` ``int64`` array in the order of ``prompts``.
+    ``do_sample=True`` samples (beam-search multinomial sampling with
+    ``num_beams > 1``, plain sampling with 1 beam) from a torch generator seeded
+    by ``seed``. Returns an ``(n, new_tokens)`` ``int64`` array in the order of
+    ``prompts``.
     """
+    validate.integer("new_tokens", new_tokens, 1)
+    validate.integer("num_beams", num_beams, 1)
+    validate.integer("batch_size", batch_size, 1)
+    validate.real("repetition_penalty", repetition_penalty, 0.0, low_open=True)
+    if do_sample and seed is not None:
+        torch.manual_seed(validate.integer("seed", seed, 0))
     prompts = [np.asarray(p, dtype=np.int64) for p in prompts]
     n = len(prompts)
     out = np.full((n, new_tokens), pad_token_id, dtype=np.int64)
@@ -455,12 +712,12 @@ def continue_blocks(
     model.eval()
     device = _device_of(model)
     order = np.argsort([len(p) for p in prompts], kind="stable")
-    bar = None
+    starts = range(0, n, batch_size)
     if progress:
-        from tqdm.auto import tqdm
+        from ..progress import progress as progress_bar
 
-        bar = tqdm(total=n, desc=progress if isinstance(progress, str) else "generating", leave=False)
-    for start in range(0, n, batch_size):
+        starts = progress_bar(starts, desc=progress if isinstance(progress, str) else "generating")
+    for start in starts:
         idx = order[start : start + batch_size]
         width = max(len(prompts[i]) for i in idx)
         ids = np.full((len(idx), width), pad_token_id, dtype=np.int64)
@@ -477,7 +734,7 @@ def continue_blocks(
                 min_new_tokens=new_tokens,
                 max_new_tokens=new_tokens,
                 repetition_penalty=repetition_penalty,
-                do_sample=False,
+                do_sample=do_sample,
                 early_stopping=True,
                 pad_token_id=pad_token_id,
                 eos_token_id=eos_token_id,
@@ -485,8 +742,4 @@ def continue_blocks(
             )
         cont = gen[:, width:].cpu().numpy()
         out[idx, : cont.shape[1]] = cont
-        if bar is not None:
-            bar.update(len(idx))
-    if bar is not None:
-        bar.close()
     return out
