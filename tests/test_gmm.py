@@ -417,3 +417,18 @@ def test_zoom_limits_hold_the_collapsed_components():
     fig, ax = plt.subplots()
     M.plot_mixture(tiny, ax=ax, limits=M.zoom_limits(tiny), levels=None, n_samples=50)
     plt.close(fig)
+
+
+def test_time_budget_stops_early_and_says_so():
+    """A slider position that would take too long stops at the budget; the result and the title say so."""
+    run = M.simulate(n=60, generations=100_000, runs=1, seed=0, time_budget=0.3, measure_at=[])
+    assert run.stopped_early and run.requested == 100_000 and 0 < run.generations < 100_000
+    assert run.generation[-1] == run.generations and "time budget" in run.describe()
+    full = M.simulate(n=60, generations=3, runs=1, seed=0, time_budget=100.0)
+    assert not full.stopped_early and full.generations == 3
+    fig, ax = plt.subplots()
+    M.plot_final_generation(n=60, generations=100_000, ax=ax, time_budget=0.3)
+    assert "time budget" in ax.get_title() and "100000 requested" in ax.get_title()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="time_budget"):
+        M.simulate(n=60, generations=3, runs=1, time_budget=0)

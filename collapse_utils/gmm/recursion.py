@@ -64,6 +64,13 @@ class GMMRuns:
     fresh_fits: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     seconds: float = 0.0
     tail_alpha: float = 0.01
+    last: MixtureBatch | None = field(default=None, repr=False)
+    requested: int | None = None
+
+    @property
+    def stopped_early(self) -> bool:
+        """Whether the time budget stopped the runs before the requested number of generations."""
+        return self.requested is not None and self.generations < self.requested
 
     def index(self, generation: int) -> int:
         """Column of a measured generation in the metric arrays."""
@@ -88,8 +95,20 @@ class GMMRuns:
     def describe(self) -> str:
         """One line that says what ran (for figure titles and printouts)."""
         k = self.n_components
-        return (f"{self.runs} runs x {self.generations} generations, n = {self.n}, {k} component{'s' * (k != 1)}, "
-                f"{schedule_name(self.approach, self.retention)}")
+        early = f" (stopped at the time budget; {self.requested} requested)" if self.stopped_early else ""
+        return (f"{self.runs} run{'s' * (self.runs != 1)} x {self.generations} generations{early}, n = {self.n}, "
+                f"{k} component{'s' * (k != 1)}, {schedule_name(self.approach, self.retention)}")
+
+
+_MEASURES: dict[tuple, Measure] = {}
+
+
+def _measure_for(original: Mixture, tail_alpha: float) -> Measure:
+    """The :class:`Measure` of an original distribution, built once per process (its set-up samples 400,000 points)."""
+    key = (original.weights.tobytes(), original.means.tobytes(), original.covariances.tobytes(), tail_alpha)
+    if key not in _MEASURES:
+        _MEASURES[key] = Measure(original, tail_alpha=tail_alpha)
+    return _MEASURES[key]
 
 
 def _measured(generations: int, measure_at: Iterable[int] | None) -> np.ndarray:
@@ -116,6 +135,7 @@ def simulate(
     progress: bool | str = False,
     tail_alpha: float = 0.01,
     measure_at: Iterable[int] | None = None,
+    time_budget: float | None = None,
     tol: float = E.GMM_DEFAULTS["tol"],
     max_iter: int = E.GMM_DEFAULTS["max_iter"],
     reg_covar: float = E.GMM_DEFAULTS["reg_covar"],
@@ -170,6 +190,10 @@ def simulate(
         Generations at which to measure (default every generation; 0 and
         ``generations`` are always measured). Measuring costs more than
         fitting: long runs measure on a grid.
+    time_budget:
+        Seconds after which the runs stop at the generation they have reached
+        (measured there; ``GMMRuns.stopped_early`` and ``requested`` say so).
+        ``None`` (default): no limit. For sliders, which must answer in time.
     tol, max_iter, reg_covar:
         EM settings (defaults: the authors', :data:`GMM_DEFAULTS`).
 
@@ -200,10 +224,12 @@ def simulate(
     tol = validate.real("tol", tol, 0.0, low_open=True)
     max_iter = validate.integer("max_iter", max_iter, 1)
     reg_covar = validate.real("reg_covar", reg_covar, 0.0, low_open=True)
+    if time_budget is not None:
+        time_budget = validate.real("time_budget", time_budget, 0.0, low_open=True)
     if not isinstance(progress, (bool, str)):
         raise ValueError(f"progress must be True, False or a description string, got {progress!r}")
 
-    measure = Measure(original, tail_alpha=tail_alpha)
+    measure = _measure_for(original, tail_alpha)
     data_seed, init_seed = np.random.SeedSequence(seed).spawn(2)
     rng, init_rng = np.random.default_rng(data_seed), np.random.default_rng(init_seed)
     settings = dict(tol=tol, max_iter=max_iter, reg_covar=reg_covar)
@@ -231,7 +257,8 @@ def simulate(
     for g in steps:
         model, fresh = fit(data, model if init == "warm" else None)
         fresh_fits += fresh
-        if is_measured[g]:
+        stop = g == generations or (time_budget is not None and time.perf_counter() - start > time_budget)
+        if is_measured[g] or stop:
             for key, value in measure(model, g).items():
                 records.setdefault(key, []).append(value)
             composition["original"].append(comp["original"] / runs)
@@ -239,18 +266,22 @@ def simulate(
         if g in keep:
             for r in range(runs):
                 kept[r][g] = model.run(r)
-        if g == generations:
+        if stop:
             break
         data = schedule.next_training_set(model.sample(schedule.n_synthetic, rng), rng)
         comp = dict(schedule.last_composition)
+    done = g
+    measured = measured[measured <= done]
+    if measured[-1] != done:
+        measured = np.append(measured, done)
     metrics = {key: np.stack(values, axis=1) for key, values in records.items()}
     metrics["n_original"] = np.array(composition["original"])
     metrics["n_synthetic"] = np.array(composition["synthetic"])
     return GMMRuns(
-        n=n, generations=generations, runs=runs, n_components=n_components, approach=approach,
+        n=n, generations=done, runs=runs, n_components=n_components, approach=approach,
         retention=retention, init=init, backend=backend, seed=seed, original=original, generation=measured,
         metrics=metrics, snapshots=kept, fresh_fits=fresh_fits, seconds=time.perf_counter() - start,
-        tail_alpha=tail_alpha,
+        tail_alpha=tail_alpha, last=model, requested=generations,
     )
 
 
