@@ -1,7 +1,14 @@
-"""The chapter's figures, drawn from saved :class:`~collapse_utils.llm.experiment.Results`.
+"""The chapter's figures and tables, drawn from saved :class:`~collapse_utils.llm.experiment.Results`.
 
-Every function takes ``ax=None`` (a new figure when absent) and returns the axis,
-so that the chapter's sliders and small multiples can drive them.
+Every plotting function takes ``ax=None`` (a new figure at the book's column
+width when absent) and returns the axis, so that the chapter's sliders and
+small multiples can drive them. Curves over generations are drawn with the
+book's one band plot (:func:`collapse_utils.plotting.plot_band`): the median
+over runs as a line, the 10-90% range over runs as a band. Generation 0 is the
+model fine-tuned on the original data; generation ``t + 1`` is fine-tuned on
+data built from generation ``t``'s outputs. Tables have named, rounded columns
+(:func:`metrics_table`); provenance goes in a note (:func:`provenance`), not
+in figure titles.
 """
 
 from __future__ import annotations
@@ -12,7 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import plotting
 from .experiment import Results
+from .measures import BAND_NAMES
 
 SETTING_COLORS = ("C0", "C3", "C2", "C4", "C1")
 
@@ -21,8 +30,15 @@ def _ax(ax):
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(figsize=(7, 3.8))
+        _, ax = plt.subplots(figsize=(plotting.COLUMN_WIDTH, 3.6))
     return ax
+
+
+def setting_order(results: Results) -> list[str]:
+    """The settings of the results in the configuration's order (then any others found in the table)."""
+    configured = [s.name for s in results.config.settings]
+    found = list(results.settings)
+    return [s for s in configured if s in found] + [s for s in found if s not in configured]
 
 
 def _color(results: Results, setting: str) -> str:
@@ -39,6 +55,16 @@ def metric_summary(results: Results, metric: str):
     )
 
 
+def runs_matrix(results: Results, metric: str, setting: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(generations, values)`` of ``metric`` for one setting: ``values`` is ``(runs, generations)``, NaN where missing."""
+    t = results.table
+    if metric not in t:
+        raise KeyError(f"no metric {metric!r}; the table has {sorted(t.columns)}")
+    t = t[t["setting"] == setting]
+    wide = t.pivot_table(index="run", columns="generation", values=metric, aggfunc="first")
+    return wide.columns.to_numpy(dtype=int), wide.to_numpy(dtype=float)
+
+
 def plot_metric(
     results: Results,
     metric: str = "test_perplexity",
@@ -46,29 +72,121 @@ def plot_metric(
     ylabel: str | None = None,
     reference: float | None = None,
     reference_label: str | None = None,
+    settings: Sequence[str] | None = None,
 ):
-    """``metric`` per generation: the mean over runs (line) and the range over runs (band), per setting.
+    """``metric`` per generation, per setting: the median over runs (line) and the 10-90% band over runs.
 
     With ``metric="test_perplexity"`` this is Figure 10 of the paper.
     """
     ax = _ax(ax)
-    summary = metric_summary(results, metric)
-    for setting in results.settings:
-        s = summary[summary["setting"] == setting]
-        color = _color(results, setting)
-        runs = int(s["count"].max())
-        ax.plot(
-            s["generation"], s["mean"], "o-", color=color, label=f"{results.label(setting)} ({runs} runs)"
+    for setting in settings or results.settings:
+        gens, values = runs_matrix(results, metric, setting)
+        runs = int(np.isfinite(values).any(axis=1).sum())
+        plotting.plot_band(
+            ax, gens, values, color=_color(results, setting), label=f"{results.label(setting)} ({runs} runs)"
         )
-        if runs > 1:
-            ax.fill_between(s["generation"], s["min"], s["max"], color=color, alpha=0.2, lw=0)
     if reference is not None:
         ax.axhline(reference, color="0.4", ls="--", lw=1, label=reference_label)
     ax.set_xlabel("generation")
     ax.set_ylabel(ylabel or metric.replace("_", " "))
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend(fontsize=8)
+    plotting.integer_ticks(ax)
+    ax.legend()
     return ax
+
+
+def plot_word_loss(results: Results, ax=None, settings: Sequence[str] | None = None):
+    """The model's loss per word on the test blocks beside a perfect model's loss on exactly the same words.
+
+    Both are summed over the same words (headings and cut words skipped by
+    both, see :func:`collapse_utils.llm.measures.paired_word_losses`); the
+    dashed line is the true distribution's loss on those words, the floor that
+    no model reaches in expectation.
+    """
+    ax = plot_metric(results, "test_word_nll", ax=ax, ylabel="test loss per word (nats)", settings=settings)
+    truth = float(np.nanmedian(results.table["test_word_nll_truth"]))
+    ax.axhline(truth, color="k", ls="--", lw=1, label="a perfect model on the same words")
+    ax.legend()
+    return ax
+
+
+def plot_band_losses(results: Results, setting: str, ax=None, relative: bool = True):
+    """The test loss by token-frequency band (rare, middle, frequent) per generation, for one setting.
+
+    With ``relative=True`` each band's loss is drawn as its change since
+    generation 0 (of the same run), so the bands can be compared: the paper's
+    account of collapse has the rare tokens (the tail) suffer first.
+    """
+    ax = _ax(ax)
+    colors = {"rare": "C3", "middle": "C1", "frequent": "C0"}
+    for band in BAND_NAMES:
+        gens, values = runs_matrix(results, f"test_nll_{band}", setting)
+        if relative:
+            values = values - values[:, :1]
+        plotting.plot_band(ax, gens, values, color=colors[band], label=f"{band} tokens")
+    ax.axhline(0.0, color="0.6", lw=0.8)
+    ax.set_xlabel("generation")
+    ax.set_ylabel("test loss change since gen. 0 (nats/token)" if relative else "test loss (nats/token)")
+    ax.set_title(results.label(setting))
+    plotting.integer_ticks(ax)
+    ax.legend()
+    return ax
+
+
+def plot_coverage(results: Results, setting: str, ax=None, bands: Sequence[str] = ("rare", "frequent")):
+    """Share of the language's word types of a band still used in each generation's training data.
+
+    Each band (rare = the tail, frequent = the head) is drawn with its
+    sampling baseline (dashed): the share that a fresh sample of the source of
+    the same size uses. A generation below its baseline uses fewer of the
+    band's words than the source itself would in as much text.
+    """
+    ax = _ax(ax)
+    colors = {"rare": "C3", "middle": "C1", "frequent": "C0"}
+    names = {"rare": "rare words (the tail)", "middle": "middle words", "frequent": "frequent words (the head)"}
+    for band in bands:
+        gens, values = runs_matrix(results, f"coverage_{band}", setting)
+        plotting.plot_band(ax, gens, values, color=colors[band], label=names[band])
+        base = float(np.nanmedian(results.table[f"coverage_{band}_baseline"]))
+        ax.axhline(base, color=colors[band], ls="--", lw=1, label=f"{names[band].split(' (')[0]}: a fresh sample")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("generation")
+    ax.set_ylabel("share of the band's word types used")
+    ax.set_title(results.label(setting))
+    plotting.integer_ticks(ax)
+    ax.legend(fontsize=plotting.MIN_FONT_PT)
+    return ax
+
+
+#: The table's columns for readers: internal name -> readable name (see :func:`metrics_table`).
+READABLE = {
+    "test_perplexity": "test perplexity",
+    "test_word_nll": "test loss per word",
+    "test_word_nll_truth": "perfect model per word",
+    "test_nll_rare": "loss, rare tokens",
+    "test_nll_frequent": "loss, frequent tokens",
+    "train_ppl_gen0_median": "median perplexity of the training data (gen. 0)",
+    "distinct_2": "distinct 2-grams",
+    "true_nll": "true NLL per word of the training data",
+    "coverage_rare": "tail coverage",
+    "coverage_rare_baseline": "tail coverage of a fresh sample",
+    "n_original": "original blocks",
+}
+
+
+def metrics_table(results: Results, columns: Sequence[str] | None = None, digits: int = 2):
+    """The median over runs per setting and generation, with readable column names, rounded.
+
+    ``columns`` are internal metric names (default: those of :data:`READABLE`
+    that the table has); the result is indexed by setting label and generation.
+    """
+    t = results.table
+    cols = [c for c in (columns or READABLE) if c in t]
+    out = t.groupby(["setting", "generation"])[cols].median().reset_index()
+    order = {name: i for i, name in enumerate(setting_order(results))}
+    out = out.sort_values(["setting", "generation"], key=lambda c: c.map(order) if c.name == "setting" else c)
+    out.insert(0, "setting ", [results.label(s) for s in out["setting"]])
+    out = out.drop(columns="setting").rename(columns={"setting ": "setting", **READABLE})
+    return out.set_index(["setting", "generation"]).round(digits)
 
 
 def _log_ticks(ax) -> None:
@@ -85,14 +203,35 @@ def _hist(ax, values: np.ndarray, bins: np.ndarray, **kwargs: Any) -> None:
     ax.hist(values, bins=bins, density=True, histtype="stepfilled", **kwargs)
 
 
-def _overlay_generation(ax, results: Results, setting: str, generation: int, name: str, bins) -> int:
-    """Histogram of ``name`` for generation 0 (grey) and, on top, for ``generation`` (clamped).
+REFERENCE_LABEL = "original text unseen by gen. 0"
 
-    Returns the generation drawn.
+
+def reference_ppl(results: Results, setting: str) -> np.ndarray | None:
+    """Figure 11's reference: the validation blocks' perplexity under generation 0 (all runs), if saved."""
+    try:
+        return results.array("reference_ppl", setting, 0)
+    except KeyError:
+        return None
+
+
+def _overlay_generation(ax, results: Results, setting: str, generation: int, name: str, bins) -> int:
+    """Histogram of the reference (grey) and, on top, of ``name`` for ``generation`` (clamped).
+
+    For perplexities (``train_ppl``) the reference is original text that the
+    generation-0 model never trained on (the validation blocks), when the
+    results hold it; otherwise, and for the true NLL, generation 0's
+    training data (the original blocks). Returns the generation drawn.
     """
     gens = results.generations(setting)
     generation = int(min(max(generation, gens[0]), gens[-1]))
-    _hist(ax, results.array(name, setting, 0), bins, color="0.6", alpha=0.5, label="generation 0 (original)")
+    ref = reference_ppl(results, setting) if name == "train_ppl" else None
+    if ref is not None:
+        _hist(ax, ref, bins, color="0.6", alpha=0.5, label=REFERENCE_LABEL)
+        if generation == 0:
+            _hist(ax, results.array(name, setting, 0), bins, color=_color(results, setting), alpha=0.55,
+                  label="generation 0's training data")
+    else:
+        _hist(ax, results.array(name, setting, 0), bins, color="0.6", alpha=0.5, label="generation 0 (original)")
     if generation:
         _hist(
             ax,
@@ -107,7 +246,9 @@ def _overlay_generation(ax, results: Results, setting: str, generation: int, nam
 
 def ppl_bins(results: Results, setting: str, name: str = "train_ppl", count: int = 40) -> np.ndarray:
     """Log-spaced bins covering every generation of ``setting`` (one scale for all panels)."""
-    vals = np.concatenate([results.array(name, setting, g) for g in results.generations(setting)])
+    parts = [results.array(name, setting, g) for g in results.generations(setting)]
+    ref = reference_ppl(results, setting) if name == "train_ppl" else None
+    vals = np.concatenate(parts + ([ref] if ref is not None else []))
     vals = vals[np.isfinite(vals) & (vals > 0)]
     lo, hi = vals.min(), vals.max()  # the whole range: the tails are the point
     if name == "train_ppl":
@@ -120,7 +261,8 @@ def plot_ppl_histogram(
 ):
     """Figure 11 for one generation: perplexity of every training block under the generation-0 model.
 
-    The data of generation 0 (the original blocks) are drawn in grey for reference.
+    The reference is drawn in grey: original text the generation-0 model never
+    trained on (see :func:`reference_ppl`).
     """
     ax = _ax(ax)
     bins = ppl_bins(results, setting) if bins is None else bins
@@ -128,18 +270,28 @@ def plot_ppl_histogram(
     _log_ticks(ax)
     ax.set_xlabel("perplexity under the gen-0 model")
     ax.set_ylabel("density")
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax
 
 
 def plot_ppl_histograms(results: Results, setting: str, ax=None, generations: Sequence[int] | None = None):
-    """Figure 11 of the paper: the histograms of all generations on one axis, coloured by generation."""
+    """Figure 11 of the paper: the histograms of all generations on one axis, coloured by generation.
+
+    Generation ``g``'s histogram is its training data scored by the
+    generation-0 model of the same run: generation 0's are the original blocks
+    (which it trained on, hence too likely), generation ``g + 1``'s those
+    written by generation ``g``. The grey reference is original text that the
+    generation-0 model never saw.
+    """
     import matplotlib.pyplot as plt
 
     ax = _ax(ax)
     gens = list(generations) if generations is not None else results.generations(setting)
     bins = ppl_bins(results, setting)
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(gens)))
+    ref = reference_ppl(results, setting)
+    if ref is not None:
+        _hist(ax, ref, bins, color="0.6", alpha=0.4, label=REFERENCE_LABEL)
     for g, color in zip(gens, colors):
         vals = results.array("train_ppl", setting, g)
         ax.hist(
@@ -154,8 +306,8 @@ def plot_ppl_histograms(results: Results, setting: str, ax=None, generations: Se
     _log_ticks(ax)
     ax.set_xlabel("perplexity under the generation-0 model")
     ax.set_ylabel("density")
-    ax.set_title(results.label(setting), fontsize=10)
-    ax.legend(fontsize=7, ncol=2)
+    ax.set_title(results.label(setting))
+    ax.legend(ncol=2)
     return ax
 
 
@@ -180,14 +332,14 @@ def plot_truth_histogram(
         ax.axvline(entropy, color="k", ls="--", lw=1, label="entropy rate of the source")
     ax.set_xlabel("true negative log-likelihood per word (nats)")
     ax.set_ylabel("density")
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax
 
 
 def plot_generation(results: Results, setting: str, generation: int, ax=None):
     """The slider's view: Figure 11 for one setting and generation (see :func:`plot_ppl_histogram`)."""
     ax = plot_ppl_histogram(results, setting, generation, ax=ax)
-    ax.set_title(f"{results.label(setting)}, generation {generation}", fontsize=10)
+    ax.set_title(f"{results.label(setting)}, generation {generation}")
     return ax
 
 
@@ -213,12 +365,13 @@ def format_samples(
 
 
 def provenance(results: Results, profile: str | None = None) -> str:
-    """One line saying which run a figure came from (for titles and captions)."""
+    """One line saying which run the figures come from (for a note or caption; it holds no folder path)."""
     c = results.config
-    runs = int(results.table["run"].nunique()) if len(results.table) else 0
+    t = results.table
+    runs = int(t["run"].nunique()) if len(t) else 0
     where = f"profile '{profile}', " if profile else ""
+    blocks = int(t["n_blocks"].max()) if len(t) else 0
     return (
-        f"{where}{c.model} on {c.data}, {len(results.table)} generations finished "
-        f"({runs} run(s) per setting, {results.table['n_blocks'].max() if len(results.table) else 0} blocks); "
-        f"{results.output}"
+        f"{where}{c.model} on {c.data}: {len(t)} finished generations, {runs} run(s) per setting, "
+        f"{blocks} training blocks of {c.block_size} tokens"
     )
