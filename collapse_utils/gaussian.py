@@ -43,7 +43,6 @@ import numpy as np
 from scipy import special, stats
 
 from . import prose, validate
-from .plotting import first_below
 from .schedules import (
     APPROACHES,
     SCHEDULE_NAMES,
@@ -54,14 +53,6 @@ from .schedules import (
     choose_without_replacement,
     n_retained,
 )
-
-__all__ = [
-    "GaussianRun",
-    "simulate",
-    "simulate_sizes",
-    "sample_sizes",
-    "first_below",
-]
 
 METHODS = ("auto", "exact", "sample")
 GROWTHS = ("constant", "linear", "superlinear")

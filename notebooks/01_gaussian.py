@@ -163,7 +163,7 @@ ax.set_title(f"Early collapse: {gaussian.early_collapse_title(half, half_var)}\n
 ax.legend(loc="lower left")
 fig.tight_layout()
 
-# %%
+# %% tags=["hide-input"]
 prose.show(gaussian.early_collapse_sentence(half, half_var))
 
 # %% [markdown]
@@ -172,7 +172,7 @@ prose.show(gaussian.early_collapse_sentence(half, half_var))
 # sensitive to $\sigma_t$ when $c$ is large. The sentence below computes it for a standard deviation 10% too
 # small and a mean still at 0 (theory, not the run):
 
-# %%
+# %% tags=["hide-input"]
 shrunk = {c: gaussian.tail_mass(0.0, 0.81, c) / gaussian.tail_mass(0.0, 1.0, c) for c in thresholds}
 prose.show(
     "With σ = 0.9 the model keeps "
@@ -298,7 +298,7 @@ ax.set(title=f"the mean drifts (n = {run.n}, {SCALE})", xlabel="generation")
 ax.legend()
 fig.tight_layout()
 
-# %%
+# %% tags=["hide-input"]
 prose.show(gaussian.within_error_sentence(z_scores))
 
 # %% [markdown]
@@ -346,7 +346,7 @@ ax.set(xscale="symlog", yscale="log", xlabel="generation", ylabel=r"$\mathbb{E}[
 ax.legend(loc="upper left")
 fig.tight_layout()
 
-# %%
+# %% tags=["hide-input"]
 where = (
     f"generation {breakdown} (about {breakdown / run.n:.1f} n)" if breakdown is not None
     else f"no generation up to {run.generations}"
@@ -387,7 +387,7 @@ ax.set(xscale="symlog", yscale="log", xlabel="generation", ylabel=r"$\mathbb{E}[
 ax.legend(ncol=2)
 fig.tight_layout()
 
-# %%
+# %% tags=["hide-input"]
 prose.show(gaussian.growth_sentence({name: d.mean(axis=1) for name, (sizes, d) in growth.items()}))
 
 # %% [markdown]
@@ -523,7 +523,7 @@ for name, r in results.items():
         f"runs with sigma < 0.5: {100 * np.mean(r.std[-1] < 0.5):.0f}% ({r.method} method)"
     )
 
-# %%
+# %% tags=["hide-input"]
 prose.show(gaussian.schedules_sentence({label[name]: r.std[-1] for name, r in results.items()}))
 
 # %% [markdown]
@@ -565,7 +565,7 @@ axes[1].set(xlabel=r"$\sigma$ at generation 0", ylabel=rf"$\sigma$ at generation
 axes[1].legend()
 fig.tight_layout()
 
-# %%
+# %% tags=["hide-input"]
 prose.show(gaussian.retention_kinds_sentence({f"{k} retention": r.std[-1] for k, r in kinds.items()}))
 corr = {k: np.corrcoef(r.std[0], r.std[-1])[0, 1] for k, r in kinds.items()}
 print("correlation of each run's sigma at generation 0 and at the last generation: "
@@ -623,7 +623,7 @@ axes[1].set(xlabel="original probability p", ylabel="absorbing-state frequency",
 axes[1].legend()
 fig.tight_layout()
 
-# %%
+# %% tags=["hide-input"]
 prose.show(gaussian.absorption_sentence(frequencies, probs, absorbed))
 
 # %% tags=["hide-input"]
