@@ -288,3 +288,30 @@ def test_settings_sentence_ranks_settings():
     s = measures.settings_sentence({"a": 5.0, "b": 1.0, "c": 3.0}, labels)
     assert "least with B (+1.0) and most with A (+5.0); in between: C (+3.0)" in s
     assert "No setting" in measures.settings_sentence({}, labels)
+
+
+# --------------------------------------------------------------------------- the judge of an experiment
+def test_judge_measures_a_model_and_a_text(tok_and_model):
+    """Bug: the judge's band losses do not add up, or its baseline is not a fresh sample of the same size."""
+    tok, lm = tok_and_model
+    lines = LANG.write_splits({"train": 2_000, "valid": 600, "test": 600}, seed=4)
+    blocks = {k: data.make_blocks(v.splitlines(keepends=True), tok, 24) for k, v in lines.items()}
+    judge = measures.Judge(tok, blocks["train"], blocks["valid"], blocks["test"], LANG, seed=1)
+    m, per_block = judge.model_metrics(lm)
+    assert np.isclose(sum(m[f"test_nll_{b}_contribution"] for b in measures.BAND_NAMES), m["test_nll_total"])
+    np.testing.assert_allclose(per_block, model.sequence_nll(lm, blocks["test"]), rtol=1e-5)
+    assert m["test_words"] == judge.pairing.words and np.isfinite(m["test_word_nll_truth"])
+    d = judge.data_metrics(tok.batch_decode(blocks["train"]))
+    for b in measures.BAND_NAMES:  # the original training text sits near its sampling baseline
+        assert abs(d[f"coverage_{b}"] - d[f"coverage_{b}_baseline"]) < 0.15
+    fresh = judge.fresh_texts(len(blocks["train"]), 24)
+    assert len(fresh) == len(blocks["train"])
+    w = judge.written_metrics(fresh)
+    assert abs(w["written_true_nll"] - LANG.entropy_rate()) < 0.3
+    rows = judge.writer_profiles(continuation=24, num_beams=2, repetition_penalty=3.0)
+    assert set(rows) == {measures.FRESH_ROW, measures.PERFECT_ROW}
+    assert rows[measures.PERFECT_ROW]["true NLL per word"] < rows[measures.FRESH_ROW]["true NLL per word"]
+    ref = judge.reference(lm)
+    assert ref.shape == (len(blocks["valid"]),) and (ref > 1).all()
+    with pytest.raises(ValueError, match="training blocks"):
+        measures.Judge(tok, blocks["train"], blocks["train"][:3], blocks["test"], LANG).reference(lm)

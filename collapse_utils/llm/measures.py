@@ -520,3 +520,131 @@ def settings_sentence(change: Mapping[str, float], labels: Mapping[str, str], me
         f"From generation 0 to the last, the median {metric} grew least with {parts[0]} and most with {parts[-1]}"
         + (f"; in between: {join_words_local(parts[1:-1])}." if len(parts) > 2 else ".")
     )
+
+
+# --------------------------------------------------------------------------- one judge per experiment
+class Judge:
+    """Everything a generation is measured against, prepared once per experiment.
+
+    Built from the original blocks (``train_blocks``: the fine-tuning set of
+    generation 0; ``valid_blocks``: original text no model trains on; ``test_blocks``:
+    Figure 10's test set) and, for the embedded language, the true chain:
+
+    * :meth:`model_metrics` -- a model's test loss (token perplexity, the loss by
+      frequency band, and on the embedded language the per-word loss beside a
+      perfect model's on the same words);
+    * :meth:`data_metrics` -- a generation's training text: word-type coverage by
+      band beside the coverage of a fresh sample of the source of the same size
+      (as many blocks of as many tokens, cut by the same tokenizer);
+    * :meth:`reference` -- Figure 11's reference (the validation blocks under the
+      generation-0 model);
+    * :meth:`writer_profiles` -- a fresh sample of the source and the perfect model
+      writing with the experiment's decoding, as continuations of the original
+      blocks (the references for "does generation 0 write the language?").
+    """
+
+    def __init__(
+        self,
+        tokenizer: Any,
+        train_blocks: np.ndarray,
+        valid_blocks: np.ndarray,
+        test_blocks: np.ndarray,
+        language: SyntheticLanguage | None = None,
+        seed: int = 0,
+        batch_size: int = 64,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.train_blocks = np.asarray(train_blocks)
+        self.valid_blocks = np.asarray(valid_blocks)
+        self.test_blocks = np.asarray(test_blocks)
+        self.language = language
+        self.seed = seed
+        self.batch_size = batch_size
+        self.bands = frequency_bands(self.train_blocks, max(len(tokenizer), int(self.train_blocks.max()) + 1))
+        self.pairing = pair_words(language, tokenizer, self.test_blocks) if language is not None else None
+        self.word_band = word_bands(language) if language is not None else None
+        self._baseline: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ models
+    def model_metrics(self, lm: Any) -> tuple[dict[str, float], np.ndarray]:
+        """``(metrics, test_nll per block)`` of a model on the test blocks (see the class docstring)."""
+        tn = token_nll(lm, self.test_blocks, self.batch_size)
+        per_block = np.nanmean(tn, axis=1)
+        out = band_losses(tn, self.test_blocks, self.bands).as_dict("test_nll")
+        if self.pairing is not None:
+            pl = paired_word_losses(self.pairing, tn)
+            out.update(test_word_nll=pl.model_nll, test_word_nll_truth=pl.true_nll, test_words=pl.words)
+        return out, per_block
+
+    def reference(self, gen0: Any) -> np.ndarray:
+        """Figure 11's reference: the validation blocks' perplexity under ``gen0`` (unseen by it in training)."""
+        return reference_perplexity(gen0, self.valid_blocks, self.train_blocks, self.batch_size)
+
+    # -------------------------------------------------------------------- text
+    def fresh_texts(self, blocks: int, block_size: int, salt: int = 11) -> list[str]:
+        """A fresh sample of the source cut into ``blocks`` blocks of ``block_size`` tokens (decoded)."""
+        from .data import make_blocks
+
+        if self.language is None:
+            raise ValueError("a fresh sample needs the embedded language (a known source)")
+        words = max(200, int(blocks * block_size * 1.3))
+        while True:
+            text = self.language.write_corpus(words, seed=[self.seed, salt])
+            cut = make_blocks(text.splitlines(keepends=True), self.tokenizer, block_size)
+            if len(cut) >= blocks:
+                return self.tokenizer.batch_decode(cut[:blocks])
+            words *= 2
+
+    def baseline(self) -> np.ndarray:
+        """Coverage by band of a fresh sample as large as the training set (computed once)."""
+        if self._baseline is None:
+            n, size = self.train_blocks.shape
+            self._baseline = coverage(self.language, self.fresh_texts(n, size, salt=13), self.word_band)
+        return self._baseline
+
+    def data_metrics(self, texts: Sequence[str]) -> dict[str, float]:
+        """Word-type coverage by band of a generation's training text, with the sampling baseline."""
+        if self.language is None:
+            return {}
+        cov, base = coverage(self.language, texts, self.word_band), self.baseline()
+        out: dict[str, float] = {}
+        for b, name in enumerate(BAND_NAMES):
+            out[f"coverage_{name}"] = float(cov[b])
+            out[f"coverage_{name}_baseline"] = float(base[b])
+        return out
+
+    def written_metrics(self, texts: Sequence[str]) -> dict[str, float]:
+        """Distinct-n and true NLL per word of the text a model wrote (``written_*`` columns)."""
+        prof = text_profile(self.language, texts)
+        keys = ("written_distinct_1", "written_distinct_2", "written_distinct_3", "written_true_nll")
+        return {k: float(prof[c]) for k, c in zip(keys, WRITER_COLUMNS)}
+
+    def writer_profiles(
+        self, continuation: int, num_beams: int, repetition_penalty: float, sample: bool = False
+    ) -> dict[str, dict[str, float]]:
+        """The references for generation 0's writing, with readable names (:data:`WRITER_COLUMNS`).
+
+        ``"a fresh sample of the source"``: as many blocks of ``continuation``
+        tokens as there are training blocks; ``"the perfect model"``: the true
+        chain continuing every original block with the experiment's decoding
+        (:meth:`SyntheticLanguage.continue_texts`), as many words as the fresh
+        blocks hold on average.
+        """
+        if self.language is None:
+            return {}
+        n = len(self.train_blocks)
+        fresh = self.fresh_texts(n, continuation, salt=17)
+        words = max(1, round(np.mean([len(content_words(t)) for t in fresh])))
+        prompts = self.tokenizer.batch_decode(self.train_blocks)
+        perfect = self.language.continue_texts(
+            prompts, words, num_beams=num_beams, repetition_penalty=repetition_penalty, sample=sample,
+            seed=self.seed,
+        )
+        return {
+            FRESH_ROW: text_profile(self.language, fresh),
+            PERFECT_ROW: text_profile(self.language, perfect),
+        }
+
+
+FRESH_ROW = "a fresh sample of the source"
+PERFECT_ROW = "the perfect model, same decoding"
