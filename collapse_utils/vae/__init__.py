@@ -60,6 +60,7 @@ from .model import (
     torch_seed,
     train_vae,
     train_vaes,
+    training_flops,
 )
 from .plots import plot_class_heatmap, plot_generation, plot_images, plot_metrics, plot_sample_grids
 from .recursion import RETAINED, SERIES, VAERun, run_vae_batch, run_vae_generations, stack
@@ -68,6 +69,7 @@ from .sentences import (
     binarisation_sentence,
     binarise,
     decode_sentence,
+    first_generation_below,
     first_lost,
     first_lost_sentence,
     never_lost_sentence,
@@ -101,6 +103,7 @@ __all__ = [
     "class_entropy",
     "decode_sentence",
     "feature_stats",
+    "first_generation_below",
     "first_lost",
     "first_lost_sentence",
     "frechet_distance",
@@ -125,5 +128,6 @@ __all__ = [
     "train_classifier",
     "train_vae",
     "train_vaes",
+    "training_flops",
     "trajectory_sentence",
 ]

@@ -63,6 +63,16 @@ METRICS: dict[str, str] = {
 }
 """The per-generation measures and their axis titles."""
 
+NAMES: dict[str, str] = {
+    "entropy": "class entropy",
+    "confidence": "classifier confidence",
+    "frechet": "Fréchet distance to real images",
+    "feature_var": "variety (feature variance relative to real images)",
+    "pixel_var": "pixel variance (relative to real images)",
+    "active_dims": "number of active latent dimensions",
+}
+"""The measures' names in sentences."""
+
 
 class ClassifierNet(nn.Module):
     """An MLP with ReLUs whose last hidden layer gives the features."""

@@ -430,3 +430,20 @@ def train_vaes(
         history[:, epoch] = (total / n).cpu().numpy()
     model.eval()
     return [FittedVAE(model.unstack(j), config, history[j]) for j in range(k)]
+
+
+def training_flops(config: VAEConfig, side: int, n_images: int) -> float:
+    """Floating-point operations to train one VAE for ``config.epochs`` epochs on ``n_images`` images.
+
+    Counts the matrix products only (2 FLOPs per multiply-add, forward pass
+    plus a backward pass of twice its cost): ``6 * weights * n_images *
+    epochs``, where ``weights`` counts the entries of the weight matrices. A
+    rough guide for time estimates, not a measurement.
+    """
+    config = _check_config(config)
+    side = validate.integer("side", side, 1)
+    n_images = validate.integer("n_images", n_images, 1)
+    enc = [side * side, *config.hidden, 2 * config.latent_dim]
+    dec = [config.latent_dim, *reversed(config.hidden), side * side]
+    weights = sum(a * b for sizes in (enc, dec) for a, b in zip(sizes[:-1], sizes[1:]))
+    return 6.0 * weights * n_images * config.epochs

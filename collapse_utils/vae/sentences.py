@@ -17,7 +17,7 @@ import numpy as np
 from .. import validate
 from ..plotting import first_below
 from ..prose import join_words, order_of_events
-from .judge import METRICS, GenerationMeter
+from .judge import METRICS, NAMES, GenerationMeter
 from .recursion import VAERun, stack
 
 
@@ -28,8 +28,11 @@ def _runs(runs: Sequence[VAERun]) -> list[VAERun]:
     return runs
 
 
-def _digits(ds: Sequence[int]) -> str:
-    return join_words([f"the {d}" for d in sorted(ds)])
+def _digits(ds: Sequence[int], at_once: bool = False) -> str:
+    words = join_words([f"the {d}" for d in sorted(ds)])
+    if len(ds) > 3:
+        return f"{len(ds)} digits{' at once' if at_once else ''} ({words})"
+    return words
 
 
 def _seeds(seeds: Sequence[int]) -> str:
@@ -68,11 +71,11 @@ def first_lost_sentence(runs: Sequence[VAERun], level: float = 0.01) -> str:
         word = "digits" if len(ds) > 1 else "digit"
         return (
             f"In every one of the {len(runs)} seeds the first {word} to fall below {pct} of the samples "
-            f"{'were' if len(ds) > 1 else 'was'} {_digits(ds)} (at generation{'s' if len(runs) > 1 else ''} {when})."
+            f"{'were' if len(ds) > 1 else 'was'} {_digits(ds, at_once=True)} (at generation{'s' if len(runs) > 1 else ''} {when})."
         )
     parts = []
     for ds, seeds in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
-        what = _digits(ds) if ds else "no digit at all"
+        what = _digits(ds, at_once=True) if ds else "no digit at all"
         parts.append(f"{what} in {_seeds(seeds)}")
     return f"The first digit to fall below {pct} of the samples differs between seeds: {join_words(parts)}."
 
@@ -85,7 +88,8 @@ def never_lost_sentence(runs: Sequence[VAERun], level: float = 0.01) -> str:
     always = [d for d, c in kept.items() if c == len(runs)]
     if always:
         verb = "were" if len(always) > 1 else "was"
-        return f"{_digits(always).capitalize()} {verb} never lost (never below {pct}), in all {len(runs)} seeds."
+        names = _digits(always)
+        return f"{names[0].upper()}{names[1:]} {verb} never lost (never below {pct}), in all {len(runs)} seeds."
     if not kept:
         return f"Every digit fell below {pct} of the samples at some generation, in every seed."
     best = max(kept.values())
@@ -123,7 +127,7 @@ def trajectory_sentence(runs: Sequence[VAERun], metric: str, fmt: str = ".2f") -
     med = np.median(stack(runs, metric), axis=0)
     g_last = len(med) - 1
     lo, hi = int(np.argmin(med)), int(np.argmax(med))
-    text = f"the median {METRICS[metric]} goes from {med[0]:{fmt}} at generation 0 to {med[-1]:{fmt}} at generation {g_last}"
+    text = f"the median {NAMES[metric]} goes from {med[0]:{fmt}} at generation 0 to {med[-1]:{fmt}} at generation {g_last}"
     if 0 < lo < g_last:
         text += f", through a low of {med[lo]:{fmt}} at generation {lo}"
     if 0 < hi < g_last:
@@ -149,14 +153,14 @@ def ordering_sentence(
     g_last = min(r.generations for runs in groups.values() for r in runs)
     values = list(finals.values())
     steps = np.diff(values) if higher_is_closer else -np.diff(values)
-    listing = join_words([f"{v:{fmt}} {label}" for label, v in finals.items()])
-    head = f"At generation {g_last} the median {METRICS[metric]} is {listing}"
+    listing = join_words([f"{v:{fmt}} ({label})" for label, v in finals.items()])
+    head = f"At generation {g_last} the median {NAMES[metric]} is {listing}"
     labels = list(finals)
     if np.all(steps > 0):
         return f"{head}: each step from {labels[0]} to {labels[-1]} brings the samples closer to the real images."
     if np.all(steps < 0):
-        return f"{head}: in this run the order is reversed, each step from {labels[0]} to {labels[-1]} moves them further away."
-    return f"{head}: the groups are not in order of {labels[0]} to {labels[-1]} at this scale."
+        return f"{head}: here the order is reversed, each step from {labels[0]} to {labels[-1]} moves them further away."
+    return f"{head}: at this scale they are not ordered from {labels[0]} to {labels[-1]}."
 
 
 def first_generation_below(runs: Sequence[VAERun], metric: str, fraction: float) -> int | None:
@@ -167,13 +171,33 @@ def first_generation_below(runs: Sequence[VAERun], metric: str, fraction: float)
 
 
 def decode_sentence(groups: Mapping[str, Sequence[VAERun]], metric: str = "feature_var", fraction: float = 0.5) -> str:
-    """Which kind of training data loses ``metric`` (default: variety) faster, computed on the runs' medians."""
+    """Which of two kinds of training data loses ``metric`` (default: variety) faster, on the runs' medians.
+
+    ``groups`` maps two labels (``"decoder means"``, ``"Bernoulli draws"``) to
+    runs; the sentence says when the median of ``metric`` first falls below
+    ``fraction`` of its generation-0 value under each, whichever went first.
+    """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
-    times = {f"training on {label}": first_generation_below(runs, metric, fraction) for label, runs in groups.items()}
+    if len(groups) != 2:
+        raise ValueError(f"groups must hold two groups of runs, got {len(groups)}")
+    (a, ra), (b, rb) = groups.items()
+    ta, tb = first_generation_below(ra, metric, fraction), first_generation_below(rb, metric, fraction)
     g_last = min(r.generations for runs in groups.values() for r in runs)
-    what = f"The median {METRICS[metric].split(':')[0]} falls below {fraction:.0%} of its generation-0 value"
-    return f"{what} {order_of_events(times)} (of {g_last} generations)."
+    what = f"the median {NAMES[metric]} falls below {fraction:.0%} of its generation-0 value"
+    if ta is None and tb is None:
+        stays = what.replace("falls below", "stays above")
+        return f"Within {g_last} generations {stays}, training on {a} as on {b}."
+    if ta is None or tb is None:
+        (first, t), other = ((a, ta), b) if tb is None else ((b, tb), a)
+        return (
+            f"Trained on {first}, {what} at generation {t}; trained on {other}, it stays above that level "
+            f"for all {g_last} generations."
+        )
+    if ta == tb:
+        return f"Trained on {a} as on {b}, {what} at the same generation, {ta}."
+    (first, t1), (second, t2) = sorted([(a, ta), (b, tb)], key=lambda p: p[1])
+    return f"Trained on {first}, {what} at generation {t1}; trained on {second}, only at generation {t2}."
 
 
 def binarise(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -183,23 +207,27 @@ def binarise(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def binarisation_sentence(meter: GenerationMeter, images: np.ndarray, runs: Sequence[VAERun], seed: int) -> str:
-    """How far one Bernoulli draw per pixel moves the real images, against generation 0's own distance.
+    """How far one Bernoulli draw per pixel moves the real images: in pixels, and in the judge's features.
 
     Generation 1 trains on binary images while generation 0 trained on the
-    real grey levels: this sentence sizes that shift in the judge's terms.
+    real grey levels. The sentence sizes that shift: the share of grey pixels
+    (neither 0 nor 1) in the real images, the mean change of a pixel, and the
+    Fréchet distance of the binarised images to real images, against the
+    real-vs-real floor and against generation 0's own distance (median over ``runs``).
     """
     runs = _runs(runs)
     seed = validate.integer("seed", seed, 0)
     x = np.asarray(images, dtype=np.float32)
-    real = meter.measure_images(x)["frechet"]
-    binary = meter.measure_images(binarise(x, np.random.default_rng(seed)))["frechet"]
+    binary = binarise(x, np.random.default_rng(seed))
+    floor = meter.measure_images(x)["frechet"]
+    moved = meter.measure_images(binary)["frechet"]
     gen0 = float(np.median(stack(runs, "frechet")[:, 0]))
-    grey = len(np.unique(x))
-    ratio = binary / gen0 if gen0 > 0 else float("inf")
-    size = "larger than" if ratio > 1 else "smaller than"
+    grey = float(np.mean((x > 0) & (x < 1)))
+    change = float(np.abs(binary - x).mean())
     return (
-        f"The real training images have {grey} grey levels; one Bernoulli draw per pixel of them, which is what a "
-        f"perfect model's samples would look like, lies at a Fréchet distance of {binary:.1f} from real images "
-        f"(real against real: {real:.1f}), {ratio:.1f} times the distance of generation 0's own samples "
-        f"({gen0:.1f}): {size} the error of the first fit."
+        f"{100 * grey:.0f}% of the pixels of the real training images are grey (neither 0 nor 1), and one Bernoulli "
+        f"draw per pixel moves a pixel by {change:.2f} on average (on the scale 0 to 1). In the judge's features the "
+        f"binarised images lie at a Fréchet distance of {moved:.1f} from real images: {moved / floor:.1f} times the "
+        f"real-against-real floor ({floor:.1f}) and {moved / gen0:.2f} times the distance of generation 0's own "
+        f"samples ({gen0:.1f})."
     )
