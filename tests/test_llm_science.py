@@ -122,3 +122,23 @@ def test_perplexity_shift_reference_row():
     table = measures.perplexity_shift({0: ref * 0.5, 3: ref * 0.2}, ref)
     assert table.iloc[0]["generation"] == "reference"
     assert table.iloc[1]["share above the reference median"] < 0.01
+
+
+def test_growth_and_band_means(fake):
+    g = plots.growth(fake, "test_perplexity")
+    assert list(g) == [s.name for s in SETTINGS]
+    assert g[SETTINGS[0].name] == pytest.approx(6.0, abs=0.6) and g[SETTINGS[1].name] == pytest.approx(3.0, abs=0.6)
+    assert plots.band_means(fake, SETTINGS[0].name, 3) == {"rare": 7.5, "middle": 3.6, "frequent": 1.15}
+
+
+def test_writer_table_rows(fake):
+    from dataclasses import replace
+
+    base = {"writer": {measures.FRESH_ROW: dict(zip(measures.WRITER_COLUMNS, (0.05, 0.2, 0.4, 2.0)))}}
+    table = fake.table.assign(written_distinct_1=0.02, written_distinct_2=0.04, written_distinct_3=0.07,
+                              written_true_nll=1.3)
+    r = replace(fake, table=table, base=base)
+    w = plots.writer_table(r)
+    assert list(w.index) == [measures.FRESH_ROW] + [f"generation 0 ({s.label})" for s in SETTINGS]
+    assert list(w.columns) == list(measures.WRITER_COLUMNS)
+    assert w.loc[f"generation 0 ({SETTINGS[0].label})", "true NLL per word"] == 1.3

@@ -375,3 +375,59 @@ def provenance(results: Results, profile: str | None = None) -> str:
         f"{where}{c.model} on {c.data}: {len(t)} finished generations, {runs} run(s) per setting, "
         f"{blocks} training blocks of {c.block_size} tokens"
     )
+
+
+# --------------------------------------------------------------------------- tables and numbers for the prose
+def growth(results: Results, metric: str = "test_perplexity") -> dict[str, float]:
+    """Per setting: the median over runs of ``metric`` at the last generation minus at generation 0."""
+    out = {}
+    for setting in setting_order(results):
+        gens, values = runs_matrix(results, metric, setting)
+        if len(gens) > 1:
+            out[setting] = float(np.nanmedian(values[:, -1] - values[:, 0]))
+    return out
+
+
+def band_means(results: Results, setting: str, generation: int) -> dict[str, float]:
+    """The median over runs of the test loss of each frequency band at ``generation``."""
+    t = results.table
+    t = t[(t["setting"] == setting) & (t["generation"] == generation)]
+    return {b: float(np.nanmedian(t[f"test_nll_{b}"])) for b in BAND_NAMES}
+
+
+def writer_table(results: Results, generation: int = 0):
+    """Does generation 0 write the language? Its written blocks beside the two references, one row each.
+
+    Rows: a fresh sample of the source and the perfect model writing with the
+    experiment's decoding (both from ``base.json``'s ``writer``), then the text
+    written by generation ``generation`` of every setting (median over runs of
+    the ``written_*`` columns). Columns: :data:`~collapse_utils.llm.measures.WRITER_COLUMNS`.
+    """
+    import pandas as pd
+
+    from .measures import WRITER_COLUMNS
+
+    rows = dict(results.base.get("writer", {}))
+    keys = ("written_distinct_1", "written_distinct_2", "written_distinct_3", "written_true_nll")
+    t = results.table
+    for setting in setting_order(results):
+        sel = t[(t["setting"] == setting) & (t["generation"] == generation)]
+        if len(sel) and all(k in sel for k in keys):
+            name = f"generation {generation} ({results.label(setting)})"
+            rows[name] = {c: float(np.nanmedian(sel[k])) for c, k in zip(WRITER_COLUMNS, keys)}
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(WRITER_COLUMNS))
+    table.index.name = "text"
+    return table.round(3)
+
+
+def shift_table(results: Results, setting: str, quantile: float = 0.99):
+    """Figure 11 as numbers for one setting: each generation's training data against the unseen reference.
+
+    See :func:`collapse_utils.llm.measures.perplexity_shift`; without a saved
+    reference (older results) generation 0's training data serve as reference.
+    """
+    from .measures import perplexity_shift
+
+    ppl = {g: results.array("train_ppl", setting, g) for g in results.generations(setting)}
+    ref = reference_ppl(results, setting)
+    return perplexity_shift(ppl, ppl[0] if ref is None else ref, quantile).round(3)

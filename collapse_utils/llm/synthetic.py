@@ -306,8 +306,8 @@ class SyntheticLanguage:
 
         ``words`` maps split names to word counts, for example
         ``{"pretrain": 300_000, "train": 20_000, "valid": 4_000, "test": 4_000}``.
-        Split ``k`` (in the order given) is written from the seed
-        ``seed * 1000 + k``, as :func:`~collapse_utils.llm.data.synthetic_corpus`
+        Split ``k`` (in the order given, not counting ``"pretrain"``) is written
+        from the seed ``seed * 1000 + k``, as :func:`~collapse_utils.llm.data.synthetic_corpus`
         does for ``train``, ``valid`` and ``test``; a split named ``"pretrain"``
         is written from its own stream (``[seed, 7]``), and every paragraph of it
         that also occurs in another split is dropped, so that the pretraining
@@ -318,9 +318,9 @@ class SyntheticLanguage:
         for name, n in words.items():
             validate.integer(f"words[{name!r}]", n, 1)
         out: dict[str, str] = {}
-        for k, (name, n) in enumerate(words.items()):
-            if name != PRETRAIN:
-                out[name] = self.write_corpus(n, seed=seed * 1000 + k)
+        recursion = [(name, n) for name, n in words.items() if name != PRETRAIN]
+        for k, (name, n) in enumerate(recursion):
+            out[name] = self.write_corpus(n, seed=seed * 1000 + k)
         if PRETRAIN in words:
             seen = {line for text in out.values() for line in text.split("\n") if line.strip() and "=" not in line.split()}
             text = self.write_corpus(words[PRETRAIN], seed=[seed, 7])

@@ -56,7 +56,7 @@ MUTANTS = [
      "p_end = config.p_period if self.final[u] else config.p_final",
      "sentence-final words swapped with the others"),
     (S, "            text = self.write_corpus(words[PRETRAIN], seed=[seed, 7])",
-     "            text = self.write_corpus(words[PRETRAIN], seed=seed * 1000 + 1)",
+     "            text = self.write_corpus(words[PRETRAIN], seed=seed * 1000)",
      "the pretraining corpus written from the fine-tuning split's seed (the same text)"),
     (S, "                seen[i, 0, ctx] = True\n", "",
      "the perfect-model writer does not penalise the prompt's words"),
