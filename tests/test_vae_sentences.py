@@ -114,6 +114,11 @@ def test_ordering_sentence_on_both_outcomes():
     assert "order is reversed" in reversed_
     mixed = vae.ordering_sentence({"a": group(0.2), "b": group(0.9), "c": group(0.5)}, "feature_var", True)
     assert mixed.endswith("at this scale they are not ordered from a to c.")
+    level = vae.ordering_sentence({"a": group(0.001), "b": group(0.003), "c": group(0.2)}, "feature_var", True)
+    assert "0.00 (a), 0.00 (b) and 0.20 (c)" in level and "(a and b are level at this precision)" in level
+    assert "at this precision the groups are level" in vae.ordering_sentence(
+        {"a": group(0.001), "b": group(0.002)}, "feature_var", True
+    )
     lower = vae.ordering_sentence({"a": group(0.9), "b": group(0.2)}, "feature_var", higher_is_closer=False)
     assert lower.endswith("brings the samples closer to the real images.")
     with pytest.raises(ValueError, match="higher_is_closer must be True or False"):

@@ -54,12 +54,12 @@ from .model import FittedVAE, batches, check_device, mlp, torch_seed
 N_CLASSES = 10
 
 METRICS: dict[str, str] = {
-    "entropy": "entropy of the class histogram (bits)",
-    "confidence": "classifier confidence (mean max probability)",
-    "frechet": "Fréchet distance to real images (classifier features)",
-    "feature_var": "variety: feature variance relative to real images",
-    "pixel_var": "pixel variance relative to real images (blur and variety mixed)",
-    "active_dims": "active latent dimensions (the encoder uses them)",
+    "entropy": "class entropy (bits)",
+    "confidence": "confidence (mean max prob.)",
+    "frechet": "Fréchet distance to real",
+    "feature_var": "variety (rel. feature variance)",
+    "pixel_var": "pixel variance (rel. to real)",
+    "active_dims": "active latent dimensions",
 }
 """The per-generation measures and their axis titles."""
 

@@ -60,7 +60,7 @@ def plot_sample_grids(
     ncols = min(ncols, len(panels))
     nrows = int(np.ceil(len(panels) / ncols))
     panel = width / ncols
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, (panel + 0.35) * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, (panel + 0.45) * nrows + 0.6), squeeze=False)
     for ax, (title, images) in zip(axes.flat, panels):
         plot_images(images, ax=ax, title=title)
     for ax in list(axes.flat)[len(panels) :]:

@@ -151,15 +151,23 @@ def ordering_sentence(
         raise ValueError(f"groups must hold at least two groups of runs, got {len(groups)}")
     finals = {label: float(np.median(stack(_runs(runs), metric)[:, -1])) for label, runs in groups.items()}
     g_last = min(r.generations for runs in groups.values() for r in runs)
-    values = list(finals.values())
-    steps = np.diff(values) if higher_is_closer else -np.diff(values)
+    shown = [float(f"{v:{fmt}}") for v in finals.values()]  # compare what the reader sees
+    steps = np.diff(shown) if higher_is_closer else -np.diff(shown)
     listing = join_words([f"{v:{fmt}} ({label})" for label, v in finals.items()])
     head = f"At generation {g_last} the median {NAMES[metric]} is {listing}"
     labels = list(finals)
     if np.all(steps > 0):
         return f"{head}: each step from {labels[0]} to {labels[-1]} brings the samples closer to the real images."
+    if np.all(steps >= 0) and np.any(steps > 0):
+        level = join_words([f"{labels[i]} and {labels[i + 1]}" for i in np.flatnonzero(steps == 0)], "; ")
+        return (
+            f"{head}: from {labels[0]} to {labels[-1]} the samples come closer to the real images or stay level "
+            f"({level} are level at this precision)."
+        )
     if np.all(steps < 0):
         return f"{head}: here the order is reversed, each step from {labels[0]} to {labels[-1]} moves them further away."
+    if np.all(steps == 0):
+        return f"{head}: at this precision the groups are level."
     return f"{head}: at this scale they are not ordered from {labels[0]} to {labels[-1]}."
 
 
