@@ -373,9 +373,9 @@ def test_chain_sentence_both_ways():
     inside = M.chain_sentence(np.array([0.1, 0.2, 0.3, 0.4]), band, g, 16)
     assert "stayed inside" in inside
     above = M.chain_sentence(np.array([0.1, 0.5, 0.3, 0.4]), band, g, 16)
-    assert "earlier than the chain predicts" in above and "later" not in above and "generation 1" in above
+    assert "merged earlier than the chain predicts" in above and "later" not in above and "generation 1" in above
     below = M.chain_sentence(np.array([0.1, 0.2, 0.1, 0.1]), band, g, 16)
-    assert "later than the chain predicts" in below and "earlier" not in below and "2 of 4" in below
+    assert "merged later than the chain predicts" in below and "earlier" not in below and "2 of 4" in below
 
 
 def test_tail_rise_and_estimate_sentences_both_ways():
@@ -432,3 +432,21 @@ def test_time_budget_stops_early_and_says_so():
     plt.close(fig)
     with pytest.raises(ValueError, match="time_budget"):
         M.simulate(n=60, generations=3, runs=1, time_budget=0)
+
+
+def test_batched_cholesky_flags_each_matrix_that_is_not_positive_definite():
+    """Bugs: a wrong Cholesky factor in the 2-D closed form or the general loop, or one bad matrix that
+    stops (or hides in) the whole stack."""
+    from collapse_utils.gmm.mixture import cholesky
+
+    rng = np.random.default_rng(0)
+    for d in (2, 3):
+        a = rng.normal(size=(20, d, d))
+        a = a @ np.swapaxes(a, 1, 2) + 0.1 * np.eye(d)
+        a[4] = -np.eye(d)
+        a[7] = np.ones((d, d)) + np.diag(np.r_[-0.5, np.zeros(d - 1)])  # indefinite
+        L, ok = cholesky(a)
+        assert np.flatnonzero(~ok).tolist() == [4, 7]
+        good = np.flatnonzero(ok)
+        np.testing.assert_allclose(L[good], np.linalg.cholesky(a[good]), rtol=1e-12, atol=1e-14)
+        np.testing.assert_array_equal(L[4], np.eye(d))

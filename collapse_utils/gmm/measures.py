@@ -94,12 +94,21 @@ class Measure:
             have += len(x)
         return np.concatenate(chunks)[:m]
 
-    def tail_mass(self, models: Mixture | MixtureBatch) -> float | np.ndarray:
-        """Mass that each model puts on the original's tail region (quasi-Monte Carlo, common random numbers)."""
+    def tail_mass(self, models: Mixture | MixtureBatch, max_points: int = 2**21) -> float | np.ndarray:
+        """Mass that each model puts on the original's tail region (quasi-Monte Carlo, common random numbers).
+
+        Runs are processed in chunks of at most ``max_points`` base points in all, to bound memory.
+        """
         batch = models.batch() if isinstance(models, Mixture) else models
-        x = batch.transform(self.u, self.z)  # (R, M, D)
-        inside = self.original.logpdf(x.reshape(-1, x.shape[-1])).reshape(x.shape[:2]) < self.log_level
-        out = inside.mean(axis=1)
+        step = max(1, max_points // len(self.u))
+        out = np.empty(batch.runs)
+        for lo in range(0, batch.runs, step):
+            part = MixtureBatch(batch.weights[lo:lo + step], batch.means[lo:lo + step],
+                                batch.covariances[lo:lo + step], batch.n_iter[lo:lo + step],
+                                batch.converged[lo:lo + step])
+            x = part.transform(self.u, self.z)  # (r, M, D)
+            inside = self.original.logpdf(x.reshape(-1, x.shape[-1])).reshape(x.shape[:2]) < self.log_level
+            out[lo:lo + step] = inside.mean(axis=1)
         return float(out[0]) if isinstance(models, Mixture) else out
 
     def __call__(self, models: Mixture | MixtureBatch, generation: int) -> dict[str, Any]:

@@ -22,6 +22,16 @@ def cholesky(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     a = np.asarray(a, dtype=float)
     d = a.shape[-1]
     L = np.zeros_like(a)
+    if d == 2:  # closed form: the chapter's case, called at every EM iteration
+        ok = a[..., 0, 0] > 0
+        l00 = np.sqrt(np.where(ok, a[..., 0, 0], 1.0))
+        l10 = a[..., 1, 0] / l00
+        s = a[..., 1, 1] - l10 * l10
+        ok &= s > 0
+        L[..., 0, 0], L[..., 1, 0], L[..., 1, 1] = l00, l10, np.sqrt(np.where(s > 0, s, 1.0))
+        if not ok.all():
+            L[~ok] = np.eye(2)
+        return L, ok
     ok = np.ones(a.shape[:-2], dtype=bool)
     for j in range(d):
         s = a[..., j, j] - np.sum(L[..., j, :j] ** 2, axis=-1)

@@ -347,7 +347,7 @@ def absorbed_fraction(times: Sequence[int | None], generation: np.ndarray) -> np
 
 
 def chain_sentence(fraction: np.ndarray, band: np.ndarray, generation: np.ndarray, runs: int) -> str:
-    """Say where the fraction of runs that lost a mode lay relative to the chain's 95% band.
+    """Say where the fraction of runs whose modes merged lay relative to the chain's 95% band.
 
     ``fraction`` and ``band`` (2, T) are over ``generation``. Whichever way it
     went: inside the band throughout, above it (modes lost earlier than the
@@ -358,16 +358,16 @@ def chain_sentence(fraction: np.ndarray, band: np.ndarray, generation: np.ndarra
     below = fraction < band[0] - 1e-12
     total = len(fraction)
     if not above.any() and not below.any():
-        return (f"In these {runs} runs the fraction that had lost a mode stayed inside the chain's 95% band at every "
+        return (f"In these {runs} runs the fraction whose modes had merged stayed inside the chain's 95% band at every "
                 f"generation up to {int(generation[-1])}: the weights behaved like the two-category chain.")
     parts = []
     if above.any():
-        parts.append(f"above it (modes lost earlier than the chain predicts) at {above.sum()} of {total} measured "
+        parts.append(f"above it (modes merged earlier than the chain predicts) at {above.sum()} of {total} measured "
                      f"generations, first at generation {int(generation[np.argmax(above)])}")
     if below.any():
-        parts.append(f"below it (modes lost later than the chain predicts) at {below.sum()} of {total} measured "
+        parts.append(f"below it (modes merged later than the chain predicts) at {below.sum()} of {total} measured "
                      f"generations, first at generation {int(generation[np.argmax(below)])}")
-    return (f"In these {runs} runs the fraction that had lost a mode left the chain's 95% band: "
+    return (f"In these {runs} runs the fraction whose modes had merged left the chain's 95% band: "
             f"{join_words(parts)}. Since successive generations are strongly correlated, a few unlucky runs keep "
             f"the curve off for a while; more runs (Exercise 4) narrow the band.")
 
