@@ -569,8 +569,8 @@ def tail_mass(mean: np.ndarray, var: np.ndarray, threshold: float) -> np.ndarray
     threshold = validate.real("threshold", threshold, 0.0)
     sd = np.sqrt(var)
     with np.errstate(divide="ignore", invalid="ignore"):
-        upper = stats.norm.sf((threshold - mean) / sd)
-        lower = stats.norm.cdf((-threshold - mean) / sd)
+        upper = special.ndtr((mean - threshold) / sd)  # P(X > threshold)
+        lower = special.ndtr((-threshold - mean) / sd)  # P(X < -threshold)
     return upper + lower
 
 
