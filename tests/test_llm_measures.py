@@ -25,7 +25,13 @@ def tok_and_model():
 
 # --------------------------------------------------------------------------- the language
 def test_word_scores_agree_with_score():
-    """Bug: the per-word scores (used for pairing) and the text score disagree (a word scored in one only)."""
+    """Bug: the per-word scores (used for pairing) and the text score disagree (a word scored in one only),
+    or heading words (drawn at random, not by the chain) are scored."""
+    a, b, c = LANG.words[2:5]
+    crafted = f" {a} {b} .\n = = {a.capitalize()} {b} {c} = = \n {c} {a} ."
+    scored = [w for w in LANG.word_scores(crafted, fragments=False) if w.scored]
+    assert len(scored) == 6 and all(w.start < crafted.index("\n") or w.start > crafted.rindex("\n") for w in scored)
+    assert LANG.score([crafted], fragments=False).words[0] == 6
     text = LANG.write_corpus(400, seed=1)[5:-3]  # a fragment: open first line, cut last word
     ws = [w for w in LANG.word_scores(text) if w.scored]
     s = LANG.score([text])
@@ -315,3 +321,21 @@ def test_judge_measures_a_model_and_a_text(tok_and_model):
     assert ref.shape == (len(blocks["valid"]),) and (ref > 1).all()
     with pytest.raises(ValueError, match="training blocks"):
         measures.Judge(tok, blocks["train"], blocks["train"][:3], blocks["test"], LANG).reference(lm)
+
+
+def test_decoding_sentence_both_outcomes():
+    """Bug: the decoding sentence says beam search writes likelier text whatever the numbers say."""
+    import pandas as pd
+
+    cols = measures.WRITER_COLUMNS
+    rows = {"fresh": [0.05, 0.20, 0.4, 2.0], "paper": [0.02, 0.05, 0.1, 1.3], "plain": [0.01, 0.01, 0.01, 0.9],
+            "sample": [0.05, 0.19, 0.4, 2.05]}
+    t = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
+    s = measures.decoding_sentence(t, "fresh", "paper", "plain", "sample")
+    assert "even the perfect model writes text likelier than the source's (1.30 against 2.00" in s
+    assert "25% of the source's share" in s and "repeats itself more" in s
+    assert "Sampling writes text about as likely as the source's" in s
+    t.loc["paper", cols[3]] = 2.6
+    t.loc["plain", cols[1]] = 0.3
+    s = measures.decoding_sentence(t, "fresh", "paper", "plain", "sample")
+    assert "writes text less likely than the source's (2.60" in s and "repeats itself more" not in s

@@ -648,3 +648,32 @@ class Judge:
 
 FRESH_ROW = "a fresh sample of the source"
 PERFECT_ROW = "the perfect model, same decoding"
+
+
+def decoding_sentence(table, fresh_row: str, paper_row: str, plain_row: str, sample_row: str, band: float = 0.1) -> str:
+    """What the decoding does to a perfect model's text, from :func:`writer_comparison`'s table, either way.
+
+    Compares the paper's beam search (``paper_row``), beam search without a
+    repetition penalty (``plain_row``) and sampling (``sample_row``) with a
+    fresh sample of the source (``fresh_row``) by true NLL per word and
+    distinct 2-grams.
+    """
+    nll, d2 = WRITER_COLUMNS[3], WRITER_COLUMNS[1]
+    fresh, paper, plain, sample = (table.loc[r] for r in (fresh_row, paper_row, plain_row, sample_row))
+
+    def side(row) -> str:
+        if within_band(row[nll], fresh[nll], band):
+            return f"about as likely as the source's ({row[nll]:.2f} against {fresh[nll]:.2f} nats per word)"
+        word = "likelier" if row[nll] < fresh[nll] else "less likely"
+        return f"{word} than the source's ({row[nll]:.2f} against {fresh[nll]:.2f} nats per word)"
+
+    parts = [
+        f"With the paper's decoding, even the perfect model writes text {side(paper)}, with "
+        f"{paper[d2] / max(fresh[d2], 1e-12):.0%} of the source's share of distinct 2-grams.",
+        f"Without the repetition penalty its text is {side(plain)}, with "
+        f"{plain[d2] / max(fresh[d2], 1e-12):.0%} of the source's share of distinct 2-grams"
+        + (" (it repeats itself more than with the penalty)." if plain[d2] < paper[d2] else "."),
+        f"Sampling writes text {side(sample)}, with {sample[d2] / max(fresh[d2], 1e-12):.0%} of its share of "
+        "distinct 2-grams.",
+    ]
+    return " ".join(parts)

@@ -10,8 +10,9 @@ MUTANTS = [
     # per-token and per-word losses
     (M, "out[start : start + len(ids), 1:] = nll", "out[start : start + len(ids), :-1] = nll",
      "token losses shifted by one position (the unscored first token gets a loss)"),
-    (M, "if toks.size == 0 or toks[0] == 0 or", "if toks.size == 0 or",
-     "a word whose first token the model never scores is paired anyway"),
+    (M, "toks = np.flatnonzero((spans[:, 0] < ws.end) & (spans[:, 1] > ws.start))",
+     "toks = np.flatnonzero((spans[:, 0] >= ws.start) & (spans[:, 1] <= ws.end))",
+     "a word's tokens looked for strictly inside it (a token with its leading space is missed)"),
     (M, "            if not ws.scored:\n                continue\n            # tokens",
      "            if ws.word < 0:\n                continue\n            # tokens",
      "words the truth does not score (open first word) are paired"),
