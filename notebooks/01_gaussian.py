@@ -315,10 +315,10 @@ prose.show(gaussian.within_error_sentence(z_scores))
 # states, for sample sizes $M_i$ (generation $i$ fitted to $M_i$ points), to first order
 # {cite}`shumailov2024nature`:
 #
-# > $\mathbb E\bigl[W_2^2(\mathcal N(\mu, \sigma^2), \mathcal N(\mu_{n+1}, \sigma^2_{n+1}))\bigr]
-# > = \tfrac32\,\sigma^2\bigl(\tfrac1{M_0} + \tfrac1{M_1} + \dots + \tfrac1{M_n}\bigr) + O(2),$
+# > $\mathbb E\bigl[W_2^2(\mathcal N(\mu, \sigma^2), \mathcal N(\mu_{n+1}, \sigma^2_{n+1}))\bigr] = \tfrac32\,\sigma^2\bigl(\tfrac1{M_0} + \tfrac1{M_1} + \dots + \tfrac1{M_n}\bigr) + O(2),$
 #
-# and concludes that the distance stays finite only if $M_i$ grows *superlinearly*. This chapter derives
+# and concludes that the distance stays finite only if $M_i$ grows *superlinearly*. (The paper's
+# $\mu_{n+1}$ comes from $n+1$ fits: in this book's numbering it is generation $n$.) This chapter derives
 # the exact expectation (`gaussian.expected_w2_sq_sizes`): the mean contributes $\sum_{i\le t} 1/M_i$
 # and the standard deviation $2\bigl(1 - \prod_{i\le t} c_{M_i}\bigr)$ with
 # $c_M = \mathbb E\sqrt{\chi^2_{M-1}/(M-1)} \approx 1 - \tfrac1{4M}$, which to first order adds
