@@ -1,6 +1,6 @@
 """Chapter 3: VAEs trained together (stacked weights) against one by one.
 
-    python benchmarks/bench_vae.py                  # 8 seeds, the book profile's VAE, on the CPU
+    python benchmarks/bench_vae.py                  # 8 seeds, the book profile's VAE (chapter 3), on the CPU
     python benchmarks/bench_vae.py --quick          # a smoke run
     python benchmarks/bench_vae.py --device cuda --mnist-shape   # the gpu profile's shapes on a GPU
 
@@ -47,8 +47,8 @@ def main() -> None:
     else:
         data = vae.load_images("digits", verbose=False)
         x = data.x_train[:1000]
-        config = vae.VAEConfig(latent_dim=8, hidden=(128, 64), epochs=args.epochs, batch_size=64,
-                               lr=3e-3, device=args.device)  # fmt: skip
+        config = vae.VAEConfig(latent_dim=8, hidden=(128, 64), epochs=args.epochs, batch_size=32,
+                               lr=1e-3, device=args.device)  # fmt: skip
         what = f"scikit-learn digits 8x8, n = {len(x)}"
     seeds = list(range(args.seeds))
     images = [x[np.random.default_rng(s).permutation(len(x))] for s in seeds]
@@ -67,18 +67,23 @@ def main() -> None:
             vae.train_vae(im, config, s)
 
     vae.train_vaes(images[:2], vae.VAEConfig(**{**config.__dict__, "epochs": 1}), seeds[:2])  # warm up
-    best = {"together": np.inf, "one by one": np.inf}
+    wall = {"together": np.inf, "one by one": np.inf}
+    cpu = dict(wall)
     for _ in range(args.repeats):
         for name, f in (("one by one", one_by_one), ("together", together)):
             sync()
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             f()
             sync()
-            best[name] = min(best[name], time.perf_counter() - start)
+            wall[name] = min(wall[name], time.perf_counter() - start)
+            cpu[name] = min(cpu[name], time.process_time() - start_cpu)
     work = args.seeds * len(x) * config.epochs
-    for name, t in best.items():
-        print(f"  {name:10s}: {t:7.2f} s, {work / t:10,.0f} images x epochs per second")
-    print(f"  ratio (one by one / together): {best['one by one'] / best['together']:.2f}x (target >= 4x on 2 cores)")
+    for name in wall:
+        print(f"  {name:10s}: {wall[name]:7.2f} s wall, {cpu[name]:7.2f} s CPU; "
+              f"{work / wall[name]:9,.0f} images x epochs per wall second")  # fmt: skip
+    print(f"  ratio (one by one / together): {wall['one by one'] / wall['together']:.2f}x wall, "
+          f"{cpu['one by one'] / cpu['together']:.2f}x CPU time (target >= 4x on 2 cores; the CPU-time ratio "
+          f"is the one to trust on a shared machine)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -407,8 +407,8 @@ def train_vaes(
     model = StackedVAE([_fresh_vae(side, config, si) for si in s])
     orders = [torch.Generator().manual_seed(si + 1) for si in s]
     noise_gens = [torch.Generator(device=device).manual_seed(si + 2) for si in s]
-    data = torch.from_numpy(np.stack(stacks).reshape(k, n, -1)).to(device)
-    rows = torch.arange(k, device=device)[:, None]
+    data = torch.from_numpy(np.stack(stacks).reshape(k * n, -1)).to(device)
+    offsets = torch.arange(k, device=device)[:, None] * n  # row j of the stack starts at j * n
     opt = adam(model.parameters(), config.lr)
     history = np.empty((k, config.epochs))
     model.train()
@@ -416,8 +416,8 @@ def train_vaes(
         total = torch.zeros(k, dtype=torch.float64, device=device)
         index = torch.stack([torch.randperm(n, generator=g) for g in orders]).to(device)  # (k, n)
         for idx in index.split(config.batch_size, dim=1):
-            batch = data[rows, idx]  # (k, b, pixels)
-            b = batch.shape[1]
+            b = idx.shape[1]
+            batch = data.index_select(0, (idx + offsets).reshape(-1)).view(k, b, -1)  # (k, b, pixels)
             noise = torch.stack(
                 [torch.randn((b, config.latent_dim), generator=g, device=device, dtype=batch.dtype) for g in noise_gens]
             )

@@ -61,6 +61,11 @@ MUTANTS = [
      "'in every seed' said although the seeds disagree"),
     (S, 'trend = "fewer than" if last < first', 'trend = "fewer than" if last > first',
      "active dimensions sentence says fewer when there are more"),
-    (S, "steps = np.diff(values) if higher_is_closer else -np.diff(values)", "steps = np.diff(values)",
+    (S, "steps = np.diff(shown) if higher_is_closer else -np.diff(shown)", "steps = np.diff(shown)",
      "ordering sentence ignores which direction is closer"),
+    (S, "key=lambda p: p[1])", "key=lambda p: -p[1])", "decode sentence names the slower variant first"),
+    (S, "always = [d for d, c in kept.items() if c == len(runs)]", "always = [d for d, c in kept.items() if c >= 1]",
+     "'never lost' said of a digit that some seed lost"),
+    (M, "data.index_select(0, (idx + offsets).reshape(-1))", "data.index_select(0, idx.reshape(-1))",
+     "every stacked VAE trains on the first member's images"),
 ]
