@@ -48,6 +48,12 @@ RETRIES = 5
 def precision_cholesky(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's ``precisions_cholesky_``: ``inv(cholesky(cov)).T`` per matrix, and which succeeded."""
     L, ok = cholesky(cov)
+    if cov.shape[-1] == 2:  # closed-form inverse of a 2 x 2 lower-triangular factor, transposed
+        P = np.zeros_like(L)
+        P[..., 0, 0] = 1.0 / L[..., 0, 0]
+        P[..., 1, 1] = 1.0 / L[..., 1, 1]
+        P[..., 0, 1] = -L[..., 1, 0] * P[..., 0, 0] * P[..., 1, 1]
+        return P, ok
     return np.swapaxes(np.linalg.inv(L), -1, -2), ok
 
 

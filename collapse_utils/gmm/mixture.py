@@ -74,11 +74,11 @@ def log_prob_coefficients(weights: np.ndarray, means: np.ndarray, prec_chol: np.
     """Coefficients (R, K, C) such that ``coef @ features(x)`` is ``log(w_k N(x; mean_k, cov_k))``."""
     R, K, d = means.shape
     prec = np.matmul(prec_chol, np.swapaxes(prec_chol, -1, -2))  # the precision matrices
-    pm = np.einsum("rkij,rkj->rki", prec, means)
+    pm = np.matmul(prec, means[..., None])[..., 0]
     log_det = np.sum(np.log(np.diagonal(prec_chol, 0, -2, -1)), axis=-1)
     coef = np.empty((R, K, 1 + d + d * (d + 1) // 2))
     with np.errstate(divide="ignore"):
-        coef[:, :, 0] = -0.5 * np.einsum("rki,rki->rk", pm, means) + log_det + np.log(weights) - 0.5 * d * LOG_2PI
+        coef[:, :, 0] = -0.5 * np.sum(pm * means, axis=-1) + log_det + np.log(weights) - 0.5 * d * LOG_2PI
     coef[:, :, 1 : 1 + d] = pm
     for c, (i, j) in enumerate(_pairs(d)):
         coef[:, :, 1 + d + c] = -0.5 * prec[:, :, i, i] if i == j else -prec[:, :, i, j]
