@@ -583,3 +583,34 @@ def test_static_views_and_metric_panels(runs, data):
     with pytest.raises(ValueError, match="metric must be one of"):
         vae.plot_metrics({"r": [runs[0.0]]}, metrics=("fid",))
     plt.close("all")
+
+
+# ---------------------------------------------------------------------------
+# the chapter's profiles
+
+
+def chapter_parameters(root, profile: str, monkeypatch) -> dict:
+    """The chapter's ``P`` under ``profile``: the parameter block of notebooks/03_vae.py, executed alone."""
+    from collapse_utils import profiles
+
+    source = (root / "notebooks" / "03_vae.py").read_text()
+    block = source[source.index("# fmt: off") : source.index("# fmt: on")]
+    monkeypatch.setenv("COLLAPSE_PROFILE", profile)
+    namespace = {"profiles": profiles}
+    exec(block, namespace)
+    return namespace["P"]
+
+
+@pytest.mark.parametrize("profile", ["quick", "book", "gpu", "paper"])
+def test_every_profile_of_the_chapter_validates(root, profile, monkeypatch):
+    """Bug: a profile (the gpu one above all, never run here) holds settings that fail only where it runs."""
+    P = chapter_parameters(root, profile, monkeypatch)
+    vae.VAEConfig(latent_dim=P["latent_dim"], hidden=P["hidden"], epochs=P["epochs"], batch_size=P["batch_size"],
+                  lr=P["lr"])  # fmt: skip
+    if P["digits_vae"]:
+        vae.VAEConfig(**P["digits_vae"])
+    assert set(P["snapshots"]) <= set(range(P["generations"] + 1))
+    if profile != "quick":
+        assert P["seeds"] >= 5, "every comparison of the chapter needs at least 5 seeds (issue 8)"
+    if profile in ("gpu", "paper"):
+        assert P["source"] == "auto" and P["digits_vae"], "MNIST where the hub is reachable, the digits otherwise"

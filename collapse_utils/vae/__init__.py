@@ -34,9 +34,6 @@ initialisation, the mini-batch order and the reparameterisation noise. A run
 is therefore reproducible from its seed on a given device and thread count.
 """
 
-from ..hub import hub_reachable
-from ..plotting import integer_ticks
-from ..schedules import APPROACHES
 from .data import MNIST_ID, SOURCES, ImageData, check_images, load_digits_arrays, load_images, load_mnist_arrays, tile_images
 from .judge import (
     METRICS,
@@ -79,7 +76,6 @@ from .sentences import (
 
 __all__ = [
     "ACTIVE_THRESHOLD",
-    "APPROACHES",
     "DECODE_MODES",
     "METRICS",
     "MNIST_ID",
@@ -107,8 +103,6 @@ __all__ = [
     "first_lost",
     "first_lost_sentence",
     "frechet_distance",
-    "hub_reachable",
-    "integer_ticks",
     "load_digits_arrays",
     "load_images",
     "load_mnist_arrays",
