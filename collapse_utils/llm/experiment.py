@@ -241,10 +241,12 @@ def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentCo
 
     ``paper`` is the paper's scale (OPT-125m, wikitext2, 10 generations, 5 runs).
     ``gpu`` is sized for one free Colab session on a T4 (chapter 4 within about
-    60 minutes by :func:`estimate_seconds`): OPT-125m on wikitext-2-raw-v1, the
-    first 10% of its training blocks (3,740 of about 37,400), the paper's two
-    settings, 3 generations after generation 0 and 2 runs, everything else as
-    the paper's; offline it falls back to the embedded language and a small
+    60 minutes by :func:`estimate_seconds`: about 48): OPT-125m on
+    wikitext-2-raw-v1, the first 10% of its training blocks (3,740 of about
+    37,400), the first 1,000 validation blocks for the best-checkpoint choice,
+    the paper's two settings, 3 generations after generation 0 and 2 runs,
+    everything else as the paper's (beam-search batches of 64 prompts to fit a
+    T4's memory); offline it falls back to the embedded language and a small
     model at the same size. ``quick`` and ``book`` are CPU scales on the
     embedded language with a small OPT (which needs a larger learning rate than
     OPT-125m's fine-tuning). The profile is read by :mod:`collapse_utils.profiles`
@@ -260,6 +262,7 @@ def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentCo
         num_beams=3,
         lr=2e-3,
         batch_size=16,
+        micro_batch_size=None,
         gen_batch_size=32,
         max_train_blocks=160,
         max_valid_blocks=32,
@@ -285,6 +288,7 @@ def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentCo
         num_beams=5,
         lr=1e-3,
         batch_size=32,
+        micro_batch_size=None,
         gen_batch_size=32,
         max_train_blocks=256,
         max_valid_blocks=64,
@@ -302,9 +306,10 @@ def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentCo
         num_beams=5,
         lr=2e-5,
         batch_size=128,
-        gen_batch_size=128,
+        micro_batch_size=32,  # gradients accumulated over 4 passes: fits a T4's 16 GB
+        gen_batch_size=64,  # 320 sequences of 5 beams per step: fits a T4's 16 GB
         max_train_blocks=round(GPU_SHARE * WIKITEXT2_TRAIN_BLOCKS),
-        max_valid_blocks=None,
+        max_valid_blocks=1000,  # of about 3,900: the per-epoch validation would otherwise cost a third more
         max_test_blocks=None,
         # the fallback at GPU size: a 6-layer small OPT on 2.4M words of the embedded language
         small=SmallModelConfig(
@@ -321,62 +326,70 @@ def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentCo
 
 
 # ------------------------------------------------------------- time estimate
-# Throughput at OPT-125m's shapes (12 layers, width 768, vocabulary 50272, 64-token blocks)
-# measured by benchmarks/bench_llm.py; see README ("Chapter 4: speed"). Only CPU figures exist so far.
+# Throughput at OPT-125m's shapes (12 layers, width 768, vocabulary 50272, random weights, 64-token blocks)
+# measured by benchmarks/bench_llm.py on this book's 2-core CPU machine (shared, heavily loaded: 2026-11-24).
+# No GPU measurement exists yet; with one, add its row and estimate_seconds uses it directly.
 MEASURED = {
-    # device: (training tokens/s, generated tokens/s with 5 beams, float32 matmul GFLOP/s of that device)
-    "cpu": (CPU_TRAIN_TPS := 600.0, CPU_GEN_TPS := 40.0, CPU_GFLOPS := 100.0),
+    # device: (training tokens/s at batch 8, generated tokens/s with 5 beams and 64 new tokens at batch 4,
+    #          dense float32 matmul GFLOP/s of the same device, measured in the same run)
+    "cpu": (13.6, 1.3, 38.7),
 }
-# peak dense throughput (TFLOP/s) of the 16-bit tensor cores, from the vendors' data sheets
+# peak dense 16-bit tensor-core throughput (TFLOP/s), from the vendors' data sheets
 PEAK_TFLOPS = {"T4": 65.0, "L4": 121.0, "A10G": 70.0, "V100": 125.0, "A100": 312.0, "H100": 989.0}
-# share of the peak a GPU reaches on this small model, against the share a CPU reaches of its matmul rate
-GPU_EFFICIENCY = 0.25
-GEN_STEP_FLOOR_S = 0.025  # a beam-search step of one batch takes at least this long on a GPU (Python, kernels)
+# assumed: a GPU reaches the same share of its tensor-core peak on this model as the CPU reached of its
+# measured matmul rate (the CPU reached about 26% in training; OPT-125m training on GPUs typically 20-40%)
+GPU_EFFICIENCY = 1.0
+GEN_STEP_FLOOR_S = 0.025  # one beam-search step of one batch takes at least this long on a GPU (Python, kernels)
+WIKITEXT2_VALID_BLOCKS = 3_900  # about 250k OPT tokens
+WIKITEXT2_TEST_BLOCKS = 4_400  # about 283k OPT tokens
 
 
 def estimate_seconds(config: ExperimentConfig, device_name: str = "T4", hub_model: bool | None = None) -> float:
-    """Estimated seconds of a whole experiment on ``device_name`` (an estimate, not a measurement).
+    """Estimated seconds of a whole experiment on ``device_name``: an estimate, not a measurement.
 
     The work is counted exactly (training tokens over every setting, run,
-    generation and epoch; the forward passes of validation, test and
-    Figure-11 scoring; generated tokens), and divided by throughputs at
-    OPT-125m's shapes scaled from the measurements in :data:`MEASURED`: with no
-    GPU measurement available, the CPU figures are multiplied by the ratio of
-    the GPU's 16-bit tensor-core peak (:data:`PEAK_TFLOPS`; a T4 65 TFLOP/s)
-    times an assumed efficiency :data:`GPU_EFFICIENCY` (0.25) to the CPU's
-    measured float32 matmul rate; beam search is further limited to at least
+    generation and epoch; the forward passes of the per-epoch validation, the
+    test set and Figure 11's scoring, each a third of a training token's cost;
+    generated tokens) and divided by throughputs at OPT-125m's shapes scaled
+    from :data:`MEASURED`. No GPU measurement is available, so the CPU figures
+    are multiplied by the ratio of the GPU's 16-bit tensor-core peak
+    (:data:`PEAK_TFLOPS`: a T4 65 TFLOP/s, an H100 989) to the CPU's measured
+    float32 matmul rate (38.7 GFLOP/s), times :data:`GPU_EFFICIENCY` (1: the
+    GPU is assumed to reach the same share of its peak as the CPU did of its
+    rate); a T4 thus trains at about 23k tokens/s and writes about 2.2k tokens/s
+    by 5-beam search, and beam search is further held to at least
     :data:`GEN_STEP_FLOOR_S` per decoding step of one batch. ``device_name`` is
-    one of :data:`PEAK_TFLOPS` or ``"cpu"`` (this machine's measured rates).
-    A smaller model (the small OPT, ``hub_model=False``) is scaled by its
-    parameter count. Expect an error of a factor of two either way.
+    one of :data:`PEAK_TFLOPS` or ``"cpu"`` (the measured rates themselves). The
+    small model (``model="small"``, or ``hub_model=False``) is scaled by its
+    parameter count. Expect an error of up to a factor of two either way; the
+    chapter prints the estimate before its long cell.
     """
     config.validate()
     name = validate.choice("device_name", device_name, ["cpu", *PEAK_TFLOPS])
     train_tps, gen_tps, gflops = MEASURED["cpu"]
     scale = 1.0 if name == "cpu" else PEAK_TFLOPS[name] * 1e3 * GPU_EFFICIENCY / gflops
     if hub_model is None:
-        hub_model = config.model not in (model_mod.SMALL,)
+        hub_model = config.model != model_mod.SMALL
     if not hub_model:  # cost per token scales roughly with the parameters (OPT-125m: 125M)
         s = config.small
         params = 12 * s.layers * s.hidden_size**2 + s.vocab_size * s.hidden_size
         scale *= 125e6 / max(params, 1)
     train_tps, gen_tps = train_tps * scale, gen_tps * scale
     n = config.max_train_blocks or WIKITEXT2_TRAIN_BLOCKS
-    n_valid = config.max_valid_blocks or round(n * 0.104)  # wikitext2: valid/train is about 0.104
-    n_test = config.max_test_blocks or round(n * 0.118)
+    n_valid = config.max_valid_blocks or WIKITEXT2_VALID_BLOCKS
+    n_test = config.max_test_blocks or WIKITEXT2_TEST_BLOCKS
     length = config.block_size
     seconds = 0.0
     for setting in config.settings:
         gens = config.generations + 1
         train_tokens = gens * setting.epochs * n * length
         forward_tokens = gens * (setting.epochs * n_valid * config.best_checkpoint + n_test + n) * length
-        gen_tokens = config.generations * n * config.continuation
-        gen_s = gen_tokens / gen_tps
+        gen_s = config.generations * n * config.continuation / gen_tps
         if name != "cpu":
             steps = config.generations * math.ceil(n / config.gen_batch_size) * config.continuation
             gen_s = max(gen_s, steps * GEN_STEP_FLOOR_S)
         seconds += config.runs * (train_tokens / train_tps + forward_tokens / (3 * train_tps) + gen_s)
-    return seconds + 60.0  # loading the model and data once
+    return seconds + 60.0  # loading the model and the data once
 
 
 def estimate_line(config: ExperimentConfig, device_name: str = "T4") -> str:
@@ -480,12 +493,10 @@ def check_sources(config: ExperimentConfig) -> dict[str, str]:
     (see :func:`data.resolve_data` and :func:`model.resolve_model`). The hub is
     probed once, and only when a hub name is asked for.
     """
-    needs_hub = not (
-        str(config.data) == data_mod.SYNTHETIC
-        or Path(str(config.data)).expanduser().exists()
-        or data_mod.looks_like_path(str(config.data))
-    ) or not (config.model == model_mod.SMALL or Path(config.model).expanduser().exists()
-              or data_mod.looks_like_path(config.model))
+    data, name = str(config.data), str(config.model)
+    hub_data = data in data_mod.WIKITEXT_NAMES and not Path(data).expanduser().is_dir()
+    hub_model = name != model_mod.SMALL and not Path(name).expanduser().is_dir() and not data_mod.looks_like_path(name)
+    needs_hub = hub_data or hub_model
     hub = data_mod.hub_reachable() if needs_hub else None
     how_data = data_mod.resolve_data(config.data, config.fallback, hub)
     how_model = model_mod.resolve_model(config.model, config.fallback, hub)
@@ -503,6 +514,7 @@ def prepare(
     progress: bool = False,
     cache_dir: str | Path | None = None,
     world: distributed.World | None = None,
+    sources: dict[str, str] | None = None,
 ) -> Prepared:
     """Validate, resolve the sources, load the corpus and the base model, and cut the blocks (no fine-tuning yet).
 
@@ -513,7 +525,7 @@ def prepare(
     """
     config.validate()
     world = world if world is not None else distributed.current()
-    sources = check_sources(config)
+    sources = sources or check_sources(config)
     hub = {"reachable": True, "unreachable": False}.get(sources["hub"])
     corpus = data_mod.load_corpus(
         config.data,
@@ -630,6 +642,7 @@ def run_experiment(
     config.validate()
     world = distributed.current(device)
     output = Path(output)
+    sources = check_sources(config)  # a missing folder, an unknown name, the hub offline: stop before any work
     if fresh and world.is_main:
         moved = identity_mod.move_aside(output)
         if moved is not None and verbose:
@@ -638,7 +651,9 @@ def run_experiment(
     _check_output(output, config)  # every process, so that all stop together
     verbose = verbose and world.is_main
     progress = progress and world.is_main
-    prep = prepare(config, output, verbose=verbose, progress=progress, cache_dir=cache_dir, world=world)
+    prep = prepare(
+        config, output, verbose=verbose, progress=progress, cache_dir=cache_dir, world=world, sources=sources
+    )
     ident = prep.identity()
     identity_mod.check_identity(output, ident)
     world.barrier()

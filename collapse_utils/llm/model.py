@@ -494,8 +494,10 @@ def train(
     process). On a GPU the forward pass runs under bf16 (or fp16, with loss
     scaling) autocast; ``mixed_precision`` = ``"no"``, ``"bf16"`` or ``"fp16"``
     overrides. Returns ``{"model", "loss", "tokens", "seconds", "tokens_per_s",
-    "lrs", "losses", "valid_losses", "best_epoch", "steps"}``; ``model`` is the
-    trained model, on the device it was trained on.
+    "lrs", "losses", "valid_losses", "best_epoch", "steps", "precision"}``: ``lrs``
+    the learning rate each optimizer step used, ``losses`` each step's loss
+    (mean over the global batch's tokens); ``model`` is the trained model, on
+    the device it was trained on.
     """
     from . import distributed
 
@@ -525,6 +527,7 @@ def train(
     torch.manual_seed(int(np.random.SeedSequence([seed, 7, world.rank]).generate_state(1)[0]))  # dropout
     data = torch.as_tensor(blocks, dtype=torch.long)
     losses: list[float] = []
+    used: list[float] = []
     valid_losses: list[float] = []
     best_epoch, best_state = -1, None
     bar = None
@@ -574,6 +577,7 @@ def train(
             else:
                 optimizer.step()
             optimizer.zero_grad(set_to_none=True)
+            used.append(optimizer.param_groups[0]["lr"])  # the rate the step actually used
             losses.append(float(total))
             step += 1
             if bar is not None:
@@ -598,7 +602,7 @@ def train(
         "model": model,
         "loss": float(np.mean(losses[-max(1, len(losses) // 10) :])),
         "losses": losses,
-        "lrs": lrs.tolist(),
+        "lrs": used,
         "steps": len(lrs),
         "valid_losses": valid_losses,
         "best_epoch": best_epoch if valid_blocks is not None else epochs - 1,
