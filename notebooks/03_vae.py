@@ -160,10 +160,10 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The reconstructions are blurred but recognisable: a few numbers per image are not enough to store every
-# pixel. The decoder means at random latents look like digits, some of them clean, some of them
-# in-between shapes where the prior put a code that no training image used. The Bernoulli draws are the
-# model's honest samples: the decoder says "this pixel is dark with probability 0.7", and a sample
+# What to look for: reconstructions are blurred, since a few numbers per image are not enough to store
+# every pixel. Decoder means at random latents should look like digits, some of them in-between shapes
+# where the prior put a code that no training image used (a VAE trained too briefly draws the same blurred
+# average everywhere: the printed measures below tell). The Bernoulli draws are the model's honest samples: the decoder says "this pixel is dark with probability 0.7", and a sample
 # decides. (At 8×8 pixels they look rough to us; on MNIST's 28×28 they look like slightly noisy digits.)
 #
 # ## A judge trained once
@@ -201,8 +201,8 @@ print("real training images:", {k: round(float(real[k]), 3) for k in shown})
 print("the VAE above:       ", {k: round(float(v), 3) for k, v in meter(first, 0).items() if k in shown})
 
 # %% [markdown]
-# Compare the two printed lines: even the first VAE is measurably off the real data. The paper's Nature
-# version names three sources of such error {cite}`shumailov2024nature`: **statistical approximation
+# Compare the two printed lines: the gap between the first VAE's numbers and the real images' is the error
+# of a single fit. The paper's Nature version names three sources of such error {cite}`shumailov2024nature`: **statistical approximation
 # error** (finitely many training images), **functional expressivity error** (a model family that
 # cannot represent the data: here a Gaussian latent space and independent pixels given the code) and
 # **functional approximation error** (the limits of the learning procedure: a few epochs of Adam from
@@ -255,9 +255,9 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Look along the panels: the variety of shapes shrinks and the samples drift towards a few blurred stroke
-# patterns. The modes of the data (the ten digits and their styles) get entangled, as the paper
-# describes. Whether and how fast this happens at this seed and scale, the measures below say.
+# Look along the panels for what the paper describes: the variety of shapes shrinking and the modes of
+# the data (the ten digits and their styles) getting entangled into a few blurred stroke patterns.
+# Whether and how fast this happens at this seed and scale, the measures below say.
 #
 # ## Measuring the collapse
 #
@@ -287,10 +287,10 @@ for r in runs:
 prose.show(vae.first_lost_sentence(runs) + " " + vae.never_lost_sentence(runs))
 
 # %% [markdown]
-# Digits do not fade evenly: a blurred, averaged stroke pattern is what the classifier calls a round
-# digit far more often than a thin one, so the histogram drifts towards a few labels. Like the rare
-# categories of chapter 1, a digit that has lost its share seldom gets it back: once generation $t$ stops
-# drawing it, generation $t+1$ has almost nothing to learn it from.
+# Where digits fade unevenly, one reason is the judge: a blurred, averaged stroke pattern is what a
+# classifier calls a round digit more often than a thin one, so the histogram drifts towards a few labels.
+# Like the rare categories of chapter 1, a digit that has lost its share seldom gets it back: once
+# generation $t$ stops drawing it, generation $t+1$ has almost nothing to learn it from.
 #
 # The other measures, for all seeds:
 
@@ -351,7 +351,7 @@ prose.show(" ".join([
 ]))  # fmt: skip
 
 # %% [markdown]
-# Why would the means lose variety faster? A VAE pays for every nat of information that its code
+# Why could the means lose variety faster (the sentence above says whether they did here)? A VAE pays for every nat of information that its code
 # carries (the KL term) and gains only what that information improves the reconstruction. Decoder means
 # are blurred versions of the training images, so they differ from each other by less, and each latent
 # dimension is worth less. The next VAE switches off the dimensions that no longer pay for themselves
