@@ -36,6 +36,7 @@ replacement, from the one original sample of generation 0, as chapters 2-4 do.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
@@ -949,6 +950,52 @@ def affordable_runs(
     return max(1, min(runs, afford))
 
 
+def simulate_within(
+    budget: float | None,
+    n: int,
+    generations: int,
+    runs: int,
+    approach: int = 1,
+    retention: float = 0.0,
+    seed: int | None = None,
+    retained: str = "fresh",
+) -> GaussianRun:
+    """:func:`simulate`, with as many of ``runs`` as fit in about ``budget`` seconds on this machine.
+
+    Positions that the exact method covers always get every run. The sample
+    method simulates batches of runs, timing them as it goes, and stops
+    before the budget runs out (after one batch at least), so that a slider
+    answers in time however busy the machine is; ``result.runs`` says how
+    many runs were simulated. Batch ``i`` is seeded from ``(seed, i)``.
+    ``budget=None`` simulates every run (deterministic, for static figures).
+    """
+    modelled = affordable_runs(n, generations, runs, approach, retention, retained, budget)
+    if budget is None or modelled == runs and not (
+        approach == 2 or (retained == "fixed" and n_retained(n, retention) > 0)
+    ):
+        return simulate(n, generations, runs, approach, retention, seed=seed, retained=retained)
+    budget = validate.real("budget", budget, 0.0, low_open=True)
+    seed = 0 if seed is None else validate.integer("seed", seed, 0)
+    start = time.perf_counter()
+    parts: list[GaussianRun] = []
+    done, batch = 0, max(1, modelled // 4)
+    while done < runs:
+        child = int(np.random.SeedSequence([seed, len(parts)]).generate_state(1)[0])
+        parts.append(simulate(n, generations, batch, approach, retention, seed=child, retained=retained))
+        done += batch
+        elapsed = time.perf_counter() - start
+        per_run = elapsed / done
+        batch = min(runs - done, int((0.9 * budget - elapsed) / per_run))
+        if batch < 1:
+            break
+    first = parts[0]
+    return GaussianRun(
+        n, generations, done, first.approach, first.retention, first.method, seed,
+        np.concatenate([p.mean for p in parts], axis=1), np.concatenate([p.var for p in parts], axis=1),
+        None, first.true_mean, first.true_var, first.retained,
+    )
+
+
 def plot_collapse(
     n: int = 100,
     generations: int = 1000,
@@ -964,16 +1011,17 @@ def plot_collapse(
     """Plot fitted standard deviations over generations: single runs, median and 10-90% band.
 
     The function behind chapter 1's slider; returns the :class:`GaussianRun`.
-    Where the sample method could not simulate all ``runs`` within ``budget``
-    seconds (see :func:`affordable_runs`), it simulates fewer and the title says so.
+    Where the sample method cannot simulate all ``runs`` within ``budget``
+    seconds on this machine (:func:`simulate_within`), it simulates fewer and
+    the title says so. ``budget=None`` always simulates every run.
     """
     import matplotlib.pyplot as plt
 
     from .plotting import plot_band
 
     title = validate.boolean("title", title)
-    used = affordable_runs(n, generations, runs, approach, retention, retained, budget)
-    run = simulate(n, generations, used, approach, retention, seed=seed, retained=retained)
+    run = simulate_within(budget, n, generations, runs, approach, retention, seed=seed, retained=retained)
+    used = run.runs
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     # at most about DISPLAY_POINTS generations are drawn (and their quantiles computed), clipped to the axis

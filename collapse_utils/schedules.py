@@ -123,15 +123,19 @@ def choose_without_replacement(
     only compares indices for equality, so it is invariant under relabelling
     of the population, and each row is a uniformly random ``k``-subset. Rows
     come back in increasing order. Few rounds are needed when ``k`` is small
-    relative to ``population``; for ``k > population / 2`` a random
-    permutation is used instead. ``dtype`` (``np.int64`` or, for a
+    relative to ``population``; for ``k > population / 5`` the ``k``
+    smallest of ``population`` uniform random keys are taken instead. ``dtype`` (``np.int64`` or, for a
     population below 2**31, the faster ``np.int32``) is the indices' type.
     """
     if k > population:
         raise ValueError(f"cannot choose {k} distinct items from {population}")
     shape = (1 if rows is None else rows, k)
-    if 2 * k > population:
-        idx = np.sort(rng.random((shape[0], population)).argsort(axis=1)[:, :k], axis=1).astype(dtype)
+    if 5 * k > population:
+        # the k smallest of `population` uniform keys are a uniformly random k-subset
+        keys = rng.random((shape[0], population))
+        idx = np.sort(np.argpartition(keys, k - 1, axis=1)[:, :k], axis=1).astype(dtype) if k else (
+            np.empty(shape, dtype)
+        )
     else:
         idx = np.sort(rng.integers(0, population, size=shape, dtype=dtype), axis=1)
         while True:

@@ -439,7 +439,8 @@ fig = widgets.small_multiples(
     gaussian.plot_collapse,
     "n",
     [10, 30, 100, 300],
-    fixed=dict(generations=min(1000, P["generations"]), runs=P["multiples_runs"], seed=profiles.seed(2), title=False),
+    fixed=dict(generations=min(1000, P["generations"]), runs=P["multiples_runs"], seed=profiles.seed(2), title=False,
+               budget=None),
     ncols=2,
     panel_size=(COLUMN_WIDTH / 2, 2.5),
     suptitle=f"fitted standard deviation over generations, for four sample sizes n ({SCALE})",
@@ -579,7 +580,7 @@ print("correlation of each run's sigma at generation 0 and at the last generatio
 # fixed; the slider at the end does the same interactively.
 
 # %% tags=["hide-input"]
-fixed = dict(n=n, generations=min(SG, 500), runs=P["multiples_runs"], seed=profiles.seed(7), title=False)
+fixed = dict(n=n, generations=min(SG, 500), runs=P["multiples_runs"], seed=profiles.seed(7), title=False, budget=None)
 fig = widgets.small_multiples(
     gaussian.plot_collapse, "approach", [1, 2, 3], fixed=fixed, ncols=3, panel_size=(COLUMN_WIDTH / 3, 2.4),
     suptitle=f"fitted standard deviation, by data schedule ({SCALE})",
@@ -660,9 +661,10 @@ print(
 #
 # The slider drives `gaussian.plot_collapse`, the function behind every small-multiples figure above
 # (move it in a running notebook; the rendered page shows its first frame). The sliders compute when you
-# release them. Schedule 2 needs the actual points: at its slowest positions (large $n$ and many
-# generations) it simulates fewer than the 200 runs, so that every position answers within about two
-# seconds, and the title says how many.
+# release them. Schedule 2 and fixed retention need the actual points: at their slowest positions (large
+# $n$ and many generations) the slider simulates as many of the 200 runs as this machine manages in about
+# a second, so that every position answers within about two seconds, and the title says how many. (The
+# static figures above always use every run.)
 
 # %%
 ipw_controls = dict(

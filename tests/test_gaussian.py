@@ -486,8 +486,23 @@ def test_slider_positions_adapt_their_runs_and_say_so():
 
     fig, ax = plt.subplots()
     run = G.plot_collapse(n=200, generations=100, runs=50, approach=2, ax=ax, budget=1e-3)
-    assert run.runs < 50 and f"of 50 runs" in ax.get_title()
+    assert run.runs < 50 and f"{run.runs} of 50 runs" in ax.get_title()
     plt.close(fig)
+
+
+def test_simulate_within_a_time_budget():
+    """Bug guarded: the time-limited simulation keeping every run however long it takes, or mixing up its batches."""
+    kw = dict(n=50, generations=40, runs=30, approach=2, seed=3)
+    every = G.simulate_within(None, **kw)
+    np.testing.assert_array_equal(every.var, G.simulate(**kw).var)  # no budget: the plain simulation
+    few = G.simulate_within(1e-4, **kw)
+    assert 1 <= few.runs < 30 and few.var.shape == (41, few.runs)
+    again = G.simulate_within(1e-4, **kw)
+    np.testing.assert_array_equal(few.var[:, :1], again.var[:, :1])  # batch 0 is seeded from (seed, 0)
+    generous = G.simulate_within(60.0, **kw)
+    assert generous.runs == 30 and np.unique(generous.var[-1]).size == 30  # batches are distinct runs
+    exact = G.simulate_within(1e-4, n=50, generations=40, runs=30, approach=1, seed=3)
+    assert exact.runs == 30  # the exact method is never cut
 
 
 # --- sentences computed from the run: both outcomes -------------------------------------------

@@ -87,4 +87,10 @@ MUTANTS = [
     (F, "    hit = np.flatnonzero(error > tolerance)",
      "    hit = np.flatnonzero(error < tolerance)",
      "first_order_breakdown reports where the formula holds"),
+    (F, "        if batch < 1:\n            break",
+     "        if batch < 1:\n            batch = 1",
+     "the time-limited slider simulation never stops early"),
+    (F, "        child = int(np.random.SeedSequence([seed, len(parts)]).generate_state(1)[0])",
+     "        child = int(np.random.SeedSequence([seed, 0]).generate_state(1)[0])",
+     "every batch of the time-limited simulation repeats the same runs"),
 ]

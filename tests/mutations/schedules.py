@@ -54,7 +54,7 @@ MUTANTS = [
     (F, "        if synthetic.ndim <= self.axis or synthetic.shape[self.axis] != self.n_synthetic:",
      "        if synthetic.ndim <= self.axis:",
      "a wrong number of synthetic samples accepted"),
-    (F, "rng.random((shape[0], population)).argsort(axis=1)[:, :k]",
+    (F, "np.argpartition(keys, k - 1, axis=1)[:, :k]",
      "np.arange(population)[None, :k].repeat(shape[0], axis=0)",
      "choose_without_replacement always picks the first k items when k is near the population"),
     (F, "        keep = lambda g: keep_all  # noqa: E731",
