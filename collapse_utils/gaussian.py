@@ -978,7 +978,7 @@ def simulate_within(
     seed = 0 if seed is None else validate.integer("seed", seed, 0)
     start = time.perf_counter()
     parts: list[GaussianRun] = []
-    done, batch = 0, max(1, modelled // 4)
+    done, batch = 0, max(1, modelled // 2)
     while done < runs:
         child = int(np.random.SeedSequence([seed, len(parts)]).generate_state(1)[0])
         parts.append(simulate(n, generations, batch, approach, retention, seed=child, retained=retained))
