@@ -119,16 +119,33 @@ def test_kmeans_start_matches_sklearn_on_separated_data():
         np.testing.assert_allclose(mine.covariances[mo], est.covariances_[order], rtol=RTOL)
 
 
+def three_clusters(runs, seed):
+    """Three tight clusters at unequal distances (at equal distances, a wrong assignment rule can
+    permute the clusters and hide behind the final relabelling)."""
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0], [20.0, 0.0], [0.0, 50.0]])
+    truth = rng.integers(0, 3, size=(runs, 90))
+    return centres[truth] + 0.01 * rng.normal(size=(runs, 90, 2)), truth
+
+
 def test_kmeans_plus_plus_spreads_the_seeds():
-    """Bug: the seeding ignores the distances (uniform choice of the second centre). With three
-    tight clusters, k-means++ puts the three seeds in three different clusters almost always."""
-    rng = np.random.default_rng(5)
-    centres = np.array([[0.0, 0.0], [20.0, 0.0], [0.0, 20.0]])
-    runs = 200
-    X = centres[rng.integers(0, 3, size=(runs, 90))] + 0.01 * rng.normal(size=(runs, 90, 2))
-    labels = E.kmeans_labels(X, 3, np.random.default_rng(0), max_iter=1)
-    distinct = np.array([len(np.unique(labels[r])) for r in range(runs)])
+    """Bug: the seeding ignores the distances (uniform candidates). With three tight clusters, k-means++
+    puts the three seeds in three different clusters almost always; uniform candidates fail in about
+    a third of the runs."""
+    X, _ = three_clusters(300, 5)
+    seeds = E.kmeans_plus_plus(X, 3, np.random.default_rng(0))
+    cluster = np.rint(seeds / np.array([20.0, 50.0])).astype(int) @ np.array([1, 2])  # 0, 1 or 2
+    distinct = np.array([len(np.unique(c)) for c in cluster])
     assert np.mean(distinct == 3) > 0.97
+
+
+def test_kmeans_recovers_three_clusters():
+    """Bug: Lloyd's step assigns points to the wrong centre (for example the farthest); with two
+    clusters this can hide behind the final relabelling, with three it cannot."""
+    X, truth = three_clusters(100, 6)
+    labels = E.kmeans_labels(X, 3, np.random.default_rng(1))
+    exact = [len({(a, b) for a, b in zip(labels[r], truth[r])}) == 3 for r in range(100)]
+    assert np.mean(exact) > 0.95
 
 
 def test_warm_start_restarts_a_dead_component_and_batch_equals_alone():
@@ -184,3 +201,23 @@ def test_n_jobs_follows_joblibs_convention():
     np.testing.assert_array_equal(a.metrics["total_var"], b.metrics["total_var"])
     with pytest.raises(ValueError, match="n_jobs"):
         M.simulate(n=50, generations=2, runs=1, n_jobs=0)
+
+
+def test_kmeans_reaches_sklearns_inertia_on_overlapping_clusters():
+    """Bug: Lloyd's step assigns points to the wrong centre (for example the farthest). On tight clusters
+    such a rule can merely permute them; on three overlapping clusters in a row it cannot. The within-
+    cluster sum of squares (inertia) of our labels must match scikit-learn's KMeans (median over 30 runs
+    within 1%)."""
+    from sklearn.cluster import KMeans
+
+    rng = np.random.default_rng(8)
+    centres = np.array([[0.0, 0.0], [4.0, 0.0], [8.0, 0.0]])
+    X = centres[rng.integers(0, 3, size=(30, 300))] + rng.normal(size=(30, 300, 2))
+    labels = E.kmeans_labels(X, 3, np.random.default_rng(2))
+    ours = [sum(np.sum((X[r][labels[r] == j] - X[r][labels[r] == j].mean(axis=0)) ** 2) for j in np.unique(labels[r]))
+            for r in range(30)]
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        theirs = [KMeans(3, n_init=1, random_state=r).fit(X[r]).inertia_ for r in range(30)]
+    assert np.median(ours) == pytest.approx(np.median(theirs), rel=0.01)

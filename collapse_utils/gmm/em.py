@@ -157,38 +157,50 @@ def _argmin_first_axis(a: np.ndarray) -> np.ndarray:
     return labels
 
 
-def kmeans_labels(X: np.ndarray, k: int, rng: np.random.Generator, max_iter: int = 300, tol: float = 1e-4) -> np.ndarray:
-    """scikit-learn's ``KMeans(n_clusters=k, n_init=1)`` labels for every run of ``X`` (R, N, D): (R, N).
+def _sqdist(Xt: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Squared distances (R, J, N) of the points ``Xt`` (R, D, N) to the centres ``c`` (R, J, D)."""
+    return sum((Xt[:, None, i, :] - c[:, :, i, None]) ** 2 for i in range(Xt.shape[1]))
 
-    Greedy k-means++ seeding (``2 + int(log k)`` candidates per new centre,
-    the one that lowers the potential most is kept), then Lloyd's iterations
-    until the labels stop changing or the total squared centre shift is at
-    most ``tol`` times the mean variance of the coordinates (per run).
+
+def kmeans_plus_plus(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """scikit-learn's greedy k-means++ seeding for every run of ``X`` (R, N, D): centres (R, k, D).
+
+    The first centre is a uniformly chosen point; each next one is the best
+    (lowest potential) of ``2 + int(log k)`` candidates drawn with probability
+    proportional to the squared distance to the nearest centre so far.
     """
     R, N, d = X.shape
-    Xt = np.ascontiguousarray(np.swapaxes(X, 1, 2))  # (R, D, N)
-
-    def sqdist(c: np.ndarray) -> np.ndarray:  # (R, J, D) centres -> (R, J, N) squared distances
-        return sum((Xt[:, None, i, :] - c[:, :, i, None]) ** 2 for i in range(d))
-
+    Xt = np.ascontiguousarray(np.swapaxes(X, 1, 2))
     rows = np.arange(R)
     trials = 2 + int(np.log(k))
     centers = np.empty((R, k, d))
     centers[:, 0] = X[rows, rng.integers(N, size=R)]
-    closest = sqdist(centers[:, :1])[:, 0]  # (R, N)
+    closest = _sqdist(Xt, centers[:, :1])[:, 0]  # (R, N)
     for c in range(1, k):
         pot = closest.sum(axis=1)
         cum = np.cumsum(closest, axis=1)
         target = rng.random((R, trials)) * pot[:, None]
         cand = np.minimum(np.sum(cum[:, None, :] < target[:, :, None], axis=2), N - 1)  # (R, trials)
-        new = np.minimum(closest[:, None, :], sqdist(X[rows[:, None], cand]))  # (R, trials, N)
+        new = np.minimum(closest[:, None, :], _sqdist(Xt, X[rows[:, None], cand]))  # (R, trials, N)
         best = np.argmin(new.sum(axis=2), axis=1)
         closest = new[rows, best]
         centers[:, c] = X[rows, cand[rows, best]]
+    return centers
+
+
+def kmeans_labels(X: np.ndarray, k: int, rng: np.random.Generator, max_iter: int = 300, tol: float = 1e-4) -> np.ndarray:
+    """scikit-learn's ``KMeans(n_clusters=k, n_init=1)`` labels for every run of ``X`` (R, N, D): (R, N).
+
+    :func:`kmeans_plus_plus` seeding, then Lloyd's iterations until the labels
+    stop changing or the total squared centre shift is at most ``tol`` times
+    the mean variance of the coordinates (per run).
+    """
+    Xt = np.ascontiguousarray(np.swapaxes(X, 1, 2))  # (R, D, N)
+    centers = kmeans_plus_plus(X, k, rng)
     limit = tol * np.mean(np.var(X, axis=1), axis=1)  # (R,)
     labels = None
     for _ in range(max_iter):
-        new_labels = _argmin_first_axis(sqdist(centers))
+        new_labels = _argmin_first_axis(_sqdist(Xt, centers))
         onehot = (new_labels[:, None, :] == np.arange(k)[None, :, None]).astype(float)
         counts = onehot.sum(axis=2)
         sums = np.matmul(onehot, X)
@@ -198,7 +210,7 @@ def kmeans_labels(X: np.ndarray, k: int, rng: np.random.Generator, max_iter: int
         if labels is not None and (np.array_equal(labels, new_labels) or np.all(shift <= limit)):
             break
         labels = new_labels
-    return _argmin_first_axis(sqdist(centers))
+    return _argmin_first_axis(_sqdist(Xt, centers))
 
 
 def initial_parameters(S: np.ndarray, labels: np.ndarray, k: int, reg_covar: float):
