@@ -87,6 +87,8 @@ def test_total_variance_includes_the_distance_between_the_modes():
     p = M.Mixture(np.array([0.5, 0.5]), np.array([[-2.5, 0.0], [2.5, 0.0]]), np.stack([np.eye(2)] * 2))
     assert p.total_variance() == pytest.approx(2 + 6.25)
     assert p.mean_distance() == pytest.approx(5.0)
+    np.testing.assert_allclose(M.MixtureBatch.stack([p, p]).total_variance(), [8.25, 8.25])
+    assert M.Measure(P0)(p, 0)["total_var"] == pytest.approx(8.25)
 
 
 def test_gaussian_overlap_formula():
