@@ -75,12 +75,12 @@ P = profiles.choose(
               init_n=200, init_generations=600, init_runs=16, multiples_generations=(0, 100, 300, 600),
               slider_budget=1.5),
     paper=dict(n=1000, generations=2000, runs=64, snapshots=gmm.PAPER_SNAPSHOTS, dense=200, every=5,
-               side_generations=1000, side_runs=32, schedule_n=1000, schedule_generations=500, schedule_runs=32,
+               side_generations=1000, side_runs=32, schedule_n=500, schedule_generations=300, schedule_runs=32,
                init_n=1000, init_generations=2000, init_runs=32, multiples_generations=(0, 100, 300, 1000),
                slider_budget=1.5),
-    gpu=dict(n=1000, generations=2000, runs=256, snapshots=gmm.PAPER_SNAPSHOTS, dense=200, every=5,
-             side_generations=2000, side_runs=64, schedule_n=1000, schedule_generations=500, schedule_runs=64,
-             init_n=1000, init_generations=2000, init_runs=64, multiples_generations=(0, 100, 300, 1000),
+    gpu=dict(n=1000, generations=2000, runs=128, snapshots=gmm.PAPER_SNAPSHOTS, dense=200, every=5,
+             side_generations=1000, side_runs=32, schedule_n=500, schedule_generations=300, schedule_runs=32,
+             init_n=1000, init_generations=2000, init_runs=32, multiples_generations=(0, 100, 300, 1000),
              slider_budget=1.5),
 )
 profiles.report("Chapter 2", P, device="CPU (batched EM in numpy: all runs at once)")

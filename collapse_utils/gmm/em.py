@@ -149,11 +149,11 @@ def em(
 def _argmin_first_axis(a: np.ndarray) -> np.ndarray:
     """``argmin(a, axis=1)`` for a short axis 1 (the components): a loop of comparisons, much faster than
     numpy's strided reduction; ties go to the first, as with ``argmin``."""
-    best, labels = a[:, 0].copy(), np.zeros(a.shape[:1] + a.shape[2:], dtype=np.intp)
+    best, labels = a[:, 0], np.zeros(a.shape[:1] + a.shape[2:], dtype=np.intp)
     for k in range(1, a.shape[1]):
         better = a[:, k] < best
-        np.copyto(best, a[:, k], where=better)
-        labels[better] = k
+        best = np.where(better, a[:, k], best)
+        labels = np.where(better, k, labels)
     return labels
 
 

@@ -48,9 +48,9 @@ MUTANTS = [
     (EM, "        weights[keep], means[keep] = warm.weights[keep], warm.means[keep] - center[keep, None, :]",
      "        weights[keep], means[keep] = warm.weights[keep], warm.means[keep]",
      "warm start: the previous means not shifted like the data"),
-    (EM, "    order = np.argsort(model.means[:, :, 0], axis=1, kind=\"stable\")",
-     "    order = np.argsort(-model.means[:, :, 0], axis=1, kind=\"stable\")",
-     "the two backends order fresh components differently"),
+    (EM, "    fresh = np.array([f for _, f in results])\n    return canonical_order(model, fresh), fresh",
+     "    fresh = np.array([f for _, f in results])\n    return model, fresh",
+     "the sklearn backend keeps k-means' component order (the backends' samples differ)"),
     # mixtures, L2 distance, measures
     (MIX, "        s = a[..., 1, 1] - l10 * l10\n", "        s = a[..., 1, 1] - l10\n",
      "2-D Cholesky: the wrong Schur complement"),
