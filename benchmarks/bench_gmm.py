@@ -43,24 +43,38 @@ def main() -> None:
     args = parser.parse_args()
     full = args.runs * (args.generations + 1)
     subset = args.subset_runs * (args.subset_generations + 1)
-    print(f"chapter 2 recursion, {args.runs} runs x {args.n} points x 2 components x {args.generations} generations, "
-          f"{os.cpu_count()} CPU cores (shared), one process")
+    print(
+        f"chapter 2 recursion, {args.runs} runs x {args.n} points x 2 components x "
+        f"{args.generations} generations, "
+        f"{os.cpu_count()} CPU cores (shared), one process"
+    )
     ratios = {}
     for init in ("warm", "fresh"):
         batched = timed(n=args.n, generations=args.generations, runs=args.runs, init=init, seed=0)
-        reference = timed(n=args.n, generations=args.subset_generations, runs=args.subset_runs, init=init, seed=0,
-                          backend="sklearn")
+        reference = timed(
+            n=args.n,
+            generations=args.subset_generations,
+            runs=args.subset_runs,
+            init=init,
+            seed=0,
+            backend="sklearn",
+        )
         scaled = reference * full / subset
         ratios[init] = scaled / batched
         print(f"\ninit={init!r}")
         print(f"  batched EM (all runs at once):   {batched:8.2f} s  {full / batched:10.0f} fits/s")
-        print(f"  scikit-learn loop, run by run:   {scaled:8.2f} s  {full / scaled:10.0f} fits/s  "
-              f"(measured {reference:.2f} s on {args.subset_runs} runs x {args.subset_generations} generations, "
-              f"scaled linearly by {full / subset:.0f})")
+        print(
+            f"  scikit-learn loop, run by run:   {scaled:8.2f} s  {full / scaled:10.0f} fits/s  "
+            f"(measured {reference:.2f} s on {args.subset_runs} runs x "
+            f"{args.subset_generations} generations, "
+            f"scaled linearly by {full / subset:.0f})"
+        )
         print(f"  ratio: {ratios[init]:.1f}x")
     target = 20.0
-    print(f"\ntarget (issue 8): at least {target:g}x -> "
-          + ", ".join(f"{k}: {'met' if v >= target else 'NOT met'} ({v:.0f}x)" for k, v in ratios.items()))
+    print(
+        f"\ntarget (issue 8): at least {target:g}x -> "
+        + ", ".join(f"{k}: {'met' if v >= target else 'NOT met'} ({v:.0f}x)" for k, v in ratios.items())
+    )
 
 
 if __name__ == "__main__":

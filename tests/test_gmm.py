@@ -20,7 +20,9 @@ def other_mixture() -> M.Mixture:
     return M.Mixture(
         weights=np.array([0.2, 0.5, 0.3]),
         means=np.array([[0.5, 1.0], [-1.0, 0.0], [2.0, -1.5]]),
-        covariances=np.array([[[0.5, 0.1], [0.1, 0.3]], [[1.5, -0.4], [-0.4, 0.9]], [[0.2, 0.0], [0.0, 0.6]]]),
+        covariances=np.array(
+            [[[0.5, 0.1], [0.1, 0.3]], [[1.5, -0.4], [-0.4, 0.9]], [[0.2, 0.0], [0.0, 0.6]]]
+        ),
     )
 
 
@@ -52,7 +54,9 @@ def test_logpdf_matches_scipy_single_and_batched():
     """Bugs: a wrong quadratic form or log-determinant in the density, or runs mixed up in a batch."""
     x = np.random.default_rng(0).normal(size=(50, 2)) * 3
     for p in (P0, other_mixture()):
-        expected = sum(w * stats.multivariate_normal(m, c).pdf(x) for w, m, c in zip(p.weights, p.means, p.covariances))
+        expected = sum(
+            w * stats.multivariate_normal(m, c).pdf(x) for w, m, c in zip(p.weights, p.means, p.covariances)
+        )
         np.testing.assert_allclose(p.pdf(x), expected, rtol=1e-10)
     batch = M.MixtureBatch.stack([P0, M.Mixture(P0.weights, P0.means + 1.0, P0.covariances * 2)])
     np.testing.assert_allclose(batch.logpdf(x)[1], batch.run(1).logpdf(x), rtol=1e-12)
@@ -96,7 +100,9 @@ def test_gaussian_overlap_formula():
     got = M.gaussian_overlaps(p, q)
     for i in range(p.n_components):
         for j in range(q.n_components):
-            expected = stats.multivariate_normal(q.means[j], p.covariances[i] + q.covariances[j]).pdf(p.means[i])
+            expected = stats.multivariate_normal(q.means[j], p.covariances[i] + q.covariances[j]).pdf(
+                p.means[i]
+            )
             assert got[i, j] == pytest.approx(expected, rel=1e-10)
 
 
@@ -336,8 +342,9 @@ def test_plot_mixture_and_the_slider_helper():
     model = M.plot_final_generation(n=100, generations=5, retention=0.2, ax=ax)
     assert isinstance(model, M.Mixture) and "generation 5" in ax.get_title() and "one run" in ax.get_title()
     plt.close(fig)
-    fig = widgets.small_multiples(M.plot_final_generation, "generations", [0, 3],
-                                  fixed=dict(n=60, title=False), sharey=False)
+    fig = widgets.small_multiples(
+        M.plot_final_generation, "generations", [0, 3], fixed=dict(n=60, title=False), sharey=False
+    )
     assert len(fig.axes) == 2
     plt.close(fig)
     with pytest.raises(ValueError, match="retention"):
@@ -365,7 +372,9 @@ def test_wright_fisher_absorption_cdf():
     assert np.all(band[0][mid] < cdf[mid]) and np.all(cdf[mid] < band[1][mid])
     i = np.argmin(np.abs(cdf - 0.5))  # Binomial(50, 1/2): 95% of the fractions within [0.36, 0.64]
     np.testing.assert_allclose(band[:, i], [0.36, 0.64], atol=0.021)
-    np.testing.assert_allclose(M.absorbed_fraction([1, None, 3], np.arange(5)), [0, 1 / 3, 1 / 3, 2 / 3, 2 / 3])
+    np.testing.assert_allclose(
+        M.absorbed_fraction([1, None, 3], np.arange(5)), [0, 1 / 3, 1 / 3, 2 / 3, 2 / 3]
+    )
 
 
 def test_chain_sentence_both_ways():
@@ -375,7 +384,9 @@ def test_chain_sentence_both_ways():
     inside = M.chain_sentence(np.array([0.1, 0.2, 0.3, 0.4]), band, g, 16)
     assert "stayed inside" in inside
     above = M.chain_sentence(np.array([0.1, 0.5, 0.3, 0.4]), band, g, 16)
-    assert "merged earlier than the chain predicts" in above and "later" not in above and "generation 1" in above
+    assert (
+        "merged earlier than the chain predicts" in above and "later" not in above and "generation 1" in above
+    )
     below = M.chain_sentence(np.array([0.1, 0.2, 0.1, 0.1]), band, g, 16)
     assert "merged later than the chain predicts" in below and "earlier" not in below and "2 of 4" in below
 
@@ -413,7 +424,9 @@ def test_schedule_names_are_the_books():
 
 
 def test_zoom_limits_hold_the_collapsed_components():
-    tiny = M.Mixture(np.array([0.7, 0.3]), np.array([[1.0, 1.0], [1.1, 0.9]]), np.stack([np.eye(2) * 1e-6] * 2))
+    tiny = M.Mixture(
+        np.array([0.7, 0.3]), np.array([[1.0, 1.0], [1.1, 0.9]]), np.stack([np.eye(2) * 1e-6] * 2)
+    )
     (x0, x1), (y0, y1) = M.zoom_limits(tiny)
     assert x0 < 1.0 < 1.1 < x1 and y0 < 0.9 < 1.0 < y1 and (x1 - x0) < 0.2
     fig, ax = plt.subplots()

@@ -28,8 +28,12 @@ def sklearn_fit(x, start: M.Mixture, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return GaussianMixture(
-            n_components=start.n_components, init_params="random", weights_init=start.weights,
-            means_init=start.means, precisions_init=np.linalg.inv(start.covariances), **settings,
+            n_components=start.n_components,
+            init_params="random",
+            weights_init=start.weights,
+            means_init=start.means,
+            precisions_init=np.linalg.inv(start.covariances),
+            **settings,
         ).fit(x)
 
 
@@ -152,7 +156,9 @@ def test_warm_start_restarts_a_dead_component_and_batch_equals_alone():
     """Bugs: a warm start kept from a component that expects no data, and runs of a batch that
     influence each other (a run fitted in a batch must equal the same run fitted alone)."""
     X, starts = data_and_starts(3, 400, 2, seed=11)
-    dead = M.Mixture(np.array([1 - 1e-6, 1e-6]), np.array([[0.0, 0.0], [30.0, 30.0]]), np.stack([np.eye(2)] * 2))
+    dead = M.Mixture(
+        np.array([1 - 1e-6, 1e-6]), np.array([[0.0, 0.0], [30.0, 30.0]]), np.stack([np.eye(2)] * 2)
+    )
     starts[1] = dead
     model, fresh = E.fit(X, 2, np.random.default_rng(0), warm=M.MixtureBatch.stack(starts))
     assert fresh.tolist() == [False, True, False]
@@ -214,8 +220,13 @@ def test_kmeans_reaches_sklearns_inertia_on_overlapping_clusters():
     centres = np.array([[0.0, 0.0], [4.0, 0.0], [8.0, 0.0]])
     X = centres[rng.integers(0, 3, size=(30, 300))] + rng.normal(size=(30, 300, 2))
     labels = E.kmeans_labels(X, 3, np.random.default_rng(2))
-    ours = [sum(np.sum((X[r][labels[r] == j] - X[r][labels[r] == j].mean(axis=0)) ** 2) for j in np.unique(labels[r]))
-            for r in range(30)]
+    ours = [
+        sum(
+            np.sum((X[r][labels[r] == j] - X[r][labels[r] == j].mean(axis=0)) ** 2)
+            for j in np.unique(labels[r])
+        )
+        for r in range(30)
+    ]
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):

@@ -80,7 +80,9 @@ def m_step(S: np.ndarray, resp: np.ndarray, reg_covar: float) -> tuple[np.ndarra
     return nk, means, cov
 
 
-def e_step(S: np.ndarray, weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def e_step(
+    S: np.ndarray, weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's E-step, per run: ``(mean log-likelihood (R,), responsibilities (R, K, N))``."""
     lp = np.matmul(log_prob_coefficients(weights, means, prec_chol), S)  # (R, K, N)
     top = np.max(lp, axis=1, keepdims=True)
@@ -101,7 +103,8 @@ def em(
 ) -> dict[str, np.ndarray]:
     """Run EM on every run from the given initial parameters, each run until its own convergence.
 
-    ``S`` holds the points' sufficient statistics (R, C, N) (:func:`features`); ``weights`` (R, K), ``means`` (R, K, D) and
+    ``S`` holds the points' sufficient statistics (R, C, N) (:func:`features`);
+    ``weights`` (R, K), ``means`` (R, K, D) and
     ``prec_chol`` (R, K, D, D) are the initial parameters (scikit-learn's
     ``weights_``, ``means_`` and ``precisions_cholesky_``). Returns a dict of
     ``weights``, ``means``, ``covariances``, ``n_iter``, ``converged`` and
@@ -111,9 +114,12 @@ def em(
     R, K = weights.shape
     d = means.shape[2]
     out = {
-        "weights": np.array(weights, dtype=float), "means": np.array(means, dtype=float),
-        "covariances": np.zeros((R, K, d, d)), "n_iter": np.zeros(R, dtype=int),
-        "converged": np.zeros(R, dtype=bool), "failed": np.zeros(R, dtype=bool),
+        "weights": np.array(weights, dtype=float),
+        "means": np.array(means, dtype=float),
+        "covariances": np.zeros((R, K, d, d)),
+        "n_iter": np.zeros(R, dtype=int),
+        "converged": np.zeros(R, dtype=bool),
+        "failed": np.zeros(R, dtype=bool),
     }
     ids = np.arange(R)
     Sa, wa, ma, pa = S, weights, means, prec_chol
@@ -132,7 +138,11 @@ def em(
         finished = done | failed | last
         if finished.any():
             f = ids[finished]
-            out["weights"][f], out["means"][f], out["covariances"][f] = w[finished], mu[finished], cov[finished]
+            out["weights"][f], out["means"][f], out["covariances"][f] = (
+                w[finished],
+                mu[finished],
+                cov[finished],
+            )
             out["n_iter"][f] = it
             out["converged"][f] = done[finished] & ~failed[finished]
             out["failed"][f] = failed[finished]
@@ -188,7 +198,9 @@ def kmeans_plus_plus(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndar
     return centers
 
 
-def kmeans_labels(X: np.ndarray, k: int, rng: np.random.Generator, max_iter: int = 300, tol: float = 1e-4) -> np.ndarray:
+def kmeans_labels(
+    X: np.ndarray, k: int, rng: np.random.Generator, max_iter: int = 300, tol: float = 1e-4
+) -> np.ndarray:
     """scikit-learn's ``KMeans(n_clusters=k, n_init=1)`` labels for every run of ``X`` (R, N, D): (R, N).
 
     :func:`kmeans_plus_plus` seeding, then Lloyd's iterations until the labels
@@ -264,7 +276,8 @@ def fit(
     reg = reg_covar
     if fresh.any():
         weights[fresh], means[fresh], prec[fresh], _ = initial_parameters(
-            S[fresh], kmeans_labels(Xc[fresh], k, rng), k, reg)
+            S[fresh], kmeans_labels(Xc[fresh], k, rng), k, reg
+        )
     result = em(S, weights, means, prec, tol, max_iter, reg)
     for _ in range(RETRIES):
         todo = result["failed"]
@@ -277,9 +290,16 @@ def fit(
         for key in result:
             result[key][todo] = again[key]
     if result["failed"].any():  # pragma: no cover - six numerical failures in a row
-        raise RuntimeError(f"EM failed numerically {RETRIES + 1} times in a row in run(s) {np.flatnonzero(result['failed'])}")
-    model = MixtureBatch(result["weights"], result["means"] + center[:, None, :], result["covariances"],
-                         result["n_iter"], result["converged"])
+        raise RuntimeError(
+            f"EM failed numerically {RETRIES + 1} times in a row in run(s) {np.flatnonzero(result['failed'])}"
+        )
+    model = MixtureBatch(
+        result["weights"],
+        result["means"] + center[:, None, :],
+        result["covariances"],
+        result["n_iter"],
+        result["converged"],
+    )
     return canonical_order(model, fresh), fresh
 
 
@@ -294,8 +314,13 @@ def canonical_order(model: MixtureBatch, runs: np.ndarray) -> MixtureBatch:
     order = np.argsort(model.means[:, :, 0], axis=1, kind="stable")
     order[~runs] = np.arange(model.n_components)
     rows = np.arange(model.runs)[:, None]
-    return MixtureBatch(model.weights[rows, order], model.means[rows, order], model.covariances[rows, order],
-                        model.n_iter, model.converged)
+    return MixtureBatch(
+        model.weights[rows, order],
+        model.means[rows, order],
+        model.covariances[rows, order],
+        model.n_iter,
+        model.converged,
+    )
 
 
 def n_workers(n_jobs: int | None) -> int:
@@ -307,7 +332,9 @@ def n_workers(n_jobs: int | None) -> int:
     cores = os.cpu_count() or 1
     n_jobs = validate.integer("n_jobs", n_jobs)
     if n_jobs == 0:
-        raise ValueError(f"n_jobs must be a non-zero integer (joblib's convention: -1 = all {cores} cores), got 0")
+        raise ValueError(
+            f"n_jobs must be a non-zero integer (joblib's convention: -1 = all {cores} cores), got 0"
+        )
     return max(1, n_jobs if n_jobs > 0 else cores + 1 + n_jobs)
 
 
@@ -341,11 +368,21 @@ def fit_sklearn(
             start = warm.run(r)
         reg = reg_covar
         for attempt in range(RETRIES + 1):
-            kwargs: dict[str, Any] = dict(n_components=n_components, covariance_type="full", tol=tol,
-                                          max_iter=max_iter, reg_covar=reg, random_state=int(seeds[r]) + attempt)
+            kwargs: dict[str, Any] = dict(
+                n_components=n_components,
+                covariance_type="full",
+                tol=tol,
+                max_iter=max_iter,
+                reg_covar=reg,
+                random_state=int(seeds[r]) + attempt,
+            )
             if start is not None:
-                kwargs.update(init_params="random", weights_init=start.weights, means_init=start.means,
-                              precisions_init=np.linalg.inv(start.covariances))
+                kwargs.update(
+                    init_params="random",
+                    weights_init=start.weights,
+                    means_init=start.means,
+                    precisions_init=np.linalg.inv(start.covariances),
+                )
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -355,7 +392,9 @@ def fit_sklearn(
             except (ValueError, np.linalg.LinAlgError):
                 pass
             start, reg = None, reg * 10
-        raise RuntimeError(f"GaussianMixture failed {RETRIES + 1} times in a row in run {r}")  # pragma: no cover
+        raise RuntimeError(
+            f"GaussianMixture failed {RETRIES + 1} times in a row in run {r}"
+        )  # pragma: no cover
 
     from threadpoolctl import threadpool_limits
 
@@ -371,8 +410,10 @@ def fit_sklearn(
             with ThreadPoolExecutor(workers) as pool:
                 results = list(pool.map(one, range(R)))
     model = MixtureBatch(
-        np.stack([e.weights_ for e, _ in results]), np.stack([e.means_ for e, _ in results]),
-        np.stack([e.covariances_ for e, _ in results]), np.array([e.n_iter_ for e, _ in results]),
+        np.stack([e.weights_ for e, _ in results]),
+        np.stack([e.means_ for e, _ in results]),
+        np.stack([e.covariances_ for e, _ in results]),
+        np.array([e.n_iter_ for e, _ in results]),
         np.array([e.converged_ for e, _ in results]),
     )
     fresh = np.array([f for _, f in results])

@@ -79,7 +79,9 @@ class Measure:
         from scipy.special import ndtri
         from scipy.stats import qmc
 
-        base = qmc.Sobol(original.dim + 1, scramble=True, seed=seed + 2).random_base2(int(np.ceil(np.log2(n_tail))))
+        base = qmc.Sobol(original.dim + 1, scramble=True, seed=seed + 2).random_base2(
+            int(np.ceil(np.log2(n_tail)))
+        )
         self.u = base[:, 0]
         self.z = ndtri(np.clip(base[:, 1:], 1e-12, 1 - 1e-12))
         self.reference: MixtureBatch | None = None
@@ -103,16 +105,20 @@ class Measure:
         step = max(1, max_points // len(self.u))
         out = np.empty(batch.runs)
         for lo in range(0, batch.runs, step):
-            part = MixtureBatch(batch.weights[lo:lo + step], batch.means[lo:lo + step],
-                                batch.covariances[lo:lo + step], batch.n_iter[lo:lo + step],
-                                batch.converged[lo:lo + step])
+            part = MixtureBatch(
+                batch.weights[lo : lo + step],
+                batch.means[lo : lo + step],
+                batch.covariances[lo : lo + step],
+                batch.n_iter[lo : lo + step],
+                batch.converged[lo : lo + step],
+            )
             x = part.transform(self.u, self.z)  # (r, M, D)
             inside = self.original.logpdf(x.reshape(-1, x.shape[-1])).reshape(x.shape[:2]) < self.log_level
-            out[lo:lo + step] = inside.mean(axis=1)
+            out[lo : lo + step] = inside.mean(axis=1)
         return float(out[0]) if isinstance(models, Mixture) else out
 
     def __call__(self, models: Mixture | MixtureBatch, generation: int) -> dict[str, Any]:
-        """Every measure of the mixtures of ``generation``: arrays (R,) (``weights``: (R, K), largest first)."""
+        """Every measure of a generation's mixtures: arrays (R,) (``weights``: (R, K), largest first)."""
         single = isinstance(models, Mixture)
         batch = models.batch() if single else models
         if generation == 0 or self.reference is None:

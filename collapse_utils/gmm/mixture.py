@@ -1,4 +1,4 @@
-"""Gaussian mixtures: one (:class:`Mixture`) or one per run (:class:`MixtureBatch`), and the closed-form L2 distance."""
+"""Gaussian mixtures: one (:class:`Mixture`) or one per run (:class:`MixtureBatch`); the L2 distance."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def cholesky(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def features(Xt: np.ndarray) -> np.ndarray:
-    """The sufficient statistics of every point: ``[1, x_i, x_i x_j (i <= j)]``, shape (R, C, N) from (R, D, N).
+    """The sufficient statistics of every point, ``[1, x_i, x_i x_j (i <= j)]``: (R, C, N) from (R, D, N).
 
     With them both EM steps are one batched matrix product: the E-step's
     quadratic forms and the M-step's weighted sums.
@@ -121,7 +121,9 @@ class Mixture:
         if not (np.all(np.isfinite(m)) and np.all(np.isfinite(c))):
             raise ValueError("means and covariances must be finite")
         if not np.allclose(c, np.swapaxes(c, -1, -2), rtol=1e-10, atol=1e-12):
-            raise ValueError("covariances must be symmetric positive definite matrices, got a non-symmetric one")
+            raise ValueError(
+                "covariances must be symmetric positive definite matrices, got a non-symmetric one"
+            )
         _, ok = cholesky(c)
         if not ok.all():
             raise ValueError(
@@ -147,8 +149,13 @@ class Mixture:
 
     def batch(self) -> "MixtureBatch":
         """This mixture as a batch of one run."""
-        return MixtureBatch(self.weights[None], self.means[None], self.covariances[None],
-                            np.array([self.n_iter]), np.array([self.converged]))
+        return MixtureBatch(
+            self.weights[None],
+            self.means[None],
+            self.covariances[None],
+            np.array([self.n_iter]),
+            np.array([self.converged]),
+        )
 
     def component_logpdf(self, x: np.ndarray) -> np.ndarray:
         """``log N(x; mean_k, cov_k)`` for every point and component, shape (N, K)."""
@@ -208,8 +215,10 @@ class MixtureBatch:
     def stack(models: Sequence[Mixture]) -> "MixtureBatch":
         """A batch from single mixtures with the same number of components and dimension."""
         return MixtureBatch(
-            np.stack([m.weights for m in models]), np.stack([m.means for m in models]),
-            np.stack([m.covariances for m in models]), np.array([m.n_iter for m in models]),
+            np.stack([m.weights for m in models]),
+            np.stack([m.means for m in models]),
+            np.stack([m.covariances for m in models]),
+            np.array([m.n_iter for m in models]),
             np.array([m.converged for m in models]),
         )
 
@@ -227,14 +236,16 @@ class MixtureBatch:
 
     def run(self, r: int) -> Mixture:
         """Run ``r``'s mixture."""
-        return Mixture(self.weights[r], self.means[r], self.covariances[r], int(self.n_iter[r]), bool(self.converged[r]))
+        return Mixture(
+            self.weights[r], self.means[r], self.covariances[r], int(self.n_iter[r]), bool(self.converged[r])
+        )
 
     def cholesky(self) -> np.ndarray:
         """Lower Cholesky factors of the covariances (R, K, D, D)."""
         return cholesky(self.covariances)[0]
 
     def component_logpdf(self, x: np.ndarray) -> np.ndarray:
-        """``log N(x; mean_k, cov_k)`` of each run's components at its points ``x`` (R, M, D) or shared (M, D): (R, K, M)."""
+        """``log N(x; mean_k, cov_k)`` of each run's components at ``x`` (R, M, D) or (M, D): (R, K, M)."""
         x = np.asarray(x, dtype=float)
         prec_chol = np.swapaxes(np.linalg.inv(self.cholesky()), -1, -2)
         coef = log_prob_coefficients(np.ones(self.weights.shape), self.means, prec_chol)
@@ -243,7 +254,7 @@ class MixtureBatch:
         return np.matmul(coef, features(np.swapaxes(x, 1, 2)))
 
     def logpdf(self, x: np.ndarray) -> np.ndarray:
-        """Log-density of each run's mixture at its points ``x`` (R, M, D) or at shared points (M, D): (R, M)."""
+        """Log-density of each run's mixture at its points ``x`` (R, M, D) or shared points (M, D): (R, M)."""
         with np.errstate(divide="ignore"):
             a = self.component_logpdf(x) + np.log(self.weights)[:, :, None]
         top = np.max(a, axis=1, keepdims=True)
@@ -264,7 +275,9 @@ class MixtureBatch:
         comp = np.sum(u[:, :, None] >= cdf[:, None, :-1], axis=2)  # (R, M)
         L = self.cholesky()
         zt = np.asarray(z).T if np.ndim(z) == 2 else np.swapaxes(z, 1, 2)[:, None]  # (D, M) or (R, 1, D, M)
-        points = np.matmul(L, zt) + self.means[..., None]  # every component's image of the noise: (R, K, D, M)
+        points = (
+            np.matmul(L, zt) + self.means[..., None]
+        )  # every component's image of the noise: (R, K, D, M)
         out = np.take_along_axis(points, comp[:, None, None, :], axis=1)[:, 0]  # (R, D, M)
         return np.swapaxes(out, 1, 2)
 
@@ -277,8 +290,11 @@ class MixtureBatch:
     def covariance(self) -> np.ndarray:
         """Covariance matrix of each run's whole mixture (R, D, D)."""
         mean = np.einsum("rk,rkd->rd", self.weights, self.means)
-        second = np.einsum("rk,rkij->rij", self.weights,
-                           self.covariances + np.einsum("rki,rkj->rkij", self.means, self.means))
+        second = np.einsum(
+            "rk,rkij->rij",
+            self.weights,
+            self.covariances + np.einsum("rki,rkj->rkij", self.means, self.means),
+        )
         return second - np.einsum("ri,rj->rij", mean, mean)
 
     def total_variance(self) -> np.ndarray:

@@ -49,12 +49,26 @@ def plot_mixture(
     X, Y, Z = density_grid(model, (x0, x1), (y0, y1))
     levels = list(levels) if levels is not None else list(Z.max() * np.array([0.05, 0.2, 0.5, 0.8]))
     if original is not None:
-        ax.contour(*density_grid(original, (x0, x1), (y0, y1)), levels=levels, colors="0.55",
-                   linestyles="--", linewidths=0.8)
+        ax.contour(
+            *density_grid(original, (x0, x1), (y0, y1)),
+            levels=levels,
+            colors="0.55",
+            linestyles="--",
+            linewidths=0.8,
+        )
     if n_samples:
         x = model.sample(n_samples, np.random.default_rng(seed))
-        ax.scatter(x[:, 0], x[:, 1], c=model.predict(x), cmap="viridis", vmin=0, vmax=max(model.n_components - 1, 1),
-                   s=point_size, alpha=0.6, lw=0)
+        ax.scatter(
+            x[:, 0],
+            x[:, 1],
+            c=model.predict(x),
+            cmap="viridis",
+            vmin=0,
+            vmax=max(model.n_components - 1, 1),
+            s=point_size,
+            alpha=0.6,
+            lw=0,
+        )
     ax.contour(X, Y, Z, levels=levels, cmap="plasma", linewidths=1.0)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -62,8 +76,10 @@ def plot_mixture(
     return ax
 
 
-def zoom_limits(model: Mixture, scale: float = 4.0, min_weight: float = 0.01) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Square limits that hold every component of weight ``>= min_weight``, ``scale`` standard deviations wide."""
+def zoom_limits(
+    model: Mixture, scale: float = 4.0, min_weight: float = 0.01
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Square limits holding every component of weight ``>= min_weight``, ``scale`` sd wide."""
     keep = model.weights >= min(min_weight, model.weights.max())
     sd = np.sqrt(np.linalg.eigvalsh(model.covariances[keep]).max(axis=1))
     lo = (model.means[keep] - scale * sd[:, None]).min(axis=0)
@@ -94,15 +110,29 @@ def plot_final_generation(
     """
     from .recursion import schedule_name, simulate
 
-    run = simulate(n=n, generations=generations, runs=1, n_components=n_components, approach=approach,
-                   retention=retention, seed=seed, measure_at=[], time_budget=time_budget)
+    run = simulate(
+        n=n,
+        generations=generations,
+        runs=1,
+        n_components=n_components,
+        approach=approach,
+        retention=retention,
+        seed=seed,
+        measure_at=[],
+        time_budget=time_budget,
+    )
     model = run.last.run(0)
     ax = plot_mixture(model, ax=ax, n_samples=min(n, 2000), seed=seed, original=two_gaussians())
     if title:
         ax.set_title(
             f"one run, generation {run.generations} (n = {n}, {schedule_name(approach, retention)})\n"
-            + (f"stopped at the {time_budget:g} s time budget, {generations} requested\n" if run.stopped_early else "")
-            + f"total variance {run.metrics['total_var'][0, -1]:.2f} (gen 0: {run.metrics['total_var'][0, 0]:.2f}), "
+            + (
+                f"stopped at the {time_budget:g} s time budget, {generations} requested\n"
+                if run.stopped_early
+                else ""
+            )
+            + f"total variance {run.metrics['total_var'][0, -1]:.2f} "
+            + f"(gen 0: {run.metrics['total_var'][0, 0]:.2f}), "
             f"$L_2^2$ to gen 0: {run.metrics['l2_sq'][0, -1]:.3f}",
             fontsize=9,
         )

@@ -13,7 +13,7 @@ from ..progress import progress as progress_bar
 from ..prose import join_words
 from ..schedules import DataSchedule, check_approach, check_retention
 from . import em as E
-from .measures import METRICS, Measure
+from .measures import Measure
 from .mixture import Mixture, MixtureBatch, two_gaussians
 
 PAPER_SNAPSHOTS: tuple[int, ...] = (0, 50, 100, 150, 200, 350, 2000)
@@ -76,8 +76,10 @@ class GMMRuns:
         """Column of a measured generation in the metric arrays."""
         hit = np.flatnonzero(self.generation == generation)
         if not hit.size:
-            raise ValueError(f"generation {generation!r} was not measured; measured: 0..{self.generations} "
-                             f"at {len(self.generation)} generations")
+            raise ValueError(
+                f"generation {generation!r} was not measured; measured: 0..{self.generations} "
+                f"at {len(self.generation)} generations"
+            )
         return int(hit[0])
 
     def at(self, name: str, generation: int) -> np.ndarray:
@@ -96,15 +98,17 @@ class GMMRuns:
         """One line that says what ran (for figure titles and printouts)."""
         k = self.n_components
         early = f" (stopped at the time budget; {self.requested} requested)" if self.stopped_early else ""
-        return (f"{self.runs} run{'s' * (self.runs != 1)} x {self.generations} generations{early}, n = {self.n}, "
-                f"{k} component{'s' * (k != 1)}, {schedule_name(self.approach, self.retention)}")
+        return (
+            f"{self.runs} run{'s' * (self.runs != 1)} x {self.generations} generations{early}, n = {self.n}, "
+            f"{k} component{'s' * (k != 1)}, {schedule_name(self.approach, self.retention)}"
+        )
 
 
 _MEASURES: dict[tuple, Measure] = {}
 
 
 def _measure_for(original: Mixture, tail_alpha: float) -> Measure:
-    """The :class:`Measure` of an original distribution, built once per process (its set-up samples 400,000 points)."""
+    """The :class:`Measure` of an original distribution, built once per process (its set-up is costly)."""
     key = (original.weights.tobytes(), original.means.tobytes(), original.covariances.tobytes(), tail_alpha)
     if key not in _MEASURES:
         _MEASURES[key] = Measure(original, tail_alpha=tail_alpha)
@@ -114,8 +118,12 @@ def _measure_for(original: Mixture, tail_alpha: float) -> Measure:
 def _measured(generations: int, measure_at: Iterable[int] | None) -> np.ndarray:
     if measure_at is None:
         return np.arange(generations + 1)
-    values = validate.integer_list("measure_at", list(measure_at) if not isinstance(measure_at, (int, np.integer))
-                                   else measure_at, 0, generations)
+    values = validate.integer_list(
+        "measure_at",
+        list(measure_at) if not isinstance(measure_at, (int, np.integer)) else measure_at,
+        0,
+        generations,
+    )
     return np.array(sorted(set(values) | {0, generations}))
 
 
@@ -234,9 +242,11 @@ def simulate(
     rng, init_rng = np.random.default_rng(data_seed), np.random.default_rng(init_seed)
     settings = dict(tol=tol, max_iter=max_iter, reg_covar=reg_covar)
     if backend == "sklearn":
+
         def fit(data, warm):
             return E.fit_sklearn(data, n_components, init_rng, warm, n_jobs=n_jobs, **settings)
     else:
+
         def fit(data, warm):
             return E.fit(data, n_components, init_rng, warm, **settings)
 
@@ -278,10 +288,24 @@ def simulate(
     metrics["n_original"] = np.array(composition["original"])
     metrics["n_synthetic"] = np.array(composition["synthetic"])
     return GMMRuns(
-        n=n, generations=done, runs=runs, n_components=n_components, approach=approach,
-        retention=retention, init=init, backend=backend, seed=seed, original=original, generation=measured,
-        metrics=metrics, snapshots=kept, fresh_fits=fresh_fits, seconds=time.perf_counter() - start,
-        tail_alpha=tail_alpha, last=model, requested=generations,
+        n=n,
+        generations=done,
+        runs=runs,
+        n_components=n_components,
+        approach=approach,
+        retention=retention,
+        init=init,
+        backend=backend,
+        seed=seed,
+        original=original,
+        generation=measured,
+        metrics=metrics,
+        snapshots=kept,
+        fresh_fits=fresh_fits,
+        seconds=time.perf_counter() - start,
+        tail_alpha=tail_alpha,
+        last=model,
+        requested=generations,
     )
 
 
@@ -290,7 +314,9 @@ def fit_mixture(data: np.ndarray, n_components: int = 2, seed: int = 0, backend:
     data = np.asarray(data, dtype=float)
     n_components = validate.integer("n_components", n_components, 1)
     if data.ndim != 2 or data.shape[0] < max(2, n_components):
-        raise ValueError(f"data must be (N, D) with N >= max(2, n_components = {n_components}), got shape {data.shape}")
+        raise ValueError(
+            f"data must be (N, D) with N >= max(2, n_components = {n_components}), got shape {data.shape}"
+        )
     backend = validate.choice("backend", backend, E.BACKENDS)
     rng = np.random.default_rng(validate.integer("seed", seed, 0))
     fitter = E.fit if backend == "batched" else E.fit_sklearn
@@ -327,7 +353,7 @@ def wright_fisher_absorption_cdf(n: int, p: float, generations: int) -> np.ndarr
 
 
 def chain_band(absorbed: np.ndarray, runs: int, level: float = 0.95) -> np.ndarray:
-    """Pointwise band (2, T) of the fraction of ``runs`` absorbed runs if the weights were exactly the chain."""
+    """Pointwise 95% band (2, T) of the fraction of ``runs`` absorbed runs if the weights were the chain."""
     from scipy import stats
 
     runs = validate.integer("runs", runs, 1)
@@ -358,18 +384,27 @@ def chain_sentence(fraction: np.ndarray, band: np.ndarray, generation: np.ndarra
     below = fraction < band[0] - 1e-12
     total = len(fraction)
     if not above.any() and not below.any():
-        return (f"In these {runs} runs the fraction whose modes had merged stayed inside the chain's 95% band at every "
-                f"generation up to {int(generation[-1])}: the weights behaved like the two-category chain.")
+        return (
+            f"In these {runs} runs the fraction whose modes had merged stayed inside the chain's 95% band "
+            f"at every "
+            f"generation up to {int(generation[-1])}: the weights behaved like the two-category chain."
+        )
     parts = []
     if above.any():
-        parts.append(f"above it (modes merged earlier than the chain predicts) at {above.sum()} of {total} measured "
-                     f"generations, first at generation {int(generation[np.argmax(above)])}")
+        parts.append(
+            f"above it (modes merged earlier than the chain predicts) at {above.sum()} of {total} measured "
+            f"generations, first at generation {int(generation[np.argmax(above)])}"
+        )
     if below.any():
-        parts.append(f"below it (modes merged later than the chain predicts) at {below.sum()} of {total} measured "
-                     f"generations, first at generation {int(generation[np.argmax(below)])}")
-    return (f"In these {runs} runs the fraction whose modes had merged left the chain's 95% band: "
-            f"{join_words(parts)}. Since successive generations are strongly correlated, a few unlucky runs keep "
-            f"the curve off for a while; more runs (Exercise 4) narrow the band.")
+        parts.append(
+            f"below it (modes merged later than the chain predicts) at {below.sum()} of {total} measured "
+            f"generations, first at generation {int(generation[np.argmax(below)])}"
+        )
+    return (
+        f"In these {runs} runs the fraction whose modes had merged left the chain's 95% band: "
+        f"{join_words(parts)}. Since successive generations are strongly correlated, a few unlucky runs keep "
+        f"the curve off for a while; more runs (Exercise 4) narrow the band."
+    )
 
 
 def tail_rise_sentence(generation: np.ndarray, median_ratio: np.ndarray, upper_ratio: np.ndarray) -> str:
@@ -381,21 +416,29 @@ def tail_rise_sentence(generation: np.ndarray, median_ratio: np.ndarray, upper_r
     peak = int(np.argmax(median_ratio))
     top = float(np.max(upper_ratio))
     if median_ratio[peak] > 1.0:
-        return (f"In the first generations the median tail mass *rose*, to {median_ratio[peak]:.2f} times the "
-                f"original's 1% at generation {int(generation[peak])}, and the upper 10% of the runs reached "
-                f"{top:.1f} times it.")
-    return (f"Here the median tail mass did not rise above the original's 1% (its highest value, "
-            f"{median_ratio[peak]:.2f} times it, at generation {int(generation[peak])}); the upper 10% of the runs "
-            f"reached {top:.1f} times it.")
+        return (
+            f"In the first generations the median tail mass *rose*, to {median_ratio[peak]:.2f} times the "
+            f"original's 1% at generation {int(generation[peak])}, and the upper 10% of the runs reached "
+            f"{top:.1f} times it."
+        )
+    return (
+        f"Here the median tail mass did not rise above the original's 1% (its highest value, "
+        f"{median_ratio[peak]:.2f} times it, at generation {int(generation[peak])}); "
+        f"the upper 10% of the runs "
+        f"reached {top:.1f} times it."
+    )
 
 
 def estimate_check_sentence(generation: int, small: float, large: float, n_small: int, n_large: int) -> str:
     """Compare the median tail mass of one generation's models estimated with two base-sample sizes."""
     rel = abs(large - small) / max(large, 1e-300)
-    verdict = ("the two agree to within" if rel < 0.1 else "they differ by")
-    return (f"Re-estimated with {n_large // n_small} times more quasi-Monte Carlo points ({n_large:,} instead of "
-            f"{n_small:,}), the median tail mass at generation {generation} is {large / 0.01:.3f} times the original's "
-            f"1% against {small / 0.01:.3f}: {verdict} {100 * rel:.1f}%.")
+    verdict = "the two agree to within" if rel < 0.1 else "they differ by"
+    return (
+        f"Re-estimated with {n_large // n_small} times more quasi-Monte Carlo points ({n_large:,} instead of "
+        f"{n_small:,}), the median tail mass at generation {generation} is {large / 0.01:.3f} "
+        f"times the original's "
+        f"1% against {small / 0.01:.3f}: {verdict} {100 * rel:.1f}%."
+    )
 
 
 def retention_sentence(n: int, retention: float) -> str:
@@ -403,18 +446,25 @@ def retention_sentence(n: int, retention: float) -> str:
     from ..schedules import n_retained
 
     k = n_retained(validate.integer("n", n, 1), retention)
-    return (f"a fixed retention of {100 * retention:g}% keeps {k} original point{'s' * (k != 1)} a generation "
-            f"at $N = {n}$")
+    return (
+        f"a fixed retention of {100 * retention:g}% keeps {k} original point{'s' * (k != 1)} a generation "
+        f"at $N = {n}$"
+    )
 
 
 def warm_fresh_sentence(warm: GMMRuns, fresh: GMMRuns, level: float = 2.5) -> str:
     """Compare warm-started and k-means-every-generation runs: speed, EM iterations and the modes merged."""
+
     def merged(r: GMMRuns) -> int:
         return int(np.sum(np.nanmin(r.metrics["mean_distance"], axis=1) < level))
 
     ratio = fresh.seconds / max(warm.seconds, 1e-9)
-    return (f"Here the k-means start every generation took {fresh.seconds:.1f} s against the warm start's "
-            f"{warm.seconds:.1f} s ({ratio:.1f} times {'longer' if ratio >= 1 else 'as long'}), with a median of "
-            f"{np.nanmedian(fresh.metrics['n_iter']):g} EM iterations per fit against {np.nanmedian(warm.metrics['n_iter']):g}. "
-            f"By generation {warm.generations}, {merged(fresh)} of {fresh.runs} runs with k-means and {merged(warm)} of "
-            f"{warm.runs} with the warm start had their means closer than {level:g}.")
+    return (
+        f"Here the k-means start every generation took {fresh.seconds:.1f} s against the warm start's "
+        f"{warm.seconds:.1f} s ({ratio:.1f} times {'longer' if ratio >= 1 else 'as long'}), with a median of "
+        f"{np.nanmedian(fresh.metrics['n_iter']):g} EM iterations per fit against "
+        f"{np.nanmedian(warm.metrics['n_iter']):g}. "
+        f"By generation {warm.generations}, {merged(fresh)} of {fresh.runs} runs with k-means and "
+        f"{merged(warm)} of "
+        f"{warm.runs} with the warm start had their means closer than {level:g}."
+    )
