@@ -401,8 +401,8 @@ prose.show(gmm.chain_sentence(fraction_merged, band, g, run.runs))
 # band shows where the fraction of absorbed runs would fall 95% of the time if the weights were exactly the chain, for
 # this number of runs; it is pointwise, and the fractions of successive generations are strongly correlated, so one
 # unlucky sample of runs stays off for a while. Note also how
-# skewed the absorption time is: its mean, $2N\ln 2$, lies well to the right of its median. (In the quick profile the
-# runs are too short for any merge.)
+# skewed the absorption time is: its mean, $2N\ln 2$, lies well to the right of its median. (Short runs, as in the
+# quick profile, end before most merges.)
 #
 # This is the paper's **late model collapse** in a model that can represent the data perfectly: the mixture converges
 # to a distribution that bears little resemblance to the original, a single mode with very little variance.
@@ -460,13 +460,13 @@ for k, r in side.items():
 # - **One component** is wrong from generation 0: a single wide Gaussian puts its peak in the empty gap between the
 #   modes. The distance to the original is large at once, and that error is *systematic*: more data would not
 #   reduce it. This is functional expressivity error. After that, the recursion is chapter 1's single-Gaussian walk.
-# - **Three components** represent the data with one to spare, which splits one of the modes: as good as two at
-#   generation 0. But each component is now fitted to fewer points, and the statistical drift of a component's
+# - **Three components** represent the data with one to spare, which splits one of the modes: at generation 0 about
+#   as good as two (compare the printed distances). But each component is now fitted to fewer points, and the statistical drift of a component's
 #   covariance is about $5/N_k$ per generation: the fewer points $N_k$ per component, the faster it shrinks. So the spare
 #   component is no protection against statistical error.
 # - **Two components** start closest and drift for the reasons of sections 4 and 5.
 #
-# Expressivity error is immediate and does not compound much; statistical error starts small and compounds. Whether
+# Expressivity error is there from generation 0; statistical error starts small and compounds. Whether
 # after a few hundred generations the right model is still the better one, the printed distances at the last
 # generation say for this run.
 #
