@@ -448,7 +448,7 @@ def retention_sentence(n: int, retention: float) -> str:
     k = n_retained(validate.integer("n", n, 1), retention)
     return (
         f"a fixed retention of {100 * retention:g}% keeps {k} original point{'s' * (k != 1)} a generation "
-        f"at $N = {n}$"
+        f"at N = {n}"
     )
 
 
