@@ -402,3 +402,19 @@ def test_gpu_profile_validates_and_fits_a_t4():
     assert "T4" in experiment.estimate_line(gpu) and "estimate" in experiment.estimate_line(gpu)
     with pytest.raises(ValueError, match="device_name"):
         experiment.estimate_seconds(gpu, "TPU")
+
+
+def test_resume_with_another_code_version_is_refused(micro_run, tmp_path):
+    """Bug: the identity of an output folder (model, data, code version) is recorded but not checked on resume."""
+    import shutil
+
+    results, _, _ = micro_run
+    out = tmp_path / "copy"
+    out.mkdir()
+    shutil.copy(results.output / "config.json", out / "config.json")
+    ident = json.loads((results.output / "identity.json").read_text())
+    ident["code"] = "0123456789ab"
+    (out / "identity.json").write_text(json.dumps(ident))
+    with pytest.raises(ValueError, match="code: '0123456789ab' in the folder"):
+        experiment.run_experiment(MICRO, out, verbose=False, progress=False, cache_dir=results.output / "cache")
+    assert not (out / "metrics.csv").exists()

@@ -527,29 +527,37 @@ def prepare(
     world = world if world is not None else distributed.current()
     sources = sources or check_sources(config)
     hub = {"reachable": True, "unreachable": False}.get(sources["hub"])
-    corpus = data_mod.load_corpus(
-        config.data,
-        fallback=config.fallback,
-        synthetic_words=config.synthetic_words,
-        language=config.language,
-        seed=config.seed,
-        verbose=verbose,
-        hub=hub,
+    corpus = _main_first(
+        world,
+        lambda: data_mod.load_corpus(
+            config.data,
+            fallback=config.fallback,
+            synthetic_words=config.synthetic_words,
+            language=config.language,
+            seed=config.seed,
+            verbose=verbose,
+            hub=hub,
+        ),
     )
     small = replace(config.small, block_size=config.block_size)
     cache = Path(output) / "cache" if cache_dir is None else Path(cache_dir)
-    base = model_mod.load_base(
-        config.model,
-        corpus,
-        cache,
-        small,
-        config.fallback,
-        device=str(world.device),
-        verbose=verbose,
-        progress=progress,
-        world=world,
-        hub=hub,
-    )
+
+    def load() -> model_mod.Base:
+        return model_mod.load_base(
+            config.model,
+            corpus,
+            cache,
+            small,
+            config.fallback,
+            device=str(world.device),
+            verbose=verbose,
+            progress=progress,
+            world=world,
+            hub=hub,
+        )
+
+    # a hub model or folder: the main process downloads first; the small model: every process pretrains
+    base = _main_first(world, load) if sources["model"] in ("hub", "folder") else load()
     if config.block_size + config.continuation > base.max_positions:
         raise ValueError(
             f"block_size + new_tokens = {config.block_size} + {config.continuation} exceeds the context of "
@@ -570,6 +578,17 @@ def prepare(
         for note in notes[len(corpus.notes) + len(base.notes) :]:
             print(note)
     return Prepared(config, corpus, base, train_blocks, valid_blocks, test_blocks, notes, lr)
+
+
+def _main_first(world: distributed.World, fn: Any) -> Any:
+    """``fn()`` on the main process first (downloads fill the cache), then on the others (no collectives in ``fn``)."""
+    if not world.is_main:
+        world.barrier()
+        return fn()
+    try:
+        return fn()
+    finally:  # also on an error, so that the others go on (and meet the same error) instead of waiting
+        world.barrier()
 
 
 def _gen_dir(output: Path, setting: Setting, run: int, generation: int) -> Path:
