@@ -319,6 +319,12 @@ def test_other_public_functions_validate_their_input():
         M.chain_band(np.zeros(3), 0)
     with pytest.raises(ValueError, match="approach"):
         M.schedule_name(5)
+    with pytest.raises(ValueError, match="scale"):
+        M.zoom_limits(P0, scale=0)
+    with pytest.raises(ValueError, match="points"):
+        M.density_grid(P0, (0, 1), (0, 1), points=1)
+    with pytest.raises(ValueError, match="separation"):
+        M.two_gaussians(separation=float("inf"))
 
 
 def test_fit_mixture_recovers_the_original_with_both_backends():

@@ -80,6 +80,8 @@ def zoom_limits(
     model: Mixture, scale: float = 4.0, min_weight: float = 0.01
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """Square limits holding every component of weight ``>= min_weight``, ``scale`` sd wide."""
+    scale = validate.real("scale", scale, 0.0, low_open=True)
+    min_weight = validate.probability("min_weight", min_weight)
     keep = model.weights >= min(min_weight, model.weights.max())
     sd = np.sqrt(np.linalg.eigvalsh(model.covariances[keep]).max(axis=1))
     lo = (model.means[keep] - scale * sd[:, None]).min(axis=0)
