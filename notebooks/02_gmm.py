@@ -474,7 +474,9 @@ for k, r in side.items():
 # mixture; the authors' notebook re-initialises scikit-learn's `GaussianMixture` from k-means at every generation. Both
 # maximise the same likelihood, but EM only finds a local optimum, and where it ends depends on where it starts. The
 # two settings below share their data randomness (the same seed draws the same uniforms and normals), on a smaller $N$
-# so that late collapse comes within reach:
+# so that late collapse comes within reach. The authors' setting runs as `init="fresh"` on the batched path: k-means
+# then EM at every generation, the estimator of scikit-learn's `GaussianMixture`, which the tests compare with
+# scikit-learn itself in distribution (`backend="sklearn"` runs scikit-learn, run by run).
 
 # %%
 inits = {init: gmm.simulate(n=P["init_n"], generations=P["init_generations"], runs=P["init_runs"], init=init,
