@@ -210,18 +210,21 @@ def kmeans_labels(
     Xt = np.ascontiguousarray(np.swapaxes(X, 1, 2))  # (R, D, N)
     centers = kmeans_plus_plus(X, k, rng)
     limit = tol * np.mean(np.var(X, axis=1), axis=1)  # (R,)
-    labels = None
-    for _ in range(max_iter):
-        new_labels = _argmin_first_axis(_sqdist(Xt, centers))
+    ids, Xa, Xta, ca, lim, previous = np.arange(X.shape[0]), X, Xt, centers, limit, None
+    for _ in range(max_iter):  # converged runs leave the batch
+        new_labels = _argmin_first_axis(_sqdist(Xta, ca))
         onehot = (new_labels[:, None, :] == np.arange(k)[None, :, None]).astype(float)
         counts = onehot.sum(axis=2)
-        sums = np.matmul(onehot, X)
-        moved = np.where(counts[:, :, None] > 0, sums / np.maximum(counts, 1)[:, :, None], centers)
-        shift = np.sum((moved - centers) ** 2, axis=(1, 2))
-        centers = moved
-        if labels is not None and (np.array_equal(labels, new_labels) or np.all(shift <= limit)):
+        sums = np.matmul(onehot, Xa)
+        moved = np.where(counts[:, :, None] > 0, sums / np.maximum(counts, 1)[:, :, None], ca)
+        done = np.sum((moved - ca) ** 2, axis=(1, 2)) <= lim
+        if previous is not None:
+            done |= np.all(new_labels == previous, axis=1)
+        centers[ids] = moved
+        keep = ~done
+        if not keep.any():
             break
-        labels = new_labels
+        ids, Xa, Xta, ca, lim, previous = ids[keep], Xa[keep], Xta[keep], moved[keep], lim[keep], new_labels[keep]
     return _argmin_first_axis(_sqdist(Xt, centers))
 
 

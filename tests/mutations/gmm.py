@@ -37,8 +37,8 @@ MUTANTS = [
      "            out[\"converged\"][f] = ~failed[finished]",
      "a run stopped by max_iter reported as converged"),
     # initialisation
-    (EM, "        new_labels = _argmin_first_axis(_sqdist(Xt, centers))",
-     "        new_labels = np.argmax(_sqdist(Xt, centers), axis=1)",
+    (EM, "        new_labels = _argmin_first_axis(_sqdist(Xta, ca))",
+     "        new_labels = np.argmax(_sqdist(Xta, ca), axis=1)",
      "k-means assigns each point to the farthest centre"),
     (EM, "        cand = np.minimum(np.sum(cum[:, None, :] < target[:, :, None], axis=2), N - 1)  # (R, trials)",
      "        cand = rng.integers(0, N, size=(R, trials))",
