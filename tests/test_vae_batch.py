@@ -204,3 +204,12 @@ def test_mnist_loads_from_a_saved_dataset_and_rejects_the_wrong_shape(tmp_path):
     # under "auto" a broken folder falls back to the digits, and says why
     fallback = vae.load_images("auto", mnist_path=tmp_path / "no_test", verbose=False)
     assert fallback.source == "digits" and "failed (ValueError" in fallback.note
+
+
+def test_training_flops_count_the_weight_matrices():
+    """Bug: the time estimate of the gpu profile counts the encoder only, or forgets the epochs."""
+    config = vae.VAEConfig(latent_dim=2, hidden=(3,), epochs=5)
+    weights = (4 * 3 + 3 * 4) + (2 * 3 + 3 * 4)  # encoder 4 -> 3 -> 4, decoder 2 -> 3 -> 4
+    assert vae.training_flops(config, 2, 10) == 6 * weights * 10 * 5
+    with pytest.raises(ValueError, match="n_images must be an integer >= 1"):
+        vae.training_flops(config, 2, 0)
