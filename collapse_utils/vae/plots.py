@@ -164,6 +164,6 @@ def plot_generation(
         ax.bar(digits, run.class_hist[0] * 100, color="0.8", width=0.85, label="generation 0")
         ax.bar(digits, run.class_hist[g] * 100, color="C0", width=0.5, label=f"generation {g}")
         ax.set(xticks=digits, xlabel="digit (classifier's label)", ylabel="% of samples")
-        ax.legend(loc="upper right")
+        ax.legend(loc="best")
     ax.set_title(f"retention {key:g}, generation {g}")
     return ax
