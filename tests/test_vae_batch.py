@@ -188,6 +188,12 @@ def test_mnist_loads_from_a_folder_shaped_like_the_hub(tmp_path, capsys):
     assert "MNIST (28x28, as in the paper) loaded from the local folder" in capsys.readouterr().out
     capped = vae.load_images("mnist", mnist_path=tmp_path, max_train=5, seed=0, verbose=False)
     assert capped.n_train == 5 and capped.describe().startswith("MNIST: 28x28 images, 5 for training")
+    # the whole recursion runs at MNIST's size (the gpu profile's path, tiny, on the CPU)
+    clf = vae.train_classifier(d, hidden=(16,), epochs=1, seed=0)
+    meter = vae.GenerationMeter(clf, d.x_test, n_eval=10, grid=4, seed=0)
+    tiny = vae.VAEConfig(latent_dim=2, hidden=(16,), epochs=1, batch_size=4)
+    runs = vae.run_vae_batch(d.x_train, 1, meter, tiny, seeds=[0, 1], decode=["bernoulli", "mean"])
+    assert runs[0].grid.shape == (2, 4, 28, 28) and runs[1].composition[1] == {"original": 0, "synthetic": 12}
 
 
 def test_mnist_loads_from_a_saved_dataset_and_rejects_the_wrong_shape(tmp_path):
