@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import validate
 from ..plotting import first_below
-from ..prose import join_words, order_of_events
+from ..prose import join_words
 from .judge import METRICS, NAMES, GenerationMeter
 from .recursion import VAERun, stack
 
