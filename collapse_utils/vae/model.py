@@ -366,9 +366,9 @@ def train_vae(
     model.train()
     for epoch in range(config.epochs):
         total = 0.0
-        for idx in batches(len(data), config.batch_size, order):
+        noises = torch.randn((len(data), config.latent_dim), generator=noise_gen, device=device, dtype=data.dtype)
+        for idx, noise in zip(batches(len(data), config.batch_size, order), noises.split(config.batch_size)):
             batch = data[idx.to(device)]
-            noise = torch.randn((len(batch), config.latent_dim), generator=noise_gen, device=device, dtype=batch.dtype)
             rec, kl = model.loss(batch, noise, config.beta)
             loss = rec + kl
             opt.zero_grad(set_to_none=True)
@@ -415,12 +415,12 @@ def train_vaes(
     for epoch in range(config.epochs):
         total = torch.zeros(k, dtype=torch.float64, device=device)
         index = torch.stack([torch.randperm(n, generator=g) for g in orders]).to(device)  # (k, n)
-        for idx in index.split(config.batch_size, dim=1):
+        noises = torch.stack(
+            [torch.randn((n, config.latent_dim), generator=g, device=device, dtype=data.dtype) for g in noise_gens]
+        )  # (k, n, latent_dim): each member's noise for the epoch, drawn as train_vae draws it
+        for idx, noise in zip(index.split(config.batch_size, dim=1), noises.split(config.batch_size, dim=1)):
             b = idx.shape[1]
             batch = data.index_select(0, (idx + offsets).reshape(-1)).view(k, b, -1)  # (k, b, pixels)
-            noise = torch.stack(
-                [torch.randn((b, config.latent_dim), generator=g, device=device, dtype=batch.dtype) for g in noise_gens]
-            )
             rec, kl = model.loss(batch, noise, config.beta)
             per_model = rec + kl
             opt.zero_grad(set_to_none=True)
