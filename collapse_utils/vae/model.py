@@ -348,7 +348,8 @@ def train_vae(
     """Train a fresh VAE on ``images`` (``(n, side, side)`` in ``[0, 1]``).
 
     The initialisation (torch seed ``s``), the mini-batch order (``s + 1``) and
-    the reparameterisation noise (``s + 2``) come from a torch seed ``s``
+    the reparameterisation noise (``s + 2``, one draw of shape ``(n, latent_dim)``
+    per epoch, split into the mini-batches) come from a torch seed ``s``
     derived from ``seed`` (an integer, or a numpy generator that is advanced by
     one draw), so equal seeds give equal models on the same device and thread
     count. The global torch random state is left untouched.
