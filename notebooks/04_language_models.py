@@ -18,23 +18,29 @@
 # This is the experiment most readers come for. Shumailov et al.
 # {cite}`shumailov2023curse,shumailov2024nature` fine-tune OPT-125m {cite}`zhang2022opt` on
 # wikitext2 {cite}`merity2017pointer`, let the fine-tuned model *write* the training data of the next
-# generation, fine-tune a fresh copy on that, and so on. Each model is only a little worse than its
-# parent, but the errors compound: perplexity on real text rises, and the generated text drifts towards
-# what the first model already found likely, while a long tail of odd sequences appears.
+# generation, fine-tune a fresh copy of the pretrained model on that, and so on. Each model is only a
+# little worse than its parent, but the errors compound: perplexity on real text rises, the generated
+# text drifts towards what the first model already found likely, and a tail of odd sequences appears.
 #
-# The chapter runs the same code at three scales. On a GPU with internet access (Colab, or the command
-# line at the `paper` profile) it uses OPT-125m and wikitext2 exactly as the paper. Where the Hugging Face
-# hub cannot be reached (this book's build, CI), it falls back to a *synthetic language whose probability
-# distribution we know* and a small OPT trained here from scratch. The fallback is not only a stand-in: a
-# known distribution lets us judge every generation's text by the truth, which real text cannot offer.
+# The chapter runs the same code at several scales. With a GPU and the Hugging Face hub (Colab, or the
+# command line at the `gpu` and `paper` profiles) it uses OPT-125m and wikitext2 as the paper does. Where
+# the hub cannot be reached (this book's build, CI) it keeps the paper's *structure* at a small scale: a
+# small OPT is pretrained on a large sample of a *synthetic language whose probability distribution we
+# know*, and the recursion fine-tunes it on a different, disjoint sample of the same language. A known
+# distribution lets us judge every generation's text, and every model, by the truth, which real text
+# cannot offer.
 #
-# 1. the experiment, as the paper and the authors' code describe it;
-# 2. the embedded language and how well the small model learns it;
-# 3. **Figure 10**: perplexity on the original test set, generation after generation;
-# 4. **Figure 11**: how likely the generated data look to the first model;
-# 5. beyond the paper: the generated text judged by the true distribution, and its tail;
-# 6. samples of the text and measures of its diversity;
-# 7. a slider over generations, and how to run the paper's scale.
+# 1. the experiment: the paper's structure, and its small copy here;
+# 2. the embedded language, and what the paper's decoding does even to a perfect model of it;
+# 3. does generation 0 write the language?
+# 4. **Figure 10**: the test loss, generation after generation, beside a perfect model's;
+# 5. the tails: the test loss by token frequency, and the rare words still in use;
+# 6. **Figure 11**: how likely the generated data look to the first model;
+# 7. the settings: epochs and original data, separated;
+# 8. samples, diversity, a slider, and how to run the paper's scale.
+#
+# Every number in the text below that depends on the run is computed by the code beside it, so the
+# chapter stays true at any seed (`COLLAPSE_SEED`) and profile.
 
 # %% tags=["skip-execution", "remove-cell"]
 # Colab only: install this book's helper package and its requirements.
@@ -54,11 +60,13 @@ import ipywidgets as ipw
 import matplotlib.pyplot as plt
 import numpy as np
 
-from collapse_utils import profiles, widgets
-from collapse_utils.llm import experiment, plots
+from collapse_utils import plotting, profiles, prose, widgets
+from collapse_utils.llm import experiment, measures, plots
 from collapse_utils.llm.synthetic import SyntheticLanguage
 
-# the experiment's configuration for the active profile (quick, book or paper); see
+plotting.style()
+
+# the experiment's configuration for the active profile (quick, book, gpu or paper); see
 # experiment.profile_config for every value, and `python -m collapse_utils.llm --help`
 config = experiment.profile_config()
 # plot the saved results of a larger run instead: set COLLAPSE_LLM_RESULTS to its output folder
@@ -68,91 +76,141 @@ profiles.report(
     "Chapter 4",
     dict(model=config.model, data=config.data, generations=config.generations, runs=config.runs,
          settings=[s.label for s in config.settings], blocks=config.max_train_blocks or "all",
-         block_size=config.block_size, beams=config.num_beams, lr=config.lr, batch_size=config.batch_size,
-         output=str(OUTPUT)),
+         block_size=config.block_size, beams=config.num_beams, repetition_penalty=config.repetition_penalty,
+         lr=config.lr, batch_size=config.batch_size),
     device=profiles.torch_device(),
 )
-if config.model != "small":  # OPT-125m (the gpu and paper profiles): say how long it will take
-    print(experiment.estimate_line(config))
-plt.rcParams.update({"figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False})
+WORKERS = 1 if profiles.torch_device() == "cuda" else min(2, os.cpu_count() or 1)  # chains run in parallel on a CPU
+WRITER_BAND = 0.25  # generation 0 "writes the language" when within 25% of the perfect model (see below)
 
 # %% [markdown]
 # ## The experiment
 #
-# The recursion is the paper's first schedule (chapter 1's `approach=1`): each generation learns only
+# The recursion is the book's *replace* schedule (chapter 1's `approach=1`): each generation learns only
 # from the data written by the generation before it, with an optional share of original data mixed in.
+# *Generation 0* is the model fine-tuned on the original data; generation $t+1$ is fine-tuned on data
+# written by generation $t$.
 #
-# * **Data.** wikitext-2-raw-v1 is tokenised, concatenated and cut into blocks of 64 tokens. The train
-#   split gives the training blocks and the prompts, the test split the evaluation.
-# * **Generation 0** fine-tunes the pretrained model on the original blocks.
+# **The paper.** OPT-125m, pretrained by Meta on a large corpus, is fine-tuned on wikitext2's train split;
+# its validation split chooses the checkpoint and its test split gives Figure 10. The paper reports a
+# perplexity of 115 for OPT-125m before fine-tuning (zero-shot) and 34 after, and, over nine generations
+# without original data, a loss of 20–28 perplexity points; with 10% of the original data kept, much less.
+# Those are the paper's numbers, not this page's.
+#
+# * **Data.** The text is tokenised, concatenated and cut into blocks of 64 tokens.
 # * **Writing data.** The fine-tuned model continues *every* original training block with 64 new tokens,
-#   by 5-way beam search. The continuations are a synthetic training set of the same size and shape.
+#   by 5-way beam search with a repetition penalty of 3.0, and the continuation alone is kept
+#   (`outputs[:, 64:]` in the authors' script): a synthetic training set of the same size and shape.
 # * **Generation $t+1$** fine-tunes a fresh copy of the *pretrained* weights on the data written by
 #   generation $t$.
-# * **Two settings**: 5 epochs with no original data; 10 epochs where a random 10% of every
-#   generation's blocks are original blocks and the rest are written by the previous generation. Five
-#   runs of each, ten generations.
+# * **Two settings**: 5 epochs with no original data; 10 epochs where 10% of every generation's blocks are
+#   original blocks. Five runs of each, ten generations.
 #
-# The authors' original script (`main.py` of their code) adds the details: AdamW at learning rate
-# $2\times10^{-5}$, batch size 128, the learning rate annealed along a cosine to $10^{-6}$ over the
-# epochs (`CosineAnnealingLR(T_max=epochs, eta_min=1e-6)`), the checkpoint with the lowest validation
-# loss kept, and `generate(num_beams=5, min_new_tokens=64, max_new_tokens=64, repetition_penalty=3.0)`
-# with the continuation alone (`outputs[:, 64:]`) kept as data; in the 10% setting the blocks below an
-# index limit keep their original text. These are the defaults of `experiment.ExperimentConfig` and
-# options of the command line (a linear decay is `schedule="linear"`; gradient clipping at 1.0 is our
-# addition). Where the paper leaves a detail open we chose, and made each choice an option:
+# The authors' script adds the details that are this book's defaults: AdamW at $2\times10^{-5}$, batch
+# 128, a cosine learning rate annealed to $10^{-6}$ over the epochs, and the checkpoint with the best
+# validation loss.
 #
-# * a synthetic block is the 64-token continuation *alone* (not prompt plus continuation), so every
-#   generation trains on blocks of the same length as the original ones (`new_tokens`);
-# * the 10% of original blocks are the first 10% of the blocks, the same ones every generation (the
-#   authors' index limit; `retained_blocks="random"` draws a fresh subset each generation instead):
-#   block $i$ of the training set is either original block $i$ or generation $t$'s continuation of it;
-# * the last generation is measured but writes no data;
-# * the perplexity of Figure 11 is that of the 64-token training blocks themselves, scored by the
-#   generation-0 model of the same run.
+# **Here, small.** The same structure, every part smaller (the report above gives the values):
 #
-# At the `quick` and `book` scales the model, the data, the learning rate and the number of epochs are
-# smaller (the small model needs a larger learning rate than OPT-125m's fine-tuning); the report above
-# lists them. Every figure says which run it came from.
+# * the **pretraining corpus** is a large sample of the embedded language, written from its own seed and
+#   sharing no paragraph with anything the recursion sees; a small OPT is pretrained on it once and cached
+#   (it plays OPT-125m's pretraining);
+# * the **fine-tuning set** is another sample of the same language (it plays wikitext2's train split);
+# * the **validation split** chooses the checkpoint and gives Figure 11's reference: original text that
+#   the generation-0 model never trained on;
+# * the **test split** gives Figure 10.
+#
+# Two departures from the paper: the small model needs a larger learning rate than OPT-125m's
+# fine-tuning, and the book's scale has fewer blocks, generations and runs. Beside the paper's two
+# settings it runs a third, **10 epochs with no original data**: the paper's settings differ in epochs
+# *and* in retention, so comparing them alone cannot say which of the two made the difference; the third
+# setting differs from each of them in one thing only.
+#
+# Three more options of `experiment.ExperimentConfig` change what the next generation learns from:
+# `repetition_penalty=1.0` (no penalty; `--repetition-penalty 1` on the command line), `decoding="sample"` (sampling at
+# temperature 1 instead of beam search) and `accumulate=True` (each generation trains on the original
+# data and *all* data written so far instead of replacing it, the schedule under which Gerstgrasser et
+# al. {cite}`gerstgrasser2024collapse` find that collapse is avoided). The book's scale has no time for
+# more generational runs, so this chapter shows what the first two do to the text of a perfect model of
+# the language, below; `experiment.run_experiment` runs all three.
 
 # %% [markdown]
 # ## The embedded language
 #
-# Without the hub, the data come from a word-level Markov chain (`collapse_utils.llm.synthetic`): a
-# vocabulary of pronounceable pseudo-words with a Zipf-like frequency law, each word with a handful of
-# favourite successors, and a 10% chance of jumping to *any* word (drawn by the Zipf law), which is how
-# the rare words of the long tail get used. Sentences end with `.`; the text is written out in the
-# wikitext layout, with article titles, section headings and blank lines, and goes through exactly the
-# same tokeniser and block code as wikitext2.
+# The data come from a word-level Markov chain (`collapse_utils.llm.synthetic`): a vocabulary of
+# pronounceable pseudo-words with a Zipf-like frequency law, each word with a handful of favourite
+# successors, and a 10% chance of jumping to *any* word (drawn by the Zipf law), which is how the rare
+# words of the long tail get used. Sentences end with `.`; some words usually end a sentence, so that, as
+# in real text, where a sentence ends is predictable. The text is written in the wikitext layout, with
+# article titles, section headings and blank lines, and goes through the same tokeniser and block code as
+# wikitext2.
 #
 # Because the chain is known, we know its **entropy rate** $H$ (nats per word), the smallest loss any
 # model can reach on average, and the true log-likelihood of any text. We also mark the **tail**: the
 # rarest words that together carry about 10% of the probability mass.
 
-# %%
+# %% tags=["hide-input"]
 language = SyntheticLanguage(config.language)
 print(language.describe())
-print(language.write_corpus(60, seed=7)[:400])
+print(language.write_corpus(60, seed=profiles.seed(7))[:400])
 
-fig, ax = plt.subplots(figsize=(7, 3.4))
+fig, ax = plt.subplots(figsize=(plotting.COLUMN_WIDTH, 3.2))
 rank = np.arange(1, len(language.words) - 1)
 freq = np.sort(language.stationary[2:])[::-1]
 ax.loglog(rank, freq, color="C0", label="word probability (stationary)")
 tail_start = len(freq) - int(language.tail.sum())
 ax.axvspan(tail_start, len(freq), color="C3", alpha=0.15, label=f"the tail: {int(language.tail.sum())} rarest words")
-ax.set(xlabel="rank", ylabel="probability", title="a Zipf-like vocabulary with a long tail")
-ax.legend(fontsize=8)
+ax.set(xlabel="rank", ylabel="probability", title="A Zipf-like vocabulary with a long tail")
+ax.legend()
 fig.tight_layout()
+
+# %% [markdown]
+# ## What the decoding does, even to a perfect model
+#
+# Before any model is trained, we can ask what a model that had learned the language *exactly* would
+# write with the paper's decoding: the true chain itself, continuing the original blocks by beam search
+# with the same repetition penalty. The table compares it with a fresh sample of the source of the same
+# size, and with two options of the experiment: no repetition penalty, and sampling instead of beam search.
+# *Distinct* $n$-grams are the different word $n$-grams divided by all $n$-grams of the text (1 = no
+# repeats); the true NLL per word is the text's negative log-likelihood under the chain.
+
+# %%
+prompts = [language.write_corpus(80, seed=profiles.seed(100 + i))[:300] for i in range(64)]
+fresh = [language.write_corpus(60, seed=profiles.seed(300 + i))[:300] for i in range(64)]
+DECODINGS = {
+    "a fresh sample of the source": fresh,
+    "beam search, penalty 3.0 (the paper)": language.continue_texts(prompts, 50),
+    "beam search, no penalty": language.continue_texts(prompts, 50, repetition_penalty=1.0),
+    "sampling": language.continue_texts(prompts, 50, sample=True, seed=profiles.seed(5)),
+}
+decoding_table = measures.writer_comparison(language, DECODINGS)
+decoding_table
+
+# %%
+prose.show(measures.decoding_sentence(decoding_table, *DECODINGS))
+
+# %% [markdown]
+# Beam search looks for likely continuations, so it moves the data towards what the model finds likely
+# before any model error: the right yardstick for the model's own writing is the perfect model *with the
+# same decoding*, and the fresh sample shows how far the decoding itself moves the text. The paper's
+# repetition penalty pushes the search away from words already in the block (the prompt included).
 
 # %% [markdown]
 # ## Running the generations
 #
-# `experiment.run_experiment` runs every setting, run and generation, and writes each finished
-# generation (its weights, the data it wrote, its metrics and samples) under the output folder. It is
-# resumable: if the kernel dies, running the cell again picks up at the first unfinished generation and
-# gives the same numbers as an uninterrupted run. With `COLLAPSE_LLM_RESULTS` set, the chapter plots that
-# folder's saved results instead (for example a paper-scale run made on a GPU with the command line).
-# The first lines printed say which path the data and the model took.
+# `experiment.run_experiment` runs every setting, run and generation and writes each finished
+# generation (its weights, the data it wrote, its metrics) under the output folder. It is resumable: if
+# the kernel dies, running the cell again picks up at the first unfinished generation and gives the same
+# numbers as an uninterrupted run. With `COLLAPSE_LLM_RESULTS` set, the chapter plots that folder's saved
+# results instead (for example a paper-scale run made on a GPU with the command line). The first lines
+# printed say which path the data and the model took.
+
+# %%
+if SAVED is None and profiles.current() in ("gpu", "paper"):  # the long cell below: how long, roughly
+    import torch
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else ""
+    print(experiment.estimate_line(config, next((k for k in experiment.PEAK_TFLOPS if k in gpu), "T4")))
 
 # %%
 if SAVED is not None:
@@ -160,138 +218,156 @@ if SAVED is not None:
     print(f"plotting saved results: {results.describe()}")
     print("\n".join(results.notes))
 else:
-    results = experiment.run_experiment(config, OUTPUT, cache_dir=OUTPUT.parent / "cache")
+    results = experiment.run_experiment(config, OUTPUT, cache_dir=OUTPUT.parent / "cache", workers=WORKERS)
 SOURCE = plots.provenance(results, None if SAVED else profiles.current())
-print(SOURCE)
-results.table[["setting", "run", "generation", "n_original", "test_perplexity", "train_ppl_gen0_mean",
-               "distinct_2", "train_s", "generate_s"]].round(2)
+print(f"figures below: {SOURCE}")
+print(f"results folder: {results.output}")
+SETTINGS = plots.setting_order(results)
 
 # %% [markdown]
-# ## Does the small model learn the language?
-#
-# Recursion only means something if generation 0 is a good model of the data. For the embedded language
-# we can check it against the truth: the pretrained small model's loss on the test blocks, spread over
-# the words of those blocks, beside the source's entropy rate and the true negative log-likelihood of the
-# same blocks (the loss of a perfect model).
+# The median over runs, per setting and generation, of the measures the figures below draw:
 
 # %%
-base = results.base
-if "entropy_rate" in base:
-    gen0 = results.table[results.table.generation == 0]["test_nll_per_word"].mean()
-    print(f"source entropy rate:                        {base['entropy_rate']:.3f} nats/word")
-    print(f"true NLL of the test blocks (perfect model): {base['true_nll_test']:.3f} nats/word")
-    print(f"pretrained small model on the test blocks:  {base['test_nll_per_word']:.3f} nats/word "
-          f"(token perplexity {base['test_perplexity']:.1f})")
-    print(f"after fine-tuning (generation 0, mean):      {gen0:.3f} nats/word")
-    if "unigram_entropy" in base:
-        print(f"a model of word frequencies only (no context): {base['unigram_entropy']:.3f} nats/word")
+plots.metrics_table(results, ["test_perplexity", "test_word_nll", "test_word_nll_truth", "coverage_rare",
+                              "distinct_2"])
+
+# %% [markdown]
+# ## Does generation 0 write the language?
+#
+# The recursion only means something if generation 0 writes text like the data it learned from; an
+# untrained model's beam search degenerates at once, and its "collapse" would say nothing about the
+# paper's. The table compares the blocks written by generation 0 (from the original blocks, as the
+# experiment writes them) with the two references of the previous section, computed for the same prompts
+# and the same number of blocks and tokens.
+
+# %%
+writer = plots.writer_table(results)
+writer
+
+# %%
+if measures.PERFECT_ROW in writer.index:
+    model_rows = [r for r in writer.index if r.startswith("generation")]
+    prose.show(measures.writer_sentence(writer, model_rows[0], measures.PERFECT_ROW, measures.FRESH_ROW,
+                                        WRITER_BAND))
 else:
-    print(f"{base.get('model', config.model)}: test perplexity {base.get('test_perplexity', float('nan')):.2f} "
-          "before fine-tuning (real text has no known entropy)")
+    prose.show("These results are on real text: there is no perfect model to compare generation 0 with.")
 
 # %% [markdown]
-# The model's loss includes the start of every block, where it sees no context at all, so it cannot
-# reach the true NLL exactly. What matters is where it lies between the two references: the loss of a
-# model that knows only word frequencies (no context) and the loss of the truth. At the `book` scale and
-# above, generation 0 sits much closer to the truth: the recursion starts from a model that has learned
-# the language (at the `quick` scale it has learned less, which the figures then reflect).
+# A model falls short of the truth for the three reasons the paper names
+# {cite}`shumailov2024nature`: **statistical approximation error** (it learns from a finite sample),
+# **functional expressivity error** (a small transformer cannot represent every distribution) and
+# **functional approximation error** (its training, a few epochs of AdamW, does not find the best
+# parameters). The arXiv version of the paper folds expressivity into functional approximation.
 
 # %% [markdown]
-# ## Figure 10: perplexity on the original test set
+# ## Figure 10: the test loss, generation after generation
 #
-# Every generation is evaluated on the *original* test blocks. The line is the mean over runs, the band
-# the range over runs.
+# Every generation is evaluated on the *original* test blocks. Lines are the median over runs, bands the
+# 10–90% range over runs. The left panel is the paper's Figure 10 (token perplexity). The right panel
+# counts the same loss per *word*, on exactly the words the true chain scores (headings, whose words are
+# drawn at random, and words cut by a block's edges are left out of both), beside a **perfect model**: the
+# true distribution's loss on exactly those words.
+
+# %% tags=["hide-input"]
+fig, ax = plt.subplots(figsize=(plotting.COLUMN_WIDTH, 3.4))
+plots.plot_metric(results, "test_perplexity", ax=ax, ylabel="perplexity on the original test set")
+ax.set_title("Figure 10: test perplexity per generation")
+fig.tight_layout()
+if "test_word_nll" in results.table:
+    fig, ax = plt.subplots(figsize=(plotting.COLUMN_WIDTH, 3.4))
+    plots.plot_word_loss(results, ax=ax)
+    ax.set_title("The same loss per word, beside a perfect model on the same words")
+    fig.tight_layout()
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(13, 3.9))
-plots.plot_metric(results, "test_perplexity", ax=axes[0], ylabel="perplexity on the original test set")
-axes[0].set_title("Figure 10: test perplexity per generation", fontsize=10)
-plots.plot_metric(results, "train_ppl_gen0_mean", ax=axes[1],
-                  ylabel="mean perplexity under the gen-0 model")
-axes[1].set_title("how likely each generation's training data look to generation 0", fontsize=10)
-fig.suptitle(SOURCE, fontsize=8)
+prose.show(measures.settings_sentence(plots.growth(results, "test_perplexity"),
+                                      {s: results.label(s) for s in SETTINGS}))
+
+# %% [markdown]
+# Every model learns from a sample written by an imperfect model, and what that sample gets wrong is
+# never corrected, only passed on. The gap between a generation's line and the perfect model's is how
+# much worse than the truth that generation predicts real text.
+
+# %% [markdown]
+# ## The tails
+#
+# The paper's central claim is that collapse starts in the tails: the improbable goes first. Two ways to
+# see it in a language model. First, the test loss split by **token frequency** (by frequency in the
+# original fine-tuning data): rare tokens (the rarest that make up the last 10% of the training tokens,
+# and those never seen), frequent tokens (the most frequent that make up the first 50%), and the middle.
+# The figure draws each band's change since generation 0.
+
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(len(SETTINGS), 1, figsize=(plotting.COLUMN_WIDTH, 3.0 * len(SETTINGS)), sharex=True,
+                         squeeze=False)
+for ax, setting in zip(axes[:, 0], SETTINGS):
+    plots.plot_band_losses(results, setting, ax=ax)
 fig.tight_layout()
 
+# %%
+last = results.generations(SETTINGS[0])[-1]
+prose.show(measures.band_sentence(plots.band_means(results, SETTINGS[0], 0),
+                                  plots.band_means(results, SETTINGS[0], last), last, results.label(SETTINGS[0])))
+
 # %% [markdown]
-# Perplexity on the real test data jumps as soon as the models learn from generated text and stays far
-# above generation 0's: every model learns from a sample written by an imperfect model, and what that
-# sample gets wrong is never corrected, only passed on. In the paper, perplexity rises in both settings
-# and rises less when 10% of the original data is kept; compare the two lines above. (At the small
-# scales the curve need not rise monotonically: a model that has collapsed onto a few phrases can stop
-# getting worse on the test set for a while. With few runs, also mind the width of the bands.)
-#
-# The right panel shows the other side of the same coin: the data written by the models look *more and
-# more likely* to the first model. Beam search picks high-probability continuations, and each generation
-# learns to prefer them even more. The models forget the improbable.
+# Second, for the embedded language, the **coverage** of the vocabulary: the share of the tail's word
+# types (and of the head's, the most frequent words carrying half the mass) that each generation's
+# training data still use. A finite text misses rare words even when it comes from the source, so each
+# curve is drawn with its **sampling baseline**: the coverage of a fresh sample of the source as large as
+# the training set. Once a rare word is not written, no later model can learn it back (without original
+# data), just as a category lost in chapter 1's Markov chain never returns.
+
+# %% tags=["hide-input"]
+if "coverage_rare" in results.table:
+    fig, axes = plt.subplots(1, 2, figsize=(plotting.COLUMN_WIDTH, 3.2), sharey=True)
+    for ax, setting in zip(axes, [SETTINGS[0], SETTINGS[-1]]):
+        plots.plot_coverage(results, setting, ax=ax)
+    axes[1].set_ylabel("")
+    axes[1].get_legend().remove()
+    fig.tight_layout()
+else:
+    print("these results are on real text: no known vocabulary to cover")
 
 # %% [markdown]
 # ## Figure 11: the perplexity of every generated sequence
 #
 # The paper's Figure 11 scores every training sequence of every generation with the generation-0 model
-# and draws one histogram per generation. Generation 0's data are the original blocks.
+# and draws one histogram per generation. The grey reference is original text that generation 0 never
+# trained on (the validation blocks): the original training blocks themselves, which it fitted for
+# several epochs, would look too likely.
 
-# %%
-fig, axes = plt.subplots(1, len(results.settings), figsize=(6.5 * len(results.settings), 3.9), squeeze=False)
-for ax, setting in zip(axes[0], results.settings):
+# %% tags=["hide-input"]
+for setting in [SETTINGS[0], SETTINGS[1] if len(SETTINGS) > 1 else SETTINGS[0]]:
+    fig, ax = plt.subplots(figsize=(plotting.COLUMN_WIDTH, 3.4))
     plots.plot_ppl_histograms(results, setting, ax=ax)
-fig.suptitle(f"Figure 11\n{SOURCE}", fontsize=8)
-fig.tight_layout()
+    fig.tight_layout()
 
 # %% [markdown]
 # The paper sees two things in its Figure 11. The bulk of the mass moves to the **left**: later
-# generations write sequences that the original model finds very likely, the probable part of the
-# distribution over-represented. And a long **tail** grows on the right: sequences that the original model
-# would hardly produce, errors of the models, inherited and amplified. The table measures both against
-# the original blocks: the share of a generation's blocks above the original blocks' median perplexity
-# (0.5 for the original data) and above their 99th percentile (0.01).
+# generations write sequences that the original model finds very likely. And a **tail** grows on the
+# right: sequences that the original model would hardly produce, errors of the models, inherited and
+# amplified. The table measures both against the reference: the share of a generation's blocks above the
+# reference's median perplexity (0.5 for text like the reference) and above its 99th percentile (0.01).
 
 # %%
-experiment.perplexity_shift(results).round(3)
+plots.shift_table(results, SETTINGS[0])
 
 # %% [markdown]
-# Read the table before the histograms: whether the right tail shows up depends on the model and the
-# scale. A small model with a 5-beam search collapses onto its most likely phrases so fast that almost
-# *all* its text is more likely than any original block, and a right tail may not appear at all; the
-# paper's OPT-125m writes more varied text, whose own errors form the tail. With 10% original data, the
-# original blocks keep a bump where generation 0 was.
-
-# %% [markdown]
-# ## Judged by the truth (beyond the paper)
+# ## The settings: epochs and original data
 #
-# The generation-0 model is only a proxy for the data's distribution. For the embedded language we can
-# score every training block by the *true* chain: its negative log-likelihood per word. Original text
-# scatters around the entropy rate; text that only uses the most likely paths lies to its left; text the
-# source would hardly write lies to its right. Words that are not words of the language at all are
-# counted apart (`invalid_words` in the table).
+# The paper's two settings differ in two things at once. The third setting (10 epochs, no original data)
+# separates them: against 5 epochs with no original data it changes the epochs alone; against 10 epochs
+# with 10% original data it changes the retention alone.
+
+# %% tags=["hide-input"]
+fig, ax = plt.subplots(figsize=(plotting.COLUMN_WIDTH, 3.4))
+plots.plot_metric(results, "test_perplexity", ax=ax, ylabel="perplexity on the original test set")
+ax.set_title("All settings, median and 10–90% band over runs")
+fig.tight_layout()
 
 # %%
-if results.config.data == "synthetic" and "true_nll" in results.table:
-    entropy = results.base.get("entropy_rate")
-    setting = results.settings[0]
-    gens = results.generations(setting)
-    shown = sorted({gens[0], gens[len(gens) // 2], gens[-1]})
-    fig = widgets.small_multiples(plots.plot_truth_histogram, "generation", shown,
-                                  fixed=dict(results=results, setting=setting, entropy=entropy),
-                                  suptitle=f"true NLL per word, {results.label(setting)}\n{SOURCE}")
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
-    plots.plot_metric(results, "true_nll", ax=axes[0], ylabel="true NLL per word (nats)",
-                      reference=entropy, reference_label="entropy rate")
-    plots.plot_metric(results, "tail_coverage", ax=axes[1], ylabel="share of tail words still used")
-    plots.plot_metric(results, "tail_share", ax=axes[2], ylabel="tail mass / true tail mass",
-                      reference=1.0, reference_label="the truth")
-    fig.tight_layout()
-else:
-    print("these results are on real text: no known distribution to judge by")
-
-# %% [markdown]
-# The truth tells the same story without a model in between. The **tail coverage** (the share of the
-# rare words that appear at least once in a generation's training data) falls, generation after
-# generation: once a rare word is not written, no later model can learn it back, just as a category lost
-# in chapter 1's Markov chain never returns. The tail's share of the text (right panel) can first *rise*:
-# a model may lock onto a few rare words and copy them into many blocks, so that the few survivors are
-# over-used, before they go too. And the true log-likelihood shows how far the text has moved from the
-# language: text of the source scatters around the entropy rate, while the generated text sits far to
-# its left, *more* likely than real text can be, because it keeps only the most probable paths.
+prose.show(measures.settings_sentence(plots.growth(results, "test_perplexity"),
+                                      {s: results.label(s) for s in SETTINGS}))
 
 # %% [markdown]
 # ## What the text looks like
@@ -300,55 +376,44 @@ else:
 # original block; from generation 1 on it is the previous model's continuation of that original block.
 
 # %%
-for setting in results.settings:
+for setting in SETTINGS[:2]:
     print(f"--- {results.label(setting)} ---")
-    print(plots.format_samples(results, setting, width=110, chars=330))
+    print(plots.format_samples(results, setting, width=96, chars=300))
     print()
 
 # %% [markdown]
 # ## Diversity
 #
-# Two simple measures of the training text of every generation: **distinct-$n$**, the number of different
-# word $n$-grams divided by the number of $n$-grams, and **repetition**, the share of word 4-grams that
-# repeat an earlier 4-gram of the same block.
+# Distinct $n$-grams of every generation's training data, and the share of word 4-grams that repeat an
+# earlier 4-gram of the same block.
 
-# %%
-fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
-plots.plot_metric(results, "distinct_1", ax=axes[0], ylabel="distinct words / words")
-plots.plot_metric(results, "distinct_3", ax=axes[1], ylabel="distinct 3-grams / 3-grams")
-plots.plot_metric(results, "repetition_4", ax=axes[2], ylabel="repeated 4-grams within a block")
-fig.suptitle(SOURCE, fontsize=8)
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(2, 1, figsize=(plotting.COLUMN_WIDTH, 5.6), sharex=True)
+plots.plot_metric(results, "distinct_2", ax=axes[0], ylabel="distinct 2-grams")
+plots.plot_metric(results, "repetition_4", ax=axes[1], ylabel="repeated 4-grams in a block")
+axes[1].get_legend().remove()
 fig.tight_layout()
-
-# %% [markdown]
-# The vocabulary in use shrinks and the same phrases come back across blocks: the models write a
-# narrower language than the one they were taught. The repetition penalty of the beam search (3.0, as in
-# the authors' code) divides the score of every token already in the block, yet it does not stop a
-# model from looping once it gives one word a high enough probability; at small scales the blocks soon
-# end in loops of one word or phrase, and the next generation learns those loops as data. Look also at
-# the samples above for what happens to the structure of the text (punctuation, sentence ends,
-# headings): structure is carried by a few frequent tokens in particular contexts, and it goes early.
 
 # %% [markdown]
 # ## Explore
 #
 # The slider picks among the computed generations and settings; it drives `plots.plot_generation`, the
-# Figure-11 histogram of one generation against the original data. The rendered page has no kernel, so
-# here first is the same function at a few generations.
+# Figure-11 histogram of one generation against the reference. The rendered page has no kernel, so here
+# first is the same function, for the same setting as the slider's first position, at a few generations.
 
-# %%
-setting = results.settings[-1]
-gens = results.generations(setting)
+# %% tags=["hide-input"]
+explore = SETTINGS[0]
+gens = results.generations(explore)
 shown = sorted({gens[0], gens[min(1, len(gens) - 1)], gens[len(gens) // 2], gens[-1]})
 fig = widgets.small_multiples(plots.plot_generation, "generation", shown,
-                              fixed=dict(results=results, setting=setting), sharey=False,
-                              suptitle=f"{results.label(setting)}\n{SOURCE}")
+                              fixed=dict(results=results, setting=explore), sharey=False,
+                              suptitle=results.label(explore))
 
 # %%
 ui = widgets.interactive_plot(
     plots.plot_generation,
     results=ipw.fixed(results),
-    setting=ipw.Dropdown(options=[(results.label(s), s) for s in results.settings], value=results.settings[0],
+    setting=ipw.Dropdown(options=[(results.label(s), s) for s in SETTINGS], value=explore,
                          description="setting"),
     generation=ipw.IntSlider(value=gens[-1], min=0, max=gens[-1], step=1, description="generation"),
 )
@@ -367,62 +432,58 @@ ui
 # ```
 #
 # Every finished generation is saved at once, so a closed Colab tab or a killed process loses at most
-# the generation in progress: run the same command again. Options (`--help`) set the model, the data (a
-# hub name or a local folder with `train.txt`, `valid.txt` and `test.txt`), generations, runs, settings
-# (`--setting 5:0 --setting 10:0.1`), beams, block size, seed and output folder. On a GPU, training runs
-# in bf16 mixed precision and the beam search in batches with the KV cache and fused (sdpa) attention;
-# `benchmarks/bench_llm.py` measures training and generation throughput.
+# the generation in progress: run the same command again. With a local folder of wikitext
+# (`train.txt`, `valid.txt`, `test.txt`) the losses by token frequency are measured the same way; only
+# the measures that need the true distribution are left out.
 
 # %% [markdown]
 # ## Summary
 #
-# - A language model fine-tuned on the text of its predecessor, generation after generation, gets worse
-#   at the real data: **perplexity on the original test set rises** (Figure 10).
-# - The generated data drift **towards what the first model finds likely** (Figure 11): the improbable is
-#   forgotten. The paper also finds a growing **tail of sequences the first model would hardly write**,
-#   the models' own errors; whether it appears depends on the model and the scale (see the table).
-# - Judged by a known distribution, the **rare words vanish first** (tail coverage falls) and the text
-#   becomes narrower (distinct-$n$ falls): the early collapse of chapter 1, now in a language model.
-# - Keeping a **fraction of original data** in every generation slows the damage, as in the paper.
-# - The experiment is expensive mainly through **generation**; it is resumable generation by generation
-#   and runs unchanged from a CPU (small model, embedded language) to GPUs (OPT-125m, wikitext2).
+# - A language model fine-tuned on the text of its predecessor, generation after generation, is measured
+#   on the original test set (Figure 10), beside a perfect model on the same words.
+# - The generated data are scored by the first model (Figure 11) against original text it never saw.
+# - The tails are measured directly: the test loss of rare, middle and frequent tokens, and the share of
+#   the rare words still in use, beside what a fresh sample of the source would use.
+# - The paper's two settings differ in epochs and in retention; a third setting separates the two.
+# - The decoding matters: even a perfect model's beam search writes text likelier and less varied than
+#   the source.
 #
 # ## Exercises
 #
-# 1. Replace beam search by sampling (`do_sample=True`, temperature 1) in `model.continue_blocks`. Which
-#    part of Figure 11 should change most, and why?
+# 1. Replace beam search by sampling (`decoding="sample"` in `experiment.ExperimentConfig`). Which part
+#    of Figure 11 should change most, and why?
 #
 # :::{admonition} Solution
 # :class: dropdown
 # Beam search looks for the most likely continuations, so it pushes the data towards low perplexity by
-# itself: that produces much of the leftward shift. Sampling at temperature 1 writes text with the
-# model's own distribution, so the bulk stays near generation 0 for longer; collapse then comes from
-# finite samples and training errors alone (chapter 1's statistical error), more slowly, and the tail of
-# unlikely sequences grows faster because sampling writes the model's improbable errors too.
+# itself (the decoding table above shows it even for the perfect model). Sampling at temperature 1 writes
+# text with the model's own distribution, so the bulk stays near the reference for longer; collapse then
+# comes from finite samples and training errors alone (statistical and functional approximation error),
+# and the right tail of unlikely sequences grows, because sampling writes the model's improbable errors
+# too.
 # :::
 #
 # 2. With retention $r$ and $n$ blocks, how many original blocks does each generation train on, and
-#    which ones? Check it in `results.table` (`n_original`) and in `is_original.npy`.
+#    which ones? Check it in `results.table` (`n_original`) and in `blocks.npy`.
 #
 # :::{admonition} Solution
 # :class: dropdown
-# `round(r * n)` blocks (`schedules.n_retained`): the first ones, the same every generation (the authors'
-# index limit; with `retained_blocks="random"` a fresh random subset each generation, chosen by
-# `schedules.choose_without_replacement` with the seed of that setting, run and generation). Block $i$ of
-# the training set is original block $i$ or the previous model's continuation of it.
-# `experiment.load_results(out).array("is_original", setting, g).mean()` gives $r$.
+# `round(r * n)` blocks (`schedules.n_retained`); by default the first ones, as the authors' index limit
+# does (`retained_blocks="first"`), or a fresh random subset each generation (`"random"`). Block $i$ of
+# the training set is original block $i$ or the previous model's continuation of it; the saved
+# `blocks.npy` of a generation holds the blocks it trained on.
 # :::
 #
-# 3. Why does the tail coverage of the embedded language never recover once it has fallen, even with 10%
-#    of original data kept?
+# 3. Why can the tail coverage of the embedded language not recover once it has fallen, without original
+#    data?
 #
 # :::{admonition} Solution
 # :class: dropdown
-# Without original data, a rare word that no model writes is absent from all later training data, and a
-# model cannot learn to write a word it never sees: the loss is absorbing, like a category lost in
-# chapter 1's Markov chain. With 10% original data, rare words do come back through the original blocks,
-# but only in those blocks: the coverage measured on the whole training set is limited by how few rare
-# words a tenth of the data holds, and the model's own 90% still under-uses them.
+# A rare word that no model writes is absent from all later training data, and a model starts each
+# generation from the pretrained weights and learns the next one's data from its parent's text alone. The
+# pretrained model does know the word, but fine-tuning on text without it teaches every generation to
+# give it less probability, and beam search never picks an unlikely word. The loss is absorbing, like a
+# category lost in chapter 1's Markov chain.
 # :::
 #
 # 4. Run `python -m collapse_utils.llm --profile quick --output /tmp/q`, interrupt it with Ctrl-C in the
@@ -432,9 +493,8 @@ ui
 # :::{admonition} Solution
 # :class: dropdown
 # The progress bar starts with the finished generations already counted, and their folders' `DONE`
-# markers keep their time stamps. Each generation draws its randomness (the retained blocks, the batch
-# order, dropout) from a seed derived from `(seed, setting, run, generation)` alone, starts from the same
-# pretrained weights, and reads the previous generation's data from disk, so it computes exactly what it
-# would have computed without the interruption. A half-written generation has no `DONE` marker (it is
-# written to a temporary folder and renamed) and is computed again.
+# markers keep their time stamps. Each generation draws its randomness from a seed derived from
+# `(seed, setting, run, generation)` alone, starts from the same pretrained weights, and reads the
+# previous generation's data from disk, so it computes exactly what it would have computed without the
+# interruption. A half-written generation has no `DONE` marker and is computed again.
 # :::

@@ -287,6 +287,7 @@ def test_band_sentence_both_outcomes():
     head_first = measures.band_sentence(first, {"rare": 5.1, "middle": 3.3, "frequent": 2.0}, 5)
     assert "the rare tokens, the tail, suffered most" in tail_first and "rare tokens +40%" in tail_first
     assert "the frequent tokens suffered most, not the rare ones" in head_first
+    assert measures.band_sentence(first, first, 2, "5 epochs").startswith("With 5 epochs, from generation 0")
 
 
 def test_settings_sentence_ranks_settings():

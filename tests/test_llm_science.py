@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collapse_utils.llm import measures, plots
+from collapse_utils.llm import data, experiment, measures, model, plots
 from collapse_utils.llm.experiment import ExperimentConfig, Results, Setting
+from collapse_utils.llm.synthetic import LanguageConfig
 
 SETTINGS = (Setting(5, 0.0), Setting(10, 0.1))
 
@@ -142,3 +143,106 @@ def test_writer_table_rows(fake):
     assert list(w.index) == [measures.FRESH_ROW] + [f"generation 0 ({s.label})" for s in SETTINGS]
     assert list(w.columns) == list(measures.WRITER_COLUMNS)
     assert w.loc[f"generation 0 ({SETTINGS[0].label})", "true NLL per word"] == 1.3
+
+
+# --------------------------------------------------------------------------- the experiment (a tiny run)
+TINY = ExperimentConfig(
+    model="small",
+    data="synthetic",
+    generations=2,
+    runs=1,
+    settings=(Setting(1, 0.0), Setting(1, 0.5)),
+    num_beams=2,
+    lr=2e-3,
+    batch_size=16,
+    gen_batch_size=40,
+    max_train_blocks=40,
+    max_valid_blocks=10,
+    max_test_blocks=12,
+    small=model.SmallModelConfig(
+        hidden_size=32, ffn_dim=64, layers=1, heads=2, vocab_size=300, pretrain_epochs=1, pretrain_lr=3e-3
+    ),
+    language=LanguageConfig(vocab_size=120),
+    synthetic_words=(4_000, 1_000, 1_200),
+    pretrain_words=6_000,
+    samples=2,
+)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    out = tmp_path_factory.mktemp("science") / "run"
+    results = experiment.run_experiment(TINY, out, verbose=False, progress=False)
+    prep = experiment.prepare(TINY, out, verbose=False, cache_dir=out / "cache")
+    return results, prep
+
+
+def test_pretraining_text_is_disjoint_from_the_recursion_data(tiny):
+    """Bug: the small model is pretrained on the fine-tuning split (a hidden anchor to the original blocks)."""
+    results, prep = tiny
+    corpus = prep.corpus
+    assert corpus.pretrain is not None and len(corpus.pretrain) > 0
+    paragraphs = {k: {ln for ln in getattr(corpus, k) if ln.strip() and "=" not in ln.split()}
+                  for k in ("pretrain", "train", "valid", "test")}
+    assert not (paragraphs["pretrain"] & (paragraphs["train"] | paragraphs["valid"] | paragraphs["test"]))
+    pre_blocks = data.make_blocks(corpus.pretrain, prep.base.tokenizer, TINY.block_size)
+    for blocks, name in ((prep.train_blocks, "train"), (prep.valid_blocks, "valid"), (prep.test_blocks, "test")):
+        measures.check_disjoint(blocks, pre_blocks, name)
+    assert any("separate pretraining corpus" in note for note in results.notes)
+    # the tokenizer was trained on the pretraining text: every pretraining word is a known token sequence
+    assert prep.base.tokenizer.decode(pre_blocks[0]) in "".join(corpus.pretrain)
+
+
+def test_figure11_reference_is_generation_0_on_unseen_blocks(tiny):
+    """Bug: Figure 11's reference scored by the current (or the pretrained) model, or on training blocks."""
+    from transformers import AutoModelForCausalLM
+
+    results, prep = tiny
+    setting = TINY.settings[0]
+    folder = results.output / setting.name / "run0"
+    saved = np.load(folder / "gen0" / "reference_ppl.npy")
+    gen0 = AutoModelForCausalLM.from_pretrained(folder / "gen0" / "model").eval()
+    last = AutoModelForCausalLM.from_pretrained(folder / f"gen{TINY.generations}" / "model").eval()
+    on_valid = np.exp(model.sequence_nll(gen0, prep.valid_blocks))
+    np.testing.assert_allclose(saved, on_valid, rtol=1e-4)
+    assert not np.allclose(saved, np.exp(model.sequence_nll(last, prep.valid_blocks)), rtol=1e-3)
+    assert not np.allclose(saved, np.exp(model.sequence_nll(prep.base.model, prep.valid_blocks)), rtol=1e-3)
+    on_train = np.exp(model.sequence_nll(gen0, prep.train_blocks[: len(saved)]))
+    assert not np.allclose(saved, on_train, rtol=1e-3)
+    measures.check_disjoint(prep.valid_blocks, prep.train_blocks)
+    assert np.allclose(plots.reference_ppl(results, setting.name), saved)
+
+
+def test_retained_blocks_are_original_blocks_by_content(tiny):
+    """Bug: retained blocks flagged as original but holding generated text (or the reverse)."""
+    results, prep = tiny
+    setting = TINY.settings[1]
+    folder = results.output / setting.name / "run0"
+    for g in range(1, TINY.generations + 1):
+        blocks = np.load(folder / f"gen{g}" / "blocks.npy")
+        flag = np.load(folder / f"gen{g}" / "is_original.npy")
+        written = np.load(folder / f"gen{g - 1}" / "synthetic.npy")
+        assert flag.sum() == round(0.5 * len(flag))
+        np.testing.assert_array_equal(blocks[flag], prep.train_blocks[flag])
+        np.testing.assert_array_equal(blocks[~flag], written[~flag])
+        assert not (blocks[~flag] == prep.train_blocks[~flag]).all(axis=1).any()
+    gen0 = np.load(folder / "gen0" / "blocks.npy")
+    np.testing.assert_array_equal(gen0, prep.train_blocks)
+
+
+def test_the_table_holds_like_for_like_measures(tiny):
+    """Bug: band losses that do not add up, or a perfect-model line that moves between generations."""
+    results, _ = tiny
+    t = results.table
+    total = sum(t[f"test_nll_{b}_contribution"] for b in measures.BAND_NAMES)
+    np.testing.assert_allclose(total, t["test_nll_total"], rtol=1e-9)
+    np.testing.assert_allclose(t["test_nll_total"], t["test_nll"], rtol=1e-6)
+    assert t["test_word_nll_truth"].nunique() == 1  # the same words, every generation
+    assert (t["test_words"] == t["test_words"].iloc[0]).all()
+    for b in measures.BAND_NAMES:
+        assert t[f"coverage_{b}_baseline"].nunique() == 1
+    g0 = t[t.generation == 0]
+    assert np.isfinite(g0["written_true_nll"]).all()
+    writer = plots.writer_table(results)
+    assert measures.FRESH_ROW in writer.index and measures.PERFECT_ROW in writer.index
+    assert len(writer) == 2 + len(TINY.settings)

@@ -125,6 +125,9 @@ class Corpus:
     test: list[str]
     language: SyntheticLanguage | None = None  # the known distribution, for the synthetic corpus
     notes: list[str] = field(default_factory=list)
+    # text for pretraining the small model, disjoint from train/valid/test (the part OPT's pretraining plays);
+    # None: no separate pretraining text (a folder without pretrain.txt, or the hub)
+    pretrain: list[str] | None = None
 
     def split(self, name: str) -> list[str]:
         """The lines of split ``name`` (``train``, ``valid`` or ``test``)."""
@@ -166,20 +169,33 @@ def read_wikitext_folder(folder: str | Path, name: str | None = None) -> Corpus:
         if not any(line.strip() for line in lines):
             raise ValueError(f"data: {str(path)!r} is empty (the {split} split needs text)")
         texts[split] = lines
-    return Corpus(name or folder.name, "folder", texts["train"], texts["valid"], texts["test"])
+    corpus = Corpus(name or folder.name, "folder", texts["train"], texts["valid"], texts["test"])
+    if (folder / "pretrain.txt").is_file():  # optional: text to pretrain the small model on
+        corpus.pretrain = (folder / "pretrain.txt").read_text(encoding="utf-8").splitlines(keepends=True)
+    return corpus
 
 
 def synthetic_corpus(
     words: Sequence[int] = (60_000, 6_000, 6_000),
     language: LanguageConfig | SyntheticLanguage | None = None,
     seed: int = 0,
+    pretrain_words: int | None = None,
 ) -> Corpus:
-    """The embedded language's corpus: ``words`` words for train, valid and test."""
+    """The embedded language's corpus: ``words`` words for train, valid and test.
+
+    With ``pretrain_words``, also a pretraining corpus of that many words: a
+    different sample of the same language that shares no paragraph with the
+    three splits (:meth:`SyntheticLanguage.write_splits`).
+    """
     lang = language if isinstance(language, SyntheticLanguage) else SyntheticLanguage(language)
-    splits = [
-        lang.write_corpus(n, seed=seed * 1000 + k).splitlines(keepends=True) for k, n in enumerate(words)
-    ]
-    return Corpus(SYNTHETIC, "synthetic", *splits, language=lang)
+    sizes = dict(zip(SPLITS, words))
+    if pretrain_words:
+        sizes["pretrain"] = pretrain_words
+    texts = {k: v.splitlines(keepends=True) for k, v in lang.write_splits(sizes, seed=seed).items()}
+    return Corpus(
+        SYNTHETIC, "synthetic", texts["train"], texts["valid"], texts["test"], language=lang,
+        pretrain=texts.get("pretrain"),
+    )
 
 
 def load_hub_wikitext(name: str = "wikitext-2-raw-v1", probe: bool = True) -> Corpus:
@@ -208,6 +224,7 @@ def load_corpus(
     seed: int = 0,
     verbose: bool = True,
     hub: bool | None = None,
+    pretrain_words: int | None = None,
 ) -> Corpus:
     """Load ``data``: a wikitext configuration name, a folder, or ``"synthetic"``.
 
@@ -217,7 +234,7 @@ def load_corpus(
     data_str = str(data)
     how = resolve_data(data_str, fallback, hub)
     if how == "synthetic":
-        corpus = synthetic_corpus(synthetic_words, language, seed)
+        corpus = synthetic_corpus(synthetic_words, language, seed, pretrain_words)
         corpus.notes.append("data: the embedded synthetic language (known distribution)")
     elif how == "folder":
         corpus = read_wikitext_folder(Path(data_str).expanduser())
@@ -226,7 +243,7 @@ def load_corpus(
         corpus = load_hub_wikitext(data_str, probe=False)
         corpus.notes.append(f"data: {data_str} from the Hugging Face hub (datasets.load_dataset)")
     else:
-        corpus = synthetic_corpus(synthetic_words, language, seed)
+        corpus = synthetic_corpus(synthetic_words, language, seed, pretrain_words)
         corpus.notes.append(
             f"data: the Hugging Face hub is unreachable, so instead of {data_str!r} the embedded synthetic "
             "language is used (fallback)"

@@ -54,18 +54,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from .. import profiles, validate
 from ..schedules import check_retention, choose_without_replacement, n_retained
 from . import data as data_mod
 from . import distributed
 from . import identity as identity_mod
+from . import measures
 from . import model as model_mod
 from .model import SmallModelConfig, atomic_dir, atomic_write_text
 from .synthetic import LanguageConfig
 
 RESULTS_ENV = "COLLAPSE_LLM_RESULTS"
 RETAINED_BLOCKS = ("first", "random")
+DECODINGS = ("beam", "sample")
 _SETTING_NAME = re.compile(r"^(\d+)ep-keep(.+)$")
 
 
@@ -92,7 +95,7 @@ class Setting:
     @property
     def label(self) -> str:
         kept = "no original data" if self.retention == 0 else f"{self.retention:.0%} original data"
-        return f"{self.epochs} epochs, {kept}"
+        return f"{self.epochs} epoch{'' if self.epochs == 1 else 's'}, {kept}"
 
 
 PAPER_SETTINGS = (Setting(5, 0.0), Setting(10, 0.1))
@@ -148,6 +151,9 @@ class ExperimentConfig:
     small: SmallModelConfig = field(default_factory=SmallModelConfig)
     language: LanguageConfig = field(default_factory=LanguageConfig)
     synthetic_words: tuple[int, int, int] = (60_000, 6_000, 6_000)
+    pretrain_words: int | None = 300_000  # the embedded language's pretraining corpus (None: pretrain on train)
+    decoding: str = "beam"  # "beam": the paper's beam search; "sample": plain sampling (temperature 1)
+    accumulate: bool = False  # train on the original data and every generation's data so far
     keep_models: str = "all"  # "all", "first" (generation 0 only) or "none"
     samples: int = 4  # decoded samples of every generation's data kept in samples.json
 
@@ -180,6 +186,10 @@ class ExperimentConfig:
         v.choice("keep_models", self.keep_models, ("all", "first", "none"))
         v.boolean("fallback", self.fallback)
         v.boolean("best_checkpoint", self.best_checkpoint)
+        v.choice("decoding", self.decoding, DECODINGS)
+        v.boolean("accumulate", self.accumulate)
+        if self.pretrain_words is not None:
+            v.integer("pretrain_words", self.pretrain_words, 1)
         for name in ("max_train_blocks", "max_valid_blocks", "max_test_blocks", "micro_batch_size"):
             if getattr(self, name) is not None:
                 v.integer(name, getattr(self, name), 1)
@@ -258,44 +268,48 @@ def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentCo
         data=data_mod.SYNTHETIC,
         generations=2,
         runs=1,
-        settings=(Setting(1, 0.0), Setting(2, 0.1)),
+        settings=(Setting(1, 0.0), Setting(2, 0.1), Setting(2, 0.0)),
         num_beams=3,
-        lr=2e-3,
+        lr=1e-3,
         batch_size=16,
         micro_batch_size=None,
         gen_batch_size=32,
-        max_train_blocks=160,
-        max_valid_blocks=32,
-        max_test_blocks=48,
+        max_train_blocks=32,
+        max_valid_blocks=12,
+        max_test_blocks=24,
         small=SmallModelConfig(
-            hidden_size=64,
-            ffn_dim=256,
-            layers=2,
-            vocab_size=512,
-            pretrain_epochs=8,
-            pretrain_lr=3e-3,
-            pretrain_blocks=600,
+            hidden_size=64, ffn_dim=256, layers=2, heads=4, vocab_size=512, pretrain_epochs=2, pretrain_lr=3e-3,
+            pretrain_batch_size=64,
         ),
         language=LanguageConfig(vocab_size=250),
-        synthetic_words=(30_000, 3_000, 3_000),
+        synthetic_words=(3_000, 1_200, 2_000),
+        pretrain_words=30_000,
     )
+    # the book's CPU scale: the paper's two settings and a third that separates epochs from retention, 3 runs
+    # (5 do not fit the chapter's 4 minutes on 2 cores), 5 generations after generation 0, 64 blocks of 64
+    # tokens (the paper: about 37,400), a 2-layer OPT whose 2,048-token vocabulary holds every
+    # word of the embedded language whole, pretrained on 150,000 words of it (disjoint from the rest)
     book = dict(
         model=model_mod.SMALL,
         data=data_mod.SYNTHETIC,
         generations=5,
-        runs=2,
-        settings=(Setting(2, 0.0), Setting(4, 0.1)),
+        runs=3,
+        settings=(Setting(5, 0.0), Setting(10, 0.1), Setting(10, 0.0)),
         num_beams=5,
-        lr=1e-3,
-        batch_size=32,
+        lr=3e-4,
+        batch_size=16,
         micro_batch_size=None,
-        gen_batch_size=32,
-        max_train_blocks=256,
-        max_valid_blocks=64,
-        max_test_blocks=100,
-        small=SmallModelConfig(pretrain_epochs=8, pretrain_lr=2e-3),
+        gen_batch_size=64,
+        max_train_blocks=64,
+        max_valid_blocks=32,
+        max_test_blocks=64,
+        small=SmallModelConfig(
+            hidden_size=128, ffn_dim=512, layers=2, heads=4, vocab_size=2048, pretrain_epochs=2, pretrain_lr=3e-3,
+            pretrain_batch_size=64,
+        ),
         language=LanguageConfig(),
-        synthetic_words=(60_000, 6_000, 6_000),
+        synthetic_words=(6_000, 3_000, 5_000),
+        pretrain_words=150_000,
     )
     gpu = dict(
         model=model_mod.HUB_MODEL,
@@ -318,6 +332,7 @@ def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentCo
         ),
         language=LanguageConfig(),
         synthetic_words=(2_000_000, 200_000, 200_000),
+        pretrain_words=1_000_000,
     )
     defaults = ExperimentConfig()
     paper = {f.name: getattr(defaults, f.name) for f in fields(ExperimentConfig) if f.name in book}
@@ -537,6 +552,7 @@ def prepare(
             seed=config.seed,
             verbose=verbose,
             hub=hub,
+            pretrain_words=config.pretrain_words,
         ),
     )
     small = replace(config.small, block_size=config.block_size)
@@ -644,8 +660,16 @@ def run_experiment(
     device: str | None = None,
     cache_dir: str | Path | None = None,
     fresh: bool = False,
+    workers: int = 1,
+    only: Sequence[tuple[int, int]] | None = None,
 ) -> Results:
     """Run (or resume) the whole experiment and return its :class:`Results`.
+
+    ``workers > 1`` runs whole chains of generations (one setting and run each)
+    in that many processes at once, one torch thread each (on a CPU the small
+    model runs faster on one thread per process than on several threads in one
+    process); ``only`` restricts a call to some ``(setting index, run)`` chains
+    (what each worker runs).
 
     ``stop_after`` stops after that many *newly computed* generations (to
     simulate an interruption in tests). ``cache_dir`` holds the small
@@ -670,6 +694,9 @@ def run_experiment(
     _check_output(output, config)  # every process, so that all stop together
     verbose = verbose and world.is_main
     progress = progress and world.is_main
+    threads = torch.get_num_threads()
+    if world.device.type == "cpu" and sources["model"] in ("small", "fallback"):
+        torch.set_num_threads(1)  # the small model, pretraining included: see _small_model_threads
     prep = prepare(
         config, output, verbose=verbose, progress=progress, cache_dir=cache_dir, world=world, sources=sources
     )
@@ -685,15 +712,31 @@ def run_experiment(
         atomic_write_text(output / "notes.txt", "\n".join(prep.notes) + "\n")
     dev = world.device
     prep.base.model.to(dev)  # every generation starts from a copy of it
+    judge = measures.Judge(
+        prep.base.tokenizer, prep.train_blocks, prep.valid_blocks, prep.test_blocks, prep.corpus.language,
+        seed=config.seed, batch_size=config.eval_batch_size,
+    )
     if world.is_main and not (output / "base.json").exists():
-        atomic_write_text(output / "base.json", json.dumps(base_summary(prep, config), indent=1))
+        summary = base_summary(prep, config)
+        summary["writer"] = judge.writer_profiles(
+            config.continuation, config.num_beams, config.repetition_penalty, sample=config.decoding == "sample"
+        )
+        atomic_write_text(output / "base.json", json.dumps(summary, indent=1))
     world.barrier()
+    _small_model_threads(prep.base.model, dev)
+    if workers > 1 and world.size == 1 and only is None:
+        try:
+            return _run_parallel(config, output, cache_dir, device, workers)
+        finally:
+            torch.set_num_threads(threads)
     test_words = sum(len(t.split()) for t in prep.base.tokenizer.batch_decode(prep.test_blocks))
     computed = 0
     language = prep.corpus.language
     tok = prep.base.tokenizer
     n = len(prep.train_blocks)
     todo = [(si, s, r) for si, s in enumerate(config.settings) for r in range(config.runs)]
+    if only is not None:
+        todo = [(si, s, r) for si, s, r in todo if (si, r) in set(map(tuple, only))]
     bar = None
     if progress:
         from ..progress import progress as progress_bar
@@ -707,11 +750,14 @@ def run_experiment(
 
     for si, setting, run in todo:
         previous: np.ndarray | None = None  # the data written by the previous generation
+        history: list[np.ndarray] = []  # every generation's written data so far (for accumulate)
         gen0 = None
         for g in range(config.generations + 1):
             folder = _gen_dir(output, setting, run, g)
             if is_done(folder):
                 previous = np.load(folder / "synthetic.npy") if (folder / "synthetic.npy").exists() else None
+                if previous is not None:
+                    history.append(previous)
                 tick()
                 continue
             if stop_after is not None and computed >= stop_after:
@@ -728,9 +774,13 @@ def run_experiment(
             else:
                 if previous is None:
                     raise RuntimeError(f"{folder}: the previous generation's synthetic data are missing")
-                blocks, is_original = training_set(
-                    previous, prep.train_blocks, setting.retention, rng, config.retained_blocks
-                )
+                if config.accumulate:  # the original blocks and everything written so far
+                    blocks = np.concatenate([prep.train_blocks, *history])
+                    is_original = np.arange(len(blocks)) < n
+                else:
+                    blocks, is_original = training_set(
+                        previous, prep.train_blocks, setting.retention, rng, config.retained_blocks
+                    )
             # 2. fine-tune a fresh copy of the pretrained weights
             stats = model_mod.train(
                 prep.base.fresh(),
@@ -753,29 +803,36 @@ def run_experiment(
             if gen0 is None:
                 gen0 = lm if g == 0 else _load_gen0(output, setting, run, dev)
             t0 = time.perf_counter()
-            test_nll = model_mod.sequence_nll(lm, prep.test_blocks, config.eval_batch_size)
+            model_m, test_nll = judge.model_metrics(lm)  # test loss: total, by frequency band, per word
+            reference = judge.reference(lm) if g == 0 else None  # Figure 11's reference: gen. 0, unseen blocks
             train_ppl = np.exp(model_mod.sequence_nll(gen0, blocks, config.eval_batch_size))
             texts = tok.batch_decode(blocks)
             tmetrics, true_nll = text_metrics(texts, language)
+            tmetrics.update(judge.data_metrics(texts))  # coverage by band, beside a fresh sample's
             eval_s = time.perf_counter() - t0
             # 4. the next generation's data
             synthetic = None
             gen_s = 0.0
             if g < config.generations:
                 t0 = time.perf_counter()
+                sample = config.decoding == "sample"
                 synthetic = _generate_sharded(
                     world,
                     lm,
                     prep.train_blocks,
                     new_tokens=config.continuation,
-                    num_beams=config.num_beams,
-                    repetition_penalty=config.repetition_penalty,
+                    num_beams=1 if sample else config.num_beams,
+                    repetition_penalty=1.0 if sample else config.repetition_penalty,
+                    do_sample=sample,
+                    seed=seed,
                     batch_size=config.gen_batch_size,
                     pad_token_id=tok.pad_token_id,
                     eos_token_id=tok.eos_token_id,
                     progress=f"{setting.name} run {run} gen {g}: writing data" if progress else False,
                 )
                 gen_s = time.perf_counter() - t0
+            if synthetic is not None and language is not None:
+                tmetrics.update(judge.written_metrics(tok.batch_decode(synthetic)))
             metrics = {
                 "setting": setting.name,
                 "label": setting.label,
@@ -789,6 +846,7 @@ def run_experiment(
                 "test_nll": float(test_nll.mean()),
                 "test_perplexity": float(np.exp(test_nll.mean())),
                 "test_nll_per_word": float(test_nll.sum() * (config.block_size - 1) / max(1, test_words)),
+                **model_m,
                 "train_loss": stats["loss"],
                 "valid_loss": stats["valid_losses"][stats["best_epoch"]] if stats["valid_losses"] else float("nan"),
                 "best_epoch": stats["best_epoch"],
@@ -815,6 +873,9 @@ def run_experiment(
                         np.save(tmp / "synthetic.npy", synthetic)
                     np.save(tmp / "train_ppl.npy", train_ppl)
                     np.save(tmp / "is_original.npy", is_original)
+                    np.save(tmp / "blocks.npy", blocks.astype(np.int32))  # what this generation trained on
+                    if reference is not None:
+                        np.save(tmp / "reference_ppl.npy", reference)
                     np.save(tmp / "lrs.npy", np.asarray(stats["lrs"]))
                     if true_nll is not None:
                         np.save(tmp / "true_nll.npy", true_nll)
@@ -829,6 +890,60 @@ def run_experiment(
                 del lm
     if hasattr(bar, "close"):
         bar.close()
+    torch.set_num_threads(threads)
+    return load_results(output)
+
+
+SMALL_MODEL_PARAMETERS = 20_000_000
+
+
+def _small_model_threads(lm: Any, device: Any) -> int:
+    """Use one torch thread for a small model on a CPU; returns the previous count (to restore).
+
+    A small OPT spends its time in many tiny operations; several threads then
+    wait on each other more than they compute (measured on the book's 2-core
+    machine: one thread trained and generated several times faster than two
+    when the machine was busy).
+    """
+    previous = torch.get_num_threads()
+    if getattr(device, "type", str(device)) == "cpu" and lm.num_parameters() < SMALL_MODEL_PARAMETERS:
+        torch.set_num_threads(1)
+    return previous
+
+
+def _run_chains(config: ExperimentConfig, output: str, cache_dir: str | None, device: str | None, chains) -> None:
+    """A worker of :func:`_run_parallel`: run some ``(setting index, run)`` chains."""
+    run_experiment(config, output, verbose=False, progress=False, device=device, cache_dir=cache_dir, only=chains)
+
+
+def _run_parallel(config: ExperimentConfig, output: Path, cache_dir, device, workers: int) -> Results:
+    """Run the unfinished chains in ``workers`` processes (longest first, each to the least loaded worker)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    chains = [
+        (si, run)
+        for si, s in enumerate(config.settings)
+        for run in range(config.runs)
+        if not is_done(_gen_dir(output, s, run, config.generations))
+    ]
+    loads = [0.0] * workers
+    parts: list[list[tuple[int, int]]] = [[] for _ in range(workers)]
+    for si, run in sorted(chains, key=lambda c: -config.settings[c[0]].epochs):
+        k = int(np.argmin(loads))
+        parts[k].append((si, run))
+        loads[k] += config.settings[si].epochs + 2  # training epochs plus about two epochs' worth of writing
+    parts = [p for p in parts if p]
+    if parts:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=len(parts), mp_context=context) as pool:
+            futures = [
+                pool.submit(_run_chains, config, str(output), None if cache_dir is None else str(cache_dir), device, p)
+                for p in parts
+            ]
+            for future in futures:
+                future.result()
+    write_table(output)
     return load_results(output)
 
 

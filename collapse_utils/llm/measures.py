@@ -475,7 +475,9 @@ def writer_sentence(table, model_row: str, reference_row: str, fresh_row: str, b
     return first + second
 
 
-def band_sentence(first: Mapping[str, float], last: Mapping[str, float], generation: int) -> str:
+def band_sentence(
+    first: Mapping[str, float], last: Mapping[str, float], generation: int, setting: str | None = None
+) -> str:
     """Which frequency band's test loss grew most (relative to generation 0) by ``generation``.
 
     ``first`` and ``last`` map band names to the mean loss at generation 0 and
@@ -493,9 +495,10 @@ def band_sentence(first: Mapping[str, float], last: Mapping[str, float], generat
         if lead == "rare"
         else f"the {lead} tokens suffered most, not the rare ones"
     )
+    where = f"With {setting}, from" if setting else "From"
     return (
-        f"From generation 0 to generation {generation}, the mean test loss changed by {join_words_local(parts)}: "
-        f"{verdict}."
+        f"{where} generation 0 to generation {generation}, the mean test loss changed by "
+        f"{join_words_local(parts)}: {verdict}."
     )
 
 
@@ -647,7 +650,7 @@ class Judge:
 
 
 FRESH_ROW = "a fresh sample of the source"
-PERFECT_ROW = "the perfect model, same decoding"
+PERFECT_ROW = "the perfect model with the same decoding"
 
 
 def decoding_sentence(table, fresh_row: str, paper_row: str, plain_row: str, sample_row: str, band: float = 0.1) -> str:

@@ -258,7 +258,17 @@ def _small_base(
     from .identity import code_version, text_fingerprint
 
     world = world if world is not None else distributed.current(device)
-    key = config_hash(config, corpus.name, text_fingerprint([corpus.train]), code_version())
+    # the pretraining text: the corpus' own pretraining split when it has one (disjoint from everything the
+    # recursion sees), else its train split (then every generation restarts from weights that have seen
+    # the original blocks: said in the note)
+    pretrain_lines = corpus.pretrain if corpus.pretrain else corpus.train
+    what = (
+        f"a separate pretraining corpus of {sum(len(x.split()) for x in pretrain_lines):,} words, disjoint from "
+        "the fine-tuning, validation and test text"
+        if corpus.pretrain
+        else "the fine-tuning (train) split itself, as there is no separate pretraining text"
+    )
+    key = config_hash(config, corpus.name, text_fingerprint([pretrain_lines]), code_version())
     folder = Path(cache_dir) / f"small-opt-{key}"
     name = f"small OPT ({config.layers} layers, width {config.hidden_size})"
     # every process must take the same path: the main process looks, the others follow
@@ -268,14 +278,14 @@ def _small_base(
         with quiet_progress():
             lm = OPTForCausalLM.from_pretrained(folder, attn_implementation="sdpa")
         info = json.loads((folder / "pretrain.json").read_text())
-        note = f"model: {name}, pretrained here ({info['summary']}), loaded from the cache {folder}"
+        note = f"model: {name}, pretrained here on {what} ({info['summary']}), loaded from the cache {folder}"
         return Base(name, "cache", lm, tok, max_positions(lm), [note])
     # not cached: every process pretrains (the same tokenizer, initial weights and
     # batches everywhere), the main process alone writes the cache
     start = time.perf_counter()
-    tok = train_tokenizer(corpus.train, config.vocab_size)
+    tok = train_tokenizer(pretrain_lines, config.vocab_size)
     lm = small_opt(config, tok)
-    blocks = make_blocks(corpus.train, tok, config.block_size, config.pretrain_blocks)
+    blocks = make_blocks(pretrain_lines, tok, config.block_size, config.pretrain_blocks)
     stats = train(
         lm,
         blocks,
@@ -300,7 +310,7 @@ def _small_base(
             tok.save_pretrained(tmp)
             (tmp / "pretrain.json").write_text(json.dumps({"summary": summary, "config": asdict(config)}))
     world.barrier()
-    note = f"model: {name} pretrained here ({summary}), cached in {folder}"
+    note = f"model: {name} pretrained here on {what} ({summary}), cached in {folder}"
     return Base(name, "trained here", lm, tok, max_positions(lm), [note])
 
 

@@ -164,7 +164,7 @@ READABLE = {
     "test_word_nll_truth": "perfect model per word",
     "test_nll_rare": "loss, rare tokens",
     "test_nll_frequent": "loss, frequent tokens",
-    "train_ppl_gen0_median": "median perplexity of the training data (gen. 0)",
+    "train_ppl_gen0_median": "training data perplexity (gen. 0)",
     "distinct_2": "distinct 2-grams",
     "true_nll": "true NLL per word of the training data",
     "coverage_rare": "tail coverage",
