@@ -353,7 +353,7 @@ where = (
 )
 z_w2 = np.max(np.abs(m - gaussian.expected_w2_sq_sizes(const_sizes)) / np.where(se > 0, se, np.inf))
 prose.show(
-    f"The first-order formula is within 10% of the exact expectation up to {where}. "
+    f"The first-order formula is first more than 10% off the exact expectation at {where}. "
     + gaussian.within_error_sentence({"the mean of $W_2^2$": z_w2})
 )
 
