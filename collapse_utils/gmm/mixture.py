@@ -278,7 +278,9 @@ class MixtureBatch:
         points = (
             np.matmul(L, zt) + self.means[..., None]
         )  # every component's image of the noise: (R, K, D, M)
-        out = np.take_along_axis(points, comp[:, None, None, :], axis=1)[:, 0]  # (R, D, M)
+        out = points[:, 0]
+        for k in range(1, self.n_components):  # pick each point's component
+            out = np.where((comp == k)[:, None, :], points[:, k], out)  # (R, D, M)
         return np.swapaxes(out, 1, 2)
 
     def sample(self, m: int, rng: np.random.Generator) -> np.ndarray:
