@@ -246,3 +246,51 @@ def test_the_table_holds_like_for_like_measures(tiny):
     writer = plots.writer_table(results)
     assert measures.FRESH_ROW in writer.index and measures.PERFECT_ROW in writer.index
     assert len(writer) == 2 + len(TINY.settings)
+
+
+def test_pretraining_used_the_pretraining_text(tiny):
+    """Bug: the corpus has a pretraining split but the small model is pretrained on the train split anyway."""
+    results, prep = tiny
+    pre_blocks = data.make_blocks(prep.corpus.pretrain, prep.base.tokenizer, TINY.block_size)
+    train_blocks = data.make_blocks(prep.corpus.train, prep.base.tokenizer, TINY.block_size)
+    assert len(pre_blocks) != len(train_blocks)
+    note = next(n for n in results.notes if "pretrained here" in n)
+    assert f"over {len(pre_blocks)} blocks" in note
+
+
+def test_written_metrics_describe_the_next_generations_data(tiny):
+    """Bug: the 'written' columns measure a generation's training data instead of the text it wrote."""
+    results, _ = tiny
+    t = results.table
+    s = TINY.settings[0].name  # no original data: generation 1 trains on exactly what generation 0 wrote
+    g0 = t[(t.setting == s) & (t.generation == 0)].iloc[0]
+    g1 = t[(t.setting == s) & (t.generation == 1)].iloc[0]
+    assert g0["written_true_nll"] == pytest.approx(g1["true_nll"], rel=1e-9)
+    assert g0["written_true_nll"] != pytest.approx(g0["true_nll"], rel=1e-3)
+
+
+def test_accumulate_and_sampling_options(tmp_path):
+    """Bug: accumulate keeps only the last generation's data (or loses the original blocks)."""
+    from dataclasses import replace
+
+    cfg = replace(TINY, settings=(Setting(1, 0.0),), accumulate=True, decoding="sample")
+    r = experiment.run_experiment(cfg, tmp_path / "acc", verbose=False, progress=False, cache_dir=tmp_path / "c")
+    folder = r.output / Setting(1, 0.0).name / "run0"
+    n = TINY.max_train_blocks
+    written = [np.load(folder / f"gen{g}" / "synthetic.npy") for g in range(cfg.generations)]
+    for g in range(cfg.generations + 1):
+        blocks = np.load(folder / f"gen{g}" / "blocks.npy")
+        flag = np.load(folder / f"gen{g}" / "is_original.npy")
+        assert len(blocks) == n * (g + 1) and flag.sum() == n and flag[:n].all()
+        for k in range(g):
+            np.testing.assert_array_equal(blocks[n * (k + 1) : n * (k + 2)], written[k])
+    assert not np.array_equal(written[0], written[1])
+
+
+@pytest.mark.parametrize("change, message", [(dict(decoding="greedy"), "decoding"), (dict(accumulate="yes"), "accumulate"),
+                                             (dict(pretrain_words=0), "pretrain_words")])
+def test_new_options_are_validated(change, message):
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match=message):
+        replace(TINY, **change).validate()

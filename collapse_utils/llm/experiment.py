@@ -884,6 +884,8 @@ def run_experiment(
                 write_table(output)
             world.barrier()
             previous = synthetic
+            if synthetic is not None:
+                history.append(synthetic)
             computed += 1
             tick()
             if g > 0 and lm is not gen0:

@@ -5,6 +5,9 @@ TESTS = ["tests/test_llm_measures.py", "tests/test_llm_science.py"]
 M = "collapse_utils/llm/measures.py"
 S = "collapse_utils/llm/synthetic.py"
 P = "collapse_utils/llm/plots.py"
+E = "collapse_utils/llm/experiment.py"
+D = "collapse_utils/llm/data.py"
+MO = "collapse_utils/llm/model.py"
 
 MUTANTS = [
     # per-token and per-word losses
@@ -63,6 +66,34 @@ MUTANTS = [
      "the perfect-model writer does not penalise the prompt's words"),
     (S, "lp = np.where(seen, lp * penalty, lp)", "lp = np.where(seen, lp / penalty, lp)",
      "the repetition penalty rewards repeats"),
+    # the experiment: the paper's structure, Figure 11's reference, retained blocks, options
+    (E, "reference = judge.reference(lm) if g == 0 else None",
+     "reference = judge.reference(prep.base.model) if g == 0 else None",
+     "Figure 11's reference scored by the pretrained model instead of generation 0"),
+    (E, "reference = judge.reference(lm) if g == 0 else None",
+     "reference = judge.reference(lm) if g == config.generations else None",
+     "Figure 11's reference scored by the last generation (the current model) instead of generation 0"),
+    (M, "        return reference_perplexity(gen0, self.valid_blocks, self.train_blocks, self.batch_size)",
+     "        return np.exp(np.nanmean(token_nll(gen0, self.train_blocks[: len(self.valid_blocks)]), axis=1))",
+     "Figure 11's reference scored on training blocks"),
+    (E, "        blocks[keep] = original[keep]\n", "",
+     "retained blocks flagged as original but holding generated text"),
+    (E, "np.save(tmp / \"blocks.npy\", blocks.astype(np.int32))",
+     "np.save(tmp / \"blocks.npy\", prep.train_blocks.astype(np.int32))",
+     "the saved training set is not what the generation trained on"),
+    (E, "blocks = np.concatenate([prep.train_blocks, *history])",
+     "blocks = np.concatenate([prep.train_blocks, *history[-1:]])",
+     "accumulate keeps only the last generation's data"),
+    (E, "            if synthetic is not None:\n                history.append(synthetic)\n", "",
+     "accumulate forgets the data written in this session"),
+    (E, "tmetrics.update(judge.written_metrics(tok.batch_decode(synthetic)))",
+     "tmetrics.update(judge.written_metrics(texts))",
+     "the written-text columns measure the training data"),
+    (D, "        pretrain=texts.get(\"pretrain\"),", "        pretrain=None,",
+     "the synthetic corpus loses its pretraining split (pretraining falls back to the train split)"),
+    (MO, "    pretrain_lines = corpus.pretrain if corpus.pretrain else corpus.train",
+     "    pretrain_lines = corpus.train",
+     "the small model pretrained on the fine-tuning split (a hidden anchor)"),
     # plots and tables
     (P, 'wide = t.pivot_table(index="run", columns="generation", values=metric, aggfunc="first")',
      'wide = t.pivot_table(index="generation", columns="run", values=metric, aggfunc="first")',
