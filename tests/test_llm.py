@@ -272,7 +272,7 @@ def test_empty_corpus_is_refused_before_training(tmp_path):
 
 
 def test_profiles_and_cli(tmp_path, capsys):
-    for name in ("quick", "book", "paper"):
+    for name in ("quick", "book", "gpu", "paper"):
         cfg = experiment.profile_config(name)
         assert cfg.block_size == 64
     paper = experiment.profile_config("paper")

@@ -84,3 +84,16 @@ def test_module_entry_point_exits_2(tmp_path):
     )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and "Traceback" not in proc.stderr
+
+
+def test_gpu_profile_offline_falls_back_at_gpu_size(offline, capsys):
+    """Issue 14: under the gpu profile an unreachable hub means the embedded path at GPU size, not a failure."""
+    from collapse_utils.llm import experiment
+
+    gpu = experiment.profile_config("gpu")
+    assert experiment.check_sources(gpu) == {"data": "fallback", "model": "fallback", "hub": "unreachable"}
+    assert gpu.small.layers >= 6 and gpu.synthetic_words[0] >= 1_000_000  # the stand-ins at GPU size
+    assert gpu.fallback_lr > gpu.lr  # the small model's own fine-tuning rate, not OPT-125m's 2e-5
+    corpus = data.load_corpus(gpu.data, synthetic_words=(2000, 300, 300))
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and "hub is unreachable" in out[0] and corpus.source == "fallback synthetic"
