@@ -168,6 +168,18 @@ class SliderFigure:
         return self.to_html()
 
 
+def explore_note(notebook: str) -> str:
+    """One line for beside a chapter's sliders: which slider is which, with the Colab link."""
+    from . import colab_url
+
+    if profiles.building_book():
+        return (
+            "*In this page the sliders step through frames drawn when the book was built; "
+            f"[open the chapter in Colab]({colab_url(notebook)}) (or any Jupyter) to compute any value.*"
+        )
+    return "*These sliders compute at any value; the rendered book offers the same sliders on a precomputed grid.*"
+
+
 def explore(
     func: Callable[..., Any],
     grid: Mapping[str, Sequence[Any]],

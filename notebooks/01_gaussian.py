@@ -52,7 +52,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from collapse_utils import gaussian, plotting, profiles, prose, widgets
+from collapse_utils import gaussian, live, plotting, profiles, prose, widgets
 from collapse_utils.plotting import COLUMN_WIDTH, first_below, plot_band
 from collapse_utils.progress import progress
 from collapse_utils.schedules import APPROACHES, SCHEDULE_NAMES, SCHEDULE_VARIANTS
@@ -64,20 +64,25 @@ plotting.style()
 # the `gpu` profile only goes further (the paper's scale or beyond, a few minutes at most).
 # fmt: off
 P = profiles.choose(
-    quick=dict(n=100, generations=300, runs=500, schedule_generations=200, schedule_runs=100, multiples_runs=100,
+    quick=dict(explore_n=(10, 100), explore_generations=(100, 1000), n=100, generations=300, runs=500, schedule_generations=200, schedule_runs=100, multiples_runs=100,
                sweep_runs=500, growth_generations=200, growth_runs=1000, functional_n=1000, categorical_runs=1000),
-    book=dict(n=100, generations=2000, runs=5000, schedule_generations=1000, schedule_runs=300, multiples_runs=200,
+    book=dict(explore_n=(10, 100, 1000), explore_generations=(100, 1000, 5000), n=100, generations=2000, runs=5000, schedule_generations=1000, schedule_runs=300, multiples_runs=200,
               sweep_runs=2000, growth_generations=1000, growth_runs=4000, functional_n=1000, categorical_runs=5000),
-    paper=dict(n=100, generations=10000, runs=10000, schedule_generations=2000, schedule_runs=1000,
+    paper=dict(explore_n=(10, 100, 1000), explore_generations=(100, 1000, 5000), n=100, generations=10000, runs=10000, schedule_generations=2000, schedule_runs=1000,
                multiples_runs=300, sweep_runs=5000, growth_generations=2000, growth_runs=10000, functional_n=1000,
                categorical_runs=20000),
-    gpu=dict(n=100, generations=10000, runs=20000, schedule_generations=5000, schedule_runs=1000,
+    gpu=dict(explore_n=(10, 100, 1000), explore_generations=(100, 1000, 5000), n=100, generations=10000, runs=20000, schedule_generations=5000, schedule_runs=1000,
              multiples_runs=300, sweep_runs=10000, growth_generations=5000, growth_runs=20000, functional_n=1000,
              categorical_runs=20000),
 )
 # fmt: on
 profiles.report("Chapter 1", P)
 SCALE = f"profile '{profiles.current()}'"
+prose.show(prose.ran_at([
+    ("samples per generation $n$", P["n"], "any $M_i$ (the theory of supplementary section 3.1)"),
+    ("generations (main figures)", P["generations"], "$t \\to \\infty$ (theory)"),
+    ("independent runs", P["runs"], "not fixed (theory)"),
+]))
 
 # %% [markdown]
 # ## The recursion
@@ -659,25 +664,32 @@ print(
 # %% [markdown]
 # ## Explore
 #
-# The slider drives `gaussian.plot_collapse`, the function behind every small-multiples figure above
-# (move it in a running notebook; the rendered page shows its first frame). The sliders compute when you
-# release them. Schedule 2 and fixed retention need the actual points: at their slowest positions (large
+# The sliders drive `gaussian.plot_collapse`, the function behind every small-multiples figure above. In
+# the rendered book they step through frames of that function drawn when the book was built, over a grid
+# of $n$, generations, schedule and retention (fresh); in a running notebook they compute at any value,
+# when you release them, and offer fixed retention too. Schedule 2 and fixed retention need the actual points: at their slowest positions (large
 # $n$ and many generations) the slider simulates as many of the 200 runs as this machine manages in about
 # a second, so that every position answers within about two seconds, and the title says how many. (The
 # static figures above always use every run.)
 
 # %%
+prose.show(live.explore_note("01_gaussian"))
 ipw_controls = dict(
     n=ipw.IntSlider(value=100, min=2, max=1000, step=1, description="n"),
-    generations=ipw.IntSlider(value=500, min=10, max=5000, step=10, description="generations"),
+    generations=ipw.IntSlider(value=1000, min=10, max=5000, step=10, description="generations"),
     approach=ipw.Dropdown(options=[(f"{k}: {v}", k) for k, v in APPROACHES.items()], value=1, description="schedule"),
     retention=ipw.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.01, description="retention"),
     retained=ipw.Dropdown(options=["fresh", "fixed"], value="fresh", description="retained"),
-    runs=ipw.fixed(200),
-    seed=ipw.fixed(profiles.seed(0)),
 )
-ui = widgets.interactive_plot(gaussian.plot_collapse, continuous_update=False, **ipw_controls)
-ui
+live.explore(
+    gaussian.plot_collapse,
+    grid=dict(n=list(P["explore_n"]), generations=list(P["explore_generations"]), approach=[1, 2, 3],
+              retention=[0.0, 0.1]),
+    controls=ipw_controls,
+    fixed=dict(runs=200, seed=profiles.seed(0)),
+    start=dict(n=100, generations=1000 if 1000 in P["explore_generations"] else P["explore_generations"][0]),
+    alt="Fitted standard deviation over generations: single runs, median and 10-90% band",
+)
 
 # %% [markdown]
 # ## Summary

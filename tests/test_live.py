@@ -63,3 +63,13 @@ def test_explore_is_precomputed_in_the_book_and_live_elsewhere(monkeypatch):
     notebook = live.explore(line, {"slope": [0.0, 1.0]}, controls={"slope": (-2.0, 2.0)}, fixed={"offset": 0.5})
     assert isinstance(notebook, ipywidgets.interactive)
     plt.close("all")
+
+
+def test_explore_note_says_which_slider_is_which(monkeypatch):
+    """Bug guarded: the rendered page claims its sliders compute live (or the notebook that they are frames)."""
+    monkeypatch.setenv(profiles.BUILD_ENV, "1")
+    book = live.explore_note("01_gaussian")
+    assert "frames drawn when the book was built" in book
+    assert "https://colab.research.google.com/github/model-collapse-book/model-collapse/blob/main/notebooks/01_gaussian.ipynb" in book
+    monkeypatch.delenv(profiles.BUILD_ENV)
+    assert "compute at any value" in live.explore_note("01_gaussian")

@@ -74,6 +74,9 @@ def test_chapter_structure(source: Path):
 
 
 def test_repository_url_is_set_in_one_place():
+    import collapse_utils
+
+    assert collapse_utils.REPOSITORY == REPO_URL, "collapse_utils.REPOSITORY must match _config.yml"
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert f'Repository = "{REPO_URL}"' in pyproject
     assert REPO_URL in (ROOT / "README.md").read_text()
