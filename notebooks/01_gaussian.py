@@ -490,9 +490,8 @@ fig.tight_layout()
 # Shumailov et al.'s theory uses **replacement**: each generation fits only the previous model's samples.
 # Their supplementary experiments also fit a fixed-size sample of the pooled data of all generations and
 # the whole pool. Follow-up work names these three schedules *replace*, *accumulate-subsample* and
-# *accumulate*, and shows that accumulating data avoids collapse {cite}`gerstgrasser2024collapse`
-# (Gerstgrasser et al. 2024, *Is Model Collapse Inevitable?*; see also Kazdan et al. 2024, *Collapse or
-# Thrive?*). This book uses their names as its framing, and keeps the numbers as the API (`approach` in
+# *accumulate*, and shows that accumulating data avoids collapse {cite}`gerstgrasser2024collapse`; see also
+# {cite}`kazdan2024collapse`. This book uses their names as its framing, and keeps the numbers as the API (`approach` in
 # `collapse_utils`):
 #
 # 1. **replace**: samples of the latest model only (what we did so far);
