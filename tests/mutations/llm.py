@@ -35,8 +35,13 @@ MUTANTS = [
         "the same seed for every generation",
     ),
     # the runner
-    (E, "num_beams=config.num_beams,", "num_beams=1,", "the runner decodes greedily"),
-    (E, "repetition_penalty=config.repetition_penalty,", "repetition_penalty=1.0,", "the runner drops the penalty"),
+    (E, "num_beams=1 if sample else config.num_beams,", "num_beams=1,", "the runner decodes greedily"),
+    (
+        E,
+        "repetition_penalty=1.0 if sample else config.repetition_penalty,",
+        "repetition_penalty=1.0,",
+        "the runner drops the penalty",
+    ),
     (E, "                epochs=setting.epochs,\n", "                epochs=1,\n", "every setting trains one epoch"),
     (
         E,
