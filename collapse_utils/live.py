@@ -76,6 +76,9 @@ class SliderFigure:
         What the figure shows, for screen readers (the slider values are appended).
     figsize:
         Figure size in inches (default: the text column's width).
+    value_labels:
+        ``{parameter: {value: label}}``: what a slider's readout shows for a value
+        (default: the value itself), e.g. schedule names for ``approach``.
     """
 
     def __init__(
@@ -86,6 +89,7 @@ class SliderFigure:
         start: Mapping[str, Any] | None = None,
         alt: str = "",
         figsize: tuple[float, float] | None = None,
+        value_labels: Mapping[str, Mapping[Any, str]] | None = None,
     ) -> None:
         if not grid:
             raise ValueError("grid must name at least one slider parameter")
@@ -113,6 +117,10 @@ class SliderFigure:
         self.fixed = dict(fixed or {})
         self.alt = alt or getattr(func, "__name__", "figure")
         self.figsize = figsize or (COLUMN_WIDTH, 0.55 * COLUMN_WIDTH)
+        self.value_labels = {k: dict(v) for k, v in (value_labels or {}).items()}
+        unknown = set(self.value_labels) - set(self.names)
+        if unknown:
+            raise ValueError(f"value_labels names parameters that are not in grid: {sorted(unknown)}")
         self.frames = self._render()
 
     def _render(self) -> dict[str, str]:
@@ -140,7 +148,9 @@ class SliderFigure:
     def to_html(self) -> str:
         """The figure as self-contained HTML: an image, one range slider per parameter, inline JS."""
         uid = f"live-{uuid.uuid4().hex[:12]}"
-        labels = {n: [_label(v) for v in self.values[n]] for n in self.names}
+        labels = {
+            n: [str(self.value_labels.get(n, {}).get(v, _label(v))) for v in self.values[n]] for n in self.names
+        }
         data = {"names": self.names, "labels": labels, "frames": self.frames, "alt": self.alt}
         first = "-".join(str(self.start[n]) for n in self.names)
         first_alt = self.alt + " (" + ", ".join(f"{n} = {labels[n][self.start[n]]}" for n in self.names) + ")"
@@ -187,6 +197,7 @@ def explore(
     fixed: Mapping[str, Any] | None = None,
     start: Mapping[str, Any] | None = None,
     alt: str = "",
+    value_labels: Mapping[str, Mapping[Any, str]] | None = None,
 ):
     """The chapter's slider: precomputed frames in the built book, a live ipywidgets slider elsewhere.
 
@@ -195,7 +206,7 @@ def explore(
     object to display.
     """
     if profiles.building_book():
-        return SliderFigure(func, grid, fixed=fixed, start=start, alt=alt)
+        return SliderFigure(func, grid, fixed=fixed, start=start, alt=alt, value_labels=value_labels)
     from functools import partial
 
     from .widgets import interactive_plot

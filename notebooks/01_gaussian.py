@@ -113,7 +113,7 @@ run = gaussian.simulate(P["n"], P["generations"], P["runs"], seed=profiles.seed(
 g = run.generation
 print(f"simulated {run.runs} runs x {run.generations + 1} generations, n = {run.n} ({run.method} method)")
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Twelve runs of the recursion: the fitted mean (left) and the fitted standard deviation (right, log scale) of every generation.", "name": "fig-gauss-runs"}, "image": {"alt": "Fitted mean and fitted standard deviation of twelve runs against generation"}}
 fig, axes = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 3.0))
 for j in range(12):
     axes[0].plot(g, run.mean[:, j], lw=0.8)
@@ -123,6 +123,7 @@ axes[1].set(title="fitted standard deviation, 12 runs", xlabel="generation", yla
 fig.suptitle(f"{run.runs} runs, n = {run.n} samples per generation ({SCALE})")
 fig.tight_layout()
 
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The fitted density of one run at a few generations, beside the true density (dotted).", "name": "fig-gauss-density"}, "image": {"alt": "Fitted Gaussian densities of one run at several generations and the true density"}}
 fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.8))
 x = np.linspace(-4, 4, 400)
 ax.plot(x, stats.norm.pdf(x), "k:", lw=1.5, label="truth")
@@ -146,7 +147,7 @@ fig.tight_layout()
 # $P_t(|X| > c) = \Phi\bigl(\tfrac{-c-\mu_t}{\sigma_t}\bigr) + 1 - \Phi\bigl(\tfrac{c-\mu_t}{\sigma_t}\bigr)$
 # to the region beyond $c$ original standard deviations (`gaussian.tail_mass`). We compare it
 # with the truth's, $2(1 - \Phi(c))$: a ratio of 1 means the tail is intact. Which halves first, a tail
-# or the variance, is computed below and written into the figure's title.
+# or the variance, is computed below and written into the title of {numref}`fig-gauss-early`.
 
 # %%
 thresholds = [2.0, 3.0, 4.0]
@@ -156,7 +157,7 @@ median_var = np.median(run.var, axis=1)
 half = {c: first_below(median_ratio[c], 0.5) for c in thresholds}
 half_var = first_below(median_var, 0.5)
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Early collapse: the median run's tail mass beyond 2, 3 and 4 standard deviations of the truth and its variance, each relative to the truth; the dotted line marks one half. The title says which halved first at this seed.", "name": "fig-gauss-early"}, "image": {"alt": "Tail masses and variance of the median run relative to the truth, against generation"}}
 fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 3.6))
 for c, color in zip(thresholds, ["C2", "C1", "C3"]):
     ax.plot(g, median_ratio[c], color=color, lw=2, label=rf"tail mass beyond {c:g}$\sigma$")
@@ -188,7 +189,7 @@ prose.show(
 # %% [markdown]
 # But the mean drifts as well, and a model whose mean has moved puts *more* mass into the tail on the side
 # it moved to. That gain matters most for the nearer tails, so whether a tail halves before the variance
-# depends on how far out it lies; the figure's title and the sentence under it say what happened in this
+# depends on how far out it lies; the title of {numref}`fig-gauss-early` and the sentence under it say what happened in this
 # run. Either way the far tails are lost while the bulk is still in place: this is the paper's **early
 # model collapse**, in which the model still looks fine in the bulk while the improbable events of the
 # original data are being forgotten.
@@ -200,7 +201,7 @@ prose.show(
 # at a few generations, the median and the mean over runs, and the fraction of runs whose standard
 # deviation has fallen below a threshold.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The fitted variance: its distribution over runs at a few generations (left), and its median and mean over runs beside the theory (right).", "name": "fig-gauss-variance"}, "image": {"alt": "Histograms of the fitted variance at several generations, and its median and mean against generation"}}
 fig, axes = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 3.2))
 hist_gens = [t for t in (0, 10, 100, 1000, 2000, 10000) if t <= run.generations]
 bins = np.logspace(-16, 1, 86)
@@ -217,6 +218,7 @@ axes[1].set(yscale="log", xlabel="generation", title="the variance (theory: blac
 axes[1].legend()
 fig.tight_layout()
 
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The share of runs whose fitted standard deviation has fallen below 0.5, 0.1 and 0.01.", "name": "fig-gauss-collapsed"}, "image": {"alt": "Share of collapsed runs against generation for three thresholds"}}
 fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.8))
 for thr in (0.5, 0.1, 0.01):
     ax.plot(g, gaussian.collapsed_fraction(run, thr), label=rf"$\sigma_t < {thr:g}$")
@@ -273,7 +275,7 @@ z_scores = {
     ),
 }
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: the fitted mean and variance of generation 0 over runs, with their exact sampling distributions. Right: the log-variance over generations, a random walk with a downward drift, simulation beside theory.", "name": "fig-gauss-walk"}, "image": {"alt": "Sampling distributions of the fitted mean and variance, and the log-variance against generation"}}
 fig, axes = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 3.2))
 ax = axes[0]
 ax.hist(small.var[0], bins=80, density=True, alpha=0.5, label="fitted variance")
@@ -294,6 +296,7 @@ ax.set(title=r"$\log \sigma_t^2$: a random walk, drifting down", xlabel="generat
 ax.legend()
 fig.tight_layout()
 
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The mean drifts: the mean over runs of the squared fitted mean (with two standard errors), beside the theory (t + 1)/n.", "name": "fig-gauss-drift"}, "image": {"alt": "Mean squared fitted mean against generation, simulation and theory"}}
 fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 3.0))
 m2, se2 = (run.mean**2).mean(axis=1), (run.mean**2).std(axis=1) / np.sqrt(run.runs)
 ax.plot(g, m2, "C0", label=r"simulation: mean of $\mu_t^2$ ($\pm$ 2 SE)")
@@ -336,7 +339,7 @@ w2 = gaussian.wasserstein2_sq(run.mean, run.var)
 const_sizes = np.full(run.generations + 1, run.n)
 breakdown = gaussian.first_order_breakdown(run.n, run.generations, tolerance=0.1)
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The expected squared Wasserstein-2 distance from the truth: the simulation (with two standard errors), the exact expectation, and the paper's first-order formula; the vertical line marks where the first-order formula is first 10% off.", "name": "fig-gauss-w2"}, "image": {"alt": "Expected squared Wasserstein-2 distance against generation: simulation, exact and first-order formula"}}
 fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 3.6))
 m, se = w2.mean(axis=1), w2.std(axis=1) / np.sqrt(run.runs)
 ax.plot(g, m, "C0", label=r"simulation: mean of $W_2^2$ ($\pm$ 2 SE)")
@@ -376,7 +379,7 @@ for k, name in enumerate(progress(gaussian.GROWTHS, desc="growth")):
     r = gaussian.simulate_sizes(sizes, P["growth_runs"], seed=profiles.seed(10 + k))
     growth[name] = (sizes, gaussian.wasserstein2_sq(r.mean, r.var))
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The expected squared Wasserstein-2 distance when the sample size stays constant, grows linearly or grows superlinearly: simulation (bands), exact expectation (dashed) and the paper's first-order formula (dotted).", "name": "fig-gauss-growth"}, "image": {"alt": "Expected squared Wasserstein-2 distance for constant, linear and superlinear sample sizes"}}
 fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 3.6))
 gg = np.arange(GG + 1)
 for (name, (sizes, d)), color in zip(growth.items(), ["C3", "C1", "C2"]):
@@ -425,7 +428,7 @@ for k, n_ in enumerate(progress(ns, desc="n")):
 # generation t is t + 1 fits: the median log-variance reaches log(1/2) after log(1/2) / drift fits
 theory_half = [np.log(0.5) / gaussian.log_var_drift(n_) - 1 for n_ in ns]
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Statistical approximation error: the generation at which the median fitted variance has halved, against the number of samples per generation, simulation beside theory.", "name": "fig-gauss-halving"}, "image": {"alt": "Generation at which the median variance halves, against the sample size"}}
 fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 3.2))
 ax.plot(ns, half_times, "o-", label=f"simulation (median of {P['sweep_runs']} runs)")
 ax.plot(ns, theory_half, "k--", label=r"theory: $\ln 2 / |\mathbb{E}\log(\chi^2_{n-1}/(n-1))| - 1$")
@@ -439,7 +442,7 @@ fig.tight_layout()
 # (a rendered page has no kernel to move a slider). Thin lines are single runs; the band holds 80% of
 # the runs.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The slider's function at four sample sizes n: single runs, median and 10-90% band of the fitted standard deviation.", "name": "fig-gauss-multiples-n"}, "image": {"alt": "Fitted standard deviation against generation for four sample sizes"}}
 fig = widgets.small_multiples(
     gaussian.plot_collapse,
     "n",
@@ -465,7 +468,7 @@ mass_original = np.mean(np.abs(mixture((200_000,), np.random.default_rng(profile
 mass_fit = 1 - np.median(gaussian.tail_mass(fn.mean[0], fn.var[0], 0.3))
 print(f"mass near 0 (|x| < 0.3): original {mass_original:.3f}, single-Gaussian fit (generation 0) {mass_fit:.3f}")
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Functional expressivity error: one Gaussian fitted to data from two modes, at generations 0, 10 and 50 (left), and the mass each puts between the modes (right).", "name": "fig-gauss-expressivity"}, "image": {"alt": "A bimodal histogram with single Gaussian fits, and the mass between the modes"}}
 fig, axes = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 3.0), gridspec_kw=dict(width_ratios=[2, 1]))
 x = np.linspace(-3.5, 3.5, 500)
 axes[0].hist(fn.samples[0, 0], bins=60, density=True, alpha=0.4, label="original data")
@@ -513,7 +516,7 @@ results = {
 label = {name: name.replace(f"approach {k}", f"{k}: {SCHEDULE_NAMES[k]}") for k in SCHEDULE_NAMES for name in results
          if name.startswith(f"approach {k}")}
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The data schedules and fresh retention compared: the fitted standard deviation (median and 10-90% band over runs, left) and the median squared Wasserstein-2 distance from the truth (right).", "name": "fig-gauss-schedules"}, "image": {"alt": "Fitted standard deviation and distance from the truth for each data schedule"}}
 fig, axes = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 3.4))
 for (name, r), color in zip(results.items(), ["C3", "C1", "C2", "C0", "C4"]):
     plot_band(axes[0], r.generation, r.std.T, color=color, label=label[name])
@@ -532,7 +535,7 @@ for name, r in results.items():
 prose.show(gaussian.schedules_sentence({label[name]: r.std[-1] for name, r in results.items()}))
 
 # %% [markdown]
-# What the theory says about each schedule, to read beside the figure:
+# What the theory says about each schedule, to read beside {numref}`fig-gauss-schedules`:
 #
 # - **Replace** collapses, as above.
 # - **Accumulate** has a training set that grows, so each new estimate is more precise than the last:
@@ -559,7 +562,7 @@ kinds = {
     for kind in progress(("fresh", "fixed"), desc="retention kinds")
 }
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fresh against fixed retention (half of each generation's data original): the fitted standard deviation over generations (left), and each run's value at the last generation against generation 0 (right).", "name": "fig-gauss-retention-kinds"}, "image": {"alt": "Fitted standard deviation under fresh and fixed retention"}}
 fig, axes = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 3.2))
 for (kind, r), color in zip(kinds.items(), ["C0", "C1"]):
     plot_band(axes[0], r.generation, r.std.T, color=color, label=f"{kind} ({r.method} method)")
@@ -583,12 +586,14 @@ print("correlation of each run's sigma at generation 0 and at the last generatio
 # each generation's data is retained here, to make the contrast visible.) The static panels below vary the schedule and the retention with everything else
 # fixed; the slider at the end does the same interactively.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The slider's function for the three data schedules.", "name": "fig-gauss-multiples-schedule"}, "image": {"alt": "Fitted standard deviation against generation for the three data schedules"}}
 fixed = dict(n=n, generations=min(SG, 500), runs=P["multiples_runs"], seed=profiles.seed(7), title=False, budget=None)
 fig = widgets.small_multiples(
     gaussian.plot_collapse, "approach", [1, 2, 3], fixed=fixed, ncols=3, panel_size=(COLUMN_WIDTH / 3, 2.4),
     suptitle=f"fitted standard deviation, by data schedule ({SCALE})",
 )
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The slider's function for four fractions of fresh retention, under replace.", "name": "fig-gauss-multiples-retention"}, "image": {"alt": "Fitted standard deviation against generation for four retention fractions"}}
 fig = widgets.small_multiples(
     gaussian.plot_collapse, "retention", [0.0, 0.01, 0.1, 0.5], fixed=fixed, ncols=2,
     panel_size=(COLUMN_WIDTH / 2, 2.4), suptitle=f"fitted standard deviation, by (fresh) retention, replace ({SCALE})",
@@ -612,7 +617,7 @@ cat = gaussian.simulate_categorical(probs, n=30, generations=600, runs=P["catego
 frequencies, absorbed = cat.absorbing_frequencies()
 one = gaussian.simulate_categorical(probs, n=100, generations=0, runs=P["categorical_runs"], seed=profiles.seed(9))
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "A discrete distribution resampled: the share of runs in which each category survives (left), and how often each category becomes the absorbing state against its original probability (right).", "name": "fig-gauss-absorbing"}, "image": {"alt": "Survival curves per category and absorbing-state frequencies against original probabilities"}}
 fig, axes = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 3.2))
 surv = cat.survival()
 for i, p in enumerate(probs):
@@ -631,7 +636,7 @@ fig.tight_layout()
 # %% tags=["hide-input"]
 prose.show(gaussian.absorption_sentence(frequencies, probs, absorbed))
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: the probability that a category is lost in one resampling step of n = 100 draws, simulation beside theory. Right: the time to absorption for two categories, its simulated mean and the Kimura-Ohta approximation.", "name": "fig-gauss-absorption-time"}, "image": {"alt": "Probability of losing a category in one step, and a histogram of absorption times"}}
 two = gaussian.simulate_categorical(np.array([0.2, 0.8]), n=100, generations=1000, runs=P["categorical_runs"],
                                     seed=profiles.seed(11))
 steps = two.absorption_time() + 1  # resampling steps from the truth
@@ -688,6 +693,7 @@ live.explore(
     fixed=dict(runs=200, seed=profiles.seed(0)),
     start=dict(n=100, generations=1000 if 1000 in P["explore_generations"] else P["explore_generations"][0]),
     alt="Fitted standard deviation over generations: single runs, median and 10-90% band",
+    value_labels=dict(approach=SCHEDULE_NAMES),
 )
 
 # %% [markdown]
@@ -696,7 +702,7 @@ live.explore(
 # - Recursively fitting a Gaussian to its own samples is a random walk of the parameters. The log-variance
 #   drifts down by about $1/(n-1)$ per fit, so **runs collapse** to a point almost surely, even though the
 #   unbiased estimator keeps the *expected* variance at exactly 1.
-# - **Early collapse**: a narrower model loses its far tails fastest; the early-collapse figure shows, at
+# - **Early collapse**: a narrower model loses its far tails fastest; {numref}`fig-gauss-early` shows, at
 #   this seed, which tails halve before the variance (the nearer tails can gain mass as the mean drifts).
 # - **The mean drifts** with variance $(t+1)/n$, so the distance from the truth grows without bound. The
 #   paper's first-order $\mathbb E[W_2^2] = \tfrac32\sigma^2\sum_i 1/M_i$ holds while $t \ll n$; only sample

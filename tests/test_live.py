@@ -73,3 +73,13 @@ def test_explore_note_says_which_slider_is_which(monkeypatch):
     assert "https://colab.research.google.com/github/model-collapse-book/model-collapse/blob/main/notebooks/01_gaussian.ipynb" in book
     monkeypatch.delenv(profiles.BUILD_ENV)
     assert "compute at any value" in live.explore_note("01_gaussian")
+
+
+def test_value_labels_name_the_readout():
+    """Bug guarded: a schedule slider that reads '2' where the reader needs 'accumulate-subsample'."""
+    fig = live.SliderFigure(line, {"slope": [1.0, 2.0]}, value_labels={"slope": {1.0: "gentle", 2.0: "steep"}})
+    page = fig.to_html()
+    assert '"labels": {"slope": ["gentle", "steep"]}' in page
+    assert '<output data-param="slope">gentle</output>' in page
+    with pytest.raises(ValueError, match="not in grid"):
+        live.SliderFigure(line, {"slope": [1.0]}, value_labels={"offset": {0: "x"}})
