@@ -10,7 +10,9 @@ Each check returns a list of problems (empty when the page passes):
 * :func:`small_images` -- an image shown at less than :data:`MIN_IMAGE_SCALE` of its natural
   width in a :data:`WINDOW` wide window;
 * :func:`dead_sliders` -- a live slider that, moved, does not change the figure it drives;
-* :func:`broken_links` -- an internal link (citations included) whose page or anchor does not exist.
+* :func:`broken_links` -- an internal link (citations included) whose page or anchor does not exist;
+* :func:`uncaptioned_figures` -- a chapter's figure without a numbered caption, or an image whose alt
+  text is a file name or a hash instead of what it shows.
 """
 
 from __future__ import annotations
@@ -108,6 +110,30 @@ def small_images(page) -> list[str]:
     return [f"image too small: {f}" for f in found]
 
 
+def uncaptioned_figures(page) -> list[str]:
+    """Figures of a chapter without a numbered caption, or images whose alt text does not describe them."""
+    found = page.evaluate(
+        """() => {
+        const out = [];
+        for (const img of document.querySelectorAll('article img')) {
+            if (img.naturalWidth < 80 || img.offsetParent === null) continue;
+            const alt = (img.getAttribute('alt') || '').trim();
+            const name = (img.getAttribute('src') || '').split('/').pop().slice(0, 24);
+            if (!alt || /^[0-9a-f]{16,}/.test(alt) || /\.(png|jpg|svg)$/.test(alt))
+                out.push('no alt text that says what it shows: ' + (alt || name));
+            if (img.closest('.live-figure')) continue;
+            const fig = img.closest('figure');
+            if (!fig || !fig.querySelector('figcaption'))
+                out.push('figure without a caption: ' + (alt || name).slice(0, 80));
+            else if (!/Fig\. \d/.test(fig.querySelector('figcaption').innerText))
+                out.push('figure without a number: ' + (alt || name).slice(0, 80));
+        }
+        return out;
+    }"""
+    )
+    return found
+
+
 def dead_sliders(page) -> list[str]:
     """Move every live slider one step and check that its figure changes."""
     problems = []
@@ -175,6 +201,8 @@ def check_book(html_root: Path, chapters_with_sliders: tuple[str, ...] = ()) -> 
                 page.goto(path.resolve().as_uri(), wait_until="load")
                 problems = progress_widgets(page) + blank_gaps(page) + small_images(page)
                 problems += dead_sliders(page) + broken_links(page, path.resolve(), html_root)
+                if path.parent.name == "notebooks":
+                    problems += uncaptioned_figures(page)
                 if path.stem in chapters_with_sliders and not page.query_selector(".live-figure"):
                     problems.append("no live slider in the rendered page")
                 report[str(path.relative_to(html_root))] = problems
