@@ -66,9 +66,11 @@ def test_header_names_the_profile_asked_for(tmp_path, capsys, monkeypatch, offli
 def test_settings_and_options_reach_the_config():
     args = build_parser().parse_args(
         ["--profile", "quick", "--setting", "1:0", "--setting", "1:0.004", "--schedule", "linear",
-         "--max-grad-norm", "none", "--no-best-checkpoint", "--retained-blocks", "random"]
+         "--max-grad-norm", "none", "--no-best-checkpoint", "--retained-blocks", "random",
+         "--decoding", "sample", "--accumulate"]
     )
     config = config_from_args(args)
+    assert config.decoding == "sample" and config.accumulate
     assert [s.name for s in config.settings] == ["1ep-keep0.0", "1ep-keep0.004"]
     assert config.schedule == "linear" and config.max_grad_norm is None and not config.best_checkpoint
     assert config.retained_blocks == "random"

@@ -107,6 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--block-size", type=int, help="tokens per training block (and prompt)")
     p.add_argument("--new-tokens", type=int, help="tokens written per block (the profile's: the block size)")
     p.add_argument("--repetition-penalty", type=float, help="repetition penalty of the beam search (> 0)")
+    p.add_argument(
+        "--decoding",
+        choices=("beam", "sample"),
+        help="how the data are written: the paper's beam search, or plain sampling (temperature 1)",
+    )
+    p.add_argument(
+        "--accumulate",
+        action="store_true",
+        help="train every generation on the original data and all generations' data so far "
+        "(Gerstgrasser et al. 2024) instead of replacing it",
+    )
     p.add_argument("--lr", type=float, help="AdamW learning rate")
     p.add_argument(
         "--schedule",
@@ -175,6 +186,7 @@ FIELDS = (
     "max_valid_blocks",
     "max_test_blocks",
     "retained_blocks",
+    "decoding",
     "keep_models",
     "seed",
 )
@@ -190,6 +202,8 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         changes["fallback"] = False
     if args.no_best_checkpoint:
         changes["best_checkpoint"] = False
+    if args.accumulate:
+        changes["accumulate"] = True
     settings = settings_from_pairs(args.setting) if args.setting else config.settings
     if args.epochs is not None or args.retention is not None:
         settings = tuple(
