@@ -13,15 +13,18 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 
-def show(markdown: str) -> str:
-    """Display ``markdown`` as a Markdown output (and return it, for tests)."""
+def show(markdown: str) -> None:
+    """Display ``markdown`` as a Markdown output.
+
+    Returns ``None``, so that a ``prose.show(...)`` at the end of a cell is not shown a
+    second time as the cell's value. (Test the helper that writes the sentence.)
+    """
     try:
         from IPython.display import Markdown, display
     except ImportError:  # pragma: no cover - IPython ships with the kernel
         print(markdown)
     else:
         display(Markdown(markdown))
-    return markdown
 
 
 def join_words(items: Sequence[str], conjunction: str = "and") -> str:

@@ -9,6 +9,7 @@ Each check returns a list of problems (empty when the page passes):
 * :func:`blank_gaps` -- an output area taller than :data:`MAX_GAP_PX` with nothing visible in it;
 * :func:`small_images` -- an image shown at less than :data:`MIN_IMAGE_SCALE` of its natural
   width in a :data:`WINDOW` wide window;
+* :func:`wide_lines` -- visible code or printed output wider than the text column;
 * :func:`dead_sliders` -- a live slider that, moved, does not change the figure it drives;
 * :func:`broken_links` -- an internal link (citations included) whose page or anchor does not exist;
 * :func:`uncaptioned_figures` -- a chapter's figure without a numbered caption, or an image whose alt
@@ -110,6 +111,25 @@ def small_images(page) -> list[str]:
     return [f"image too small: {f}" for f in found]
 
 
+def wide_lines(page) -> list[str]:
+    """Visible code or printed output wider than the text column (a horizontal scroll bar)."""
+    found = page.evaluate(
+        """() => {
+        const out = [];
+        for (const pre of document.querySelectorAll('article pre')) {
+            if (pre.offsetParent === null || !pre.innerText.trim()) continue;
+            if (pre.scrollWidth > pre.clientWidth + 2) {
+                const kind = pre.closest('.cell_output') ? 'output' : 'code';
+                const line = pre.innerText.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '');
+                out.push(kind + ' wider than the column: ' + line.slice(0, 70));
+            }
+        }
+        return out;
+    }"""
+    )
+    return found
+
+
 def uncaptioned_figures(page) -> list[str]:
     """Figures of a chapter without a numbered caption, or images whose alt text does not describe them."""
     found = page.evaluate(
@@ -199,7 +219,7 @@ def check_book(html_root: Path, chapters_with_sliders: tuple[str, ...] = ()) -> 
             for path in pages(html_root):
                 page = context.new_page()
                 page.goto(path.resolve().as_uri(), wait_until="load")
-                problems = progress_widgets(page) + blank_gaps(page) + small_images(page)
+                problems = progress_widgets(page) + blank_gaps(page) + small_images(page) + wide_lines(page)
                 problems += dead_sliders(page) + broken_links(page, path.resolve(), html_root)
                 if path.parent.name == "notebooks":
                     problems += uncaptioned_figures(page)
