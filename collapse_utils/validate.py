@@ -132,9 +132,7 @@ def integer_list(
     A bare integer is rejected with a message that says to wrap it in a list,
     since ``keep=5`` is ambiguous (generation 5, or 5 generations?).
     """
-    if _is_int(values) or isinstance(values, (str, bytes, bool, np.bool_)) or not isinstance(
-        values, (Sequence, np.ndarray, range, set, frozenset, tuple)
-    ):
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray, set, frozenset)):
         raise ValueError(
             f"{name} must be a sequence of integers {range_text(minimum, maximum)} "
             f"(for one value write [{values!r}]), got {values!r}"

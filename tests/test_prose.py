@@ -67,6 +67,7 @@ def test_first_below():
     assert plotting.first_below(np.array([1.0, 0.8, 0.4, 0.6, 0.1]), 0.5) == 2
     assert plotting.first_below(np.array([1.0, 0.8]), 0.5) is None
     assert plotting.first_below([0.1], 0.5) == 0
+    assert plotting.first_below([1.0, 0.5, 0.4], 0.5) == 2, "touching the level is not below it"
 
 
 def test_style_is_legible():
