@@ -55,7 +55,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from collapse_utils import plotting, profiles, prose, vae, widgets
+from collapse_utils import live, plotting, profiles, prose, vae, widgets
 from collapse_utils.plotting import COLUMN_WIDTH
 
 plotting.style()
@@ -104,8 +104,13 @@ N = data.n_train
 if data.source == "digits" and P["digits_vae"]:
     P = {**P, **P["digits_vae"]}
     print(f"      (so the VAE settings for the 8x8 digits are used: {P['digits_vae']})")
+prose.show(prose.ran_at([
+    ("images", f"{data.source}, {data.side}×{data.side} pixels, {N} for training", "MNIST, 28×28 pixels"),
+    ("generations", P["generations"], "successive generations (Figure 9)"),
+    ("runs per compared setting", P["seeds"], "one run shown (Figure 9)"),
+]))
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The real training images: four of each digit.", "name": "fig-vae-real"}, "image": {"alt": "A grid of real handwritten digits, four of each"}}
 fig, axes = plt.subplots(2, 5, figsize=(COLUMN_WIDTH, 3.4))
 for digit, ax in enumerate(axes.flat):
     vae.plot_images(data.x_train[data.y_train == digit][:4], ax=ax, ncols=2, title=str(digit))
@@ -144,7 +149,7 @@ print(config)
 first = vae.train_vae(data.x_train, config, seed=profiles.seed(0))
 print(f"training loss after {config.epochs} epochs: {first.history[-1]:.1f} nats per image")
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "One VAE trained on the real images: real test images, their reconstructions, decoder means at random latents, and Bernoulli draws from those means.", "name": "fig-vae-one"}, "image": {"alt": "Four panels of digit images: real, reconstructed, decoder means and Bernoulli draws"}}
 z = np.random.default_rng(profiles.seed(0)).standard_normal((36, config.latent_dim))
 views = {
     "real images": data.x_test[:36],
@@ -247,7 +252,7 @@ print(f"{len(all_runs)} runs in {time.perf_counter() - START:.0f} s since the st
 # several generations, next to real images. (Each generation is a new network, so a latent does not keep
 # its meaning from one generation to the next: each panel is just 36 random samples.)
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figure 9 at this scale: random samples (decoder means) of several generations of the first seed's run, without real data after generation 0, beside real images.", "name": "fig-vae-grids"}, "image": {"alt": "Grids of generated digits at several generations beside real digits"}}
 fig = vae.plot_sample_grids(run, P["snapshots"], real=data.x_test, ncols=4)
 fig.suptitle(f"random samples (decoder means) by generation, no real data after generation 0\n"
              f"{data.describe()}, {SCALE}, seed {run.seed}")  # fmt: skip
@@ -265,12 +270,14 @@ plt.show()
 # classifier assigns to each digit, generation by generation; the second figure the entropy of that
 # histogram for all seeds (line: median over seeds; band: 10–90% of the seeds).
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The judge's verdict on each generation's samples: the share of samples classified as each digit, generation by generation (first seed).", "name": "fig-vae-classes"}, "image": {"alt": "Heat map of the share of samples per digit against generation"}}
 fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 3.2))
 vae.plot_class_heatmap(run, ax=ax)
 ax.set_title(f"share of samples per digit, seed {run.seed}\n({data.describe()}, {SCALE})")
 fig.tight_layout()
 plt.show()
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The entropy of the class histogram over generations: median and band over the seeds, with the real images' value for reference.", "name": "fig-vae-entropy"}, "image": {"alt": "Entropy of the class histogram against generation, median and band over seeds"}}
 axes = vae.plot_metrics({"Bernoulli draws": runs}, real=real, metrics=("entropy",), ncols=1)
 axes[0].set_ylim(0, 3.5)
 axes[0].figure.suptitle(f"entropy of the class histogram ({SCALE})")
@@ -294,7 +301,7 @@ prose.show(vae.first_lost_sentence(runs) + " " + vae.never_lost_sentence(runs))
 #
 # The other measures, for all seeds:
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Measures of each generation's samples over the seeds: the judge's confidence, the Fréchet distance to real images in the judge's feature space, the variety of the judge's features relative to real images, and the VAE's active latent dimensions.", "name": "fig-vae-measures"}, "image": {"alt": "Four panels of sample measures against generation, median and band over seeds"}}
 axes = vae.plot_metrics({"Bernoulli draws": runs}, real=real,
                         metrics=("confidence", "frechet", "feature_var", "active_dims"))  # fmt: skip
 axes[0].figure.suptitle(f"measures of each generation's samples\n({data.describe()}, {SCALE})")
@@ -333,11 +340,13 @@ prose.show(" ".join([
 # *expected* image, like sampling at temperature zero. We ran both (`decode="bernoulli"` and
 # `decode="mean"`).
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Training each generation on decoder means instead of Bernoulli draws: random samples of a few generations (first seed).", "name": "fig-vae-means-grids"}, "image": {"alt": "Grids of generated digits at a few generations when training on decoder means"}}
 fig = vae.plot_sample_grids(groups["decoder means"][0], [g for g in P["snapshots"]][:4], ncols=4)
 fig.suptitle(f"training on decoder means: random samples by generation\n({SCALE}, seed {run.seed})")
 fig.tight_layout()
 plt.show()
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "What the next generation trains on: Bernoulli draws against decoder means, four measures over generations (median and band over seeds).", "name": "fig-vae-draws-means"}, "image": {"alt": "Four panels comparing training on Bernoulli draws and on decoder means against generation"}}
 axes = vae.plot_metrics({k: groups[k] for k in ("Bernoulli draws", "decoder means")}, real=real,
                         metrics=("entropy", "frechet", "feature_var", "active_dims"))  # fmt: skip
 axes[0].figure.suptitle(f"what the next generation trains on ({SCALE})")
@@ -386,7 +395,7 @@ for name in [n for n in groups if n.startswith("retention")]:
     share = groups[name][0].original_share()
     print(f"{name}: real share of the training set by generation {np.round(share[:4], 3)} ...")
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Keeping a fixed share of the real images in every generation's training set: four measures over generations for no retention and two retention fractions (median and band over seeds).", "name": "fig-vae-retention"}, "image": {"alt": "Four panels of measures against generation for three retention fractions"}}
 by_retention = {"no real data": runs} | {n: g for n, g in groups.items() if n.startswith("retention")}
 axes = vae.plot_metrics(by_retention, real=real, metrics=("entropy", "confidence", "frechet", "feature_var"))
 axes[0].figure.suptitle(f"keeping a share of real images each generation\n(fixed retention, {SCALE})")
@@ -408,32 +417,39 @@ prose.show(" ".join([
 #
 # ## Explore
 #
-# The slider below draws `vae.plot_generation`: generation $g$ of the first seed's run with retention $r$,
-# as samples or as a class histogram (over generation 0's, in grey). Nothing is retrained when it moves:
-# it picks among the runs computed above. The rendered page has no kernel, so here first are the same
+# The sliders below draw `vae.plot_generation`: generation $g$ of the first seed's run with retention $r$,
+# as samples or as a class histogram (over generation 0's, in grey). Nothing is retrained when they move:
+# they pick among the runs computed above, in the rendered book as in a running notebook. First, the same
 # views at a few values.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The slider's function at the last generation for each retention fraction (first seed).", "name": "fig-vae-multiples-retention"}, "image": {"alt": "Generated digits at the last generation for each retention fraction"}}
 first_seed = {0.0: run} | {float(n.split()[-1]): g[0] for n, g in groups.items() if n.startswith("retention")}
 last = P["generations"]
 fig = widgets.small_multiples(vae.plot_generation, "retention", list(first_seed),
                               fixed=dict(runs=first_seed, generation=last), panel_size=(2.3, 2.8),
                               suptitle=f"generation {last}, by retention ({SCALE})")  # fmt: skip
 plt.show()
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The slider's function as class histograms at the last snapshots, without real data (first seed); generation 0's histogram in grey.", "name": "fig-vae-multiples-classes"}, "image": {"alt": "Class histograms of generated digits at three generations"}}
 fig = widgets.small_multiples(vae.plot_generation, "generation", [g for g in P["snapshots"] if g <= last][-3:],
                               fixed=dict(runs=first_seed, retention=0.0, show="classes"), panel_size=(2.3, 2.6),
                               suptitle=f"class histograms without real data ({SCALE})")  # fmt: skip
 plt.show()
 
 # %%
-ui = widgets.interactive_plot(
+prose.show(live.explore_note("03_vae"))
+live.explore(
     vae.plot_generation,
-    runs=ipw.fixed(first_seed),
-    retention=ipw.SelectionSlider(options=list(first_seed), value=0.0, description="retention"),
-    generation=ipw.IntSlider(value=last, min=0, max=last, step=1, description="generation"),
-    show=ipw.Dropdown(options=["samples", "classes"], value="samples", description="show"),
+    grid=dict(retention=list(first_seed), generation=list(range(last + 1)), show=["samples", "classes"]),
+    controls=dict(
+        retention=ipw.SelectionSlider(options=list(first_seed), value=0.0, description="retention"),
+        generation=ipw.IntSlider(value=last, min=0, max=last, step=1, description="generation"),
+        show=ipw.Dropdown(options=["samples", "classes"], value="samples", description="show"),
+    ),
+    fixed=dict(runs=first_seed),
+    start=dict(retention=0.0, generation=last),
+    alt="Generated digits (or their class histogram) of one generation of the first seed's run",
 )
-ui
 
 # %%
 print(f"chapter 3 ran in {time.perf_counter() - START:.0f} s, {time.process_time():.0f} s of CPU time "

@@ -235,7 +235,8 @@ def check_book(html_root: Path, chapters_with_sliders: tuple[str, ...] = ()) -> 
 if __name__ == "__main__":
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "_build/html")
     bad = 0
-    for name, problems in check_book(root).items():
+    chapters = tuple(p.stem for p in (root / "notebooks").glob("*.html"))
+    for name, problems in check_book(root, chapters_with_sliders=chapters).items():
         print(f"{name}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
         for problem in problems:
             print(f"    {problem}")
