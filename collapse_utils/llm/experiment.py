@@ -709,7 +709,8 @@ def run_experiment(
             atomic_write_text(output / "config.json", json.dumps(config.to_json(), indent=1))
         if not (output / "identity.json").exists():
             atomic_write_text(output / "identity.json", json.dumps(ident, indent=1))
-        atomic_write_text(output / "notes.txt", "\n".join(prep.notes) + "\n")
+        if only is None:  # a worker of _run_parallel loads the cached model: the main process' notes stand
+            atomic_write_text(output / "notes.txt", "\n".join(prep.notes) + "\n")
     dev = world.device
     prep.base.model.to(dev)  # every generation starts from a copy of it
     judge = measures.Judge(
