@@ -306,10 +306,15 @@ prose.show(measures.settings_sentence(plots.growth(results, "test_perplexity"),
 # The figure draws each band's change since generation 0.
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(len(SETTINGS), 1, figsize=(plotting.COLUMN_WIDTH, 3.0 * len(SETTINGS)), sharex=True,
-                         squeeze=False)
-for ax, setting in zip(axes[:, 0], SETTINGS):
+fig, axes = plt.subplots(len(SETTINGS), 1, figsize=(plotting.COLUMN_WIDTH, 2.6 * len(SETTINGS)), sharex=True,
+                         sharey=True, squeeze=False)
+for k, (ax, setting) in enumerate(zip(axes[:, 0], SETTINGS)):
     plots.plot_band_losses(results, setting, ax=ax)
+    if k:
+        ax.get_legend().remove()
+    if k < len(SETTINGS) - 1:
+        ax.set_xlabel("")
+fig.suptitle("Test loss by token frequency: change since generation 0")
 fig.tight_layout()
 
 # %%
@@ -318,7 +323,9 @@ prose.show(measures.band_sentence(plots.band_means(results, SETTINGS[0], 0),
                                   plots.band_means(results, SETTINGS[0], last), last, results.label(SETTINGS[0])))
 
 # %% [markdown]
-# Second, for the embedded language, the **coverage** of the vocabulary: the share of the tail's word
+# The loss by band is measured on real test text: it says which tokens a model now predicts worse, not
+# which words its own text still uses. That is the second measure, for the embedded language: the
+# **coverage** of the vocabulary: the share of the tail's word
 # types (and of the head's, the most frequent words carrying half the mass) that each generation's
 # training data still use. A finite text misses rare words even when it comes from the source, so each
 # curve is drawn with its **sampling baseline**: the coverage of a fresh sample of the source as large as
@@ -407,16 +414,17 @@ fig.tight_layout()
 # ## Explore
 #
 # The slider picks among the computed generations and settings; it drives `plots.plot_generation`, the
-# Figure-11 histogram of one generation against the reference. The rendered page has no kernel, so here
-# first is the same function, for the same setting as the slider's first position, at a few generations.
+# Figure-11 histogram of one generation (coloured) against the reference (grey: original text that
+# generation 0 never saw). The rendered page has no kernel, so here first is the same function, for the
+# same setting as the slider's first position, at a few generations.
 
 # %% tags=["hide-input"]
 explore = SETTINGS[0]
 gens = results.generations(explore)
 shown = sorted({gens[0], gens[min(1, len(gens) - 1)], gens[len(gens) // 2], gens[-1]})
 fig = widgets.small_multiples(plots.plot_generation, "generation", shown,
-                              fixed=dict(results=results, setting=explore), sharey=False,
-                              suptitle=results.label(explore))
+                              fixed=dict(results=results, setting=explore, legend=False), sharey=False,
+                              ncols=2, suptitle=results.label(explore))
 
 # %%
 ui = widgets.interactive_plot(

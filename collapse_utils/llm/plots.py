@@ -125,7 +125,7 @@ def plot_band_losses(results: Results, setting: str, ax=None, relative: bool = T
         plotting.plot_band(ax, gens, values, color=colors[band], label=f"{band} tokens")
     ax.axhline(0.0, color="0.6", lw=0.8)
     ax.set_xlabel("generation")
-    ax.set_ylabel("test loss change since gen. 0 (nats/token)" if relative else "test loss (nats/token)")
+    ax.set_ylabel("change since gen. 0 (nats)" if relative else "test loss (nats/token)")
     ax.set_title(results.label(setting))
     plotting.integer_ticks(ax)
     ax.legend()
@@ -257,7 +257,7 @@ def ppl_bins(results: Results, setting: str, name: str = "train_ppl", count: int
 
 
 def plot_ppl_histogram(
-    results: Results, setting: str, generation: int, ax=None, bins: np.ndarray | None = None
+    results: Results, setting: str, generation: int, ax=None, bins: np.ndarray | None = None, legend: bool = True
 ):
     """Figure 11 for one generation: perplexity of every training block under the generation-0 model.
 
@@ -270,7 +270,8 @@ def plot_ppl_histogram(
     _log_ticks(ax)
     ax.set_xlabel("perplexity under the gen-0 model")
     ax.set_ylabel("density")
-    ax.legend()
+    if legend:
+        ax.legend()
     return ax
 
 
@@ -336,9 +337,13 @@ def plot_truth_histogram(
     return ax
 
 
-def plot_generation(results: Results, setting: str, generation: int, ax=None):
-    """The slider's view: Figure 11 for one setting and generation (see :func:`plot_ppl_histogram`)."""
-    ax = plot_ppl_histogram(results, setting, generation, ax=ax)
+def plot_generation(results: Results, setting: str, generation: int, ax=None, legend: bool = True):
+    """The slider's view: Figure 11 for one setting and generation (see :func:`plot_ppl_histogram`).
+
+    ``legend=False`` for small panels (the grey histogram is the reference, the coloured one the
+    generation's training data).
+    """
+    ax = plot_ppl_histogram(results, setting, generation, ax=ax, legend=legend)
     ax.set_title(f"{results.label(setting)}, generation {generation}")
     return ax
 
