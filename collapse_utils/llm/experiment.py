@@ -13,21 +13,34 @@ generation ``g = 0..generations``:
    authors' original script (``main.py`` of their curse_recurse code), the
    retained blocks are those below an index limit, the same original blocks
    every generation (``retained_blocks="first"``); ``"random"`` draws a fresh
-   random subset every generation instead;
+   random subset every generation instead. With ``accumulate=True``, generation
+   ``g + 1`` trains on the original blocks and everything written by
+   generations ``0..g`` (Gerstgrasser et al. 2024's accumulate schedule);
 2. fine-tune a fresh copy of the pretrained weights on it (:func:`model.train`,
    the authors' recipe: AdamW, cosine annealing to 1e-6 over the epochs, the
    checkpoint with the best validation loss kept);
-3. measure: perplexity on the original test blocks; the perplexity of every
-   training block under the generation-0 model (Figure 11); diversity of the
-   training text; on the synthetic language, its true log-likelihood and tail;
+3. measure (:class:`.measures.Judge`): the loss on the original test blocks,
+   in total, by token-frequency band and, on the embedded language, per word
+   beside a perfect model's loss on the same words; the perplexity of every
+   training block under the generation-0 model (Figure 11), whose reference
+   is the validation blocks under generation 0 (original text it never
+   trained on); diversity of the training text; on the embedded language its
+   true log-likelihood and the coverage of its vocabulary by band beside a
+   fresh sample of the source of the same size;
 4. write the next generation's data: continue *every* original block with
    ``new_tokens`` tokens by beam search (5 beams, repetition penalty 3.0), and
-   keep the continuation alone (the authors' ``outputs[:, 64:]``).
+   keep the continuation alone (the authors' ``outputs[:, 64:]``);
+   ``decoding="sample"`` samples instead (temperature 1, no penalty).
+
+On the embedded language the small model is pretrained on a separate
+pretraining corpus (``pretrain_words``), disjoint from the fine-tuning,
+validation and test text: it plays OPT-125m's pretraining.
 
 Every finished generation is written under
 ``output/<setting>/run<k>/gen<g>/`` (``model/``, ``synthetic.npy``,
-``train_ppl.npy``, ``metrics.json``, ``samples.json``, and the marker
-``DONE``) by filling a temporary folder and renaming it, so a generation
+``blocks.npy`` (what it trained on), ``is_original.npy``, ``train_ppl.npy``,
+``reference_ppl.npy`` (generation 0), ``metrics.json``, ``samples.json``, and
+the marker ``DONE``) by filling a temporary folder and renaming it, so a generation
 without ``DONE`` is never taken as finished. A second call picks up at the
 first unfinished generation; every generation's randomness is seeded from
 ``(seed, setting, run, generation)`` alone, so a resumed run gives the same
@@ -38,7 +51,9 @@ else is refused.
 
 Several processes (``torchrun``, ``accelerate launch``) share every training
 step (the configured batch is the global batch, the schedule the same) and
-the beam search; only the main process prints and writes.
+the beam search; only the main process prints and writes. On a CPU,
+``run_experiment(..., workers=2)`` instead runs whole chains (one setting and
+run) in parallel processes of one torch thread each.
 """
 
 from __future__ import annotations
