@@ -11,7 +11,9 @@ a folder
     files of the original wikitext release, for instance).
 ``"synthetic"``
     the embedded :class:`~collapse_utils.llm.synthetic.SyntheticLanguage`, whose
-    distribution is known; written out in the wikitext layout.
+    distribution is known; written out in the wikitext layout, with (given
+    ``pretrain_words``) a pretraining split disjoint from the other three
+    (:attr:`Corpus.pretrain`; a folder may hold one as ``pretrain.txt``).
 
 Only the default ``"wikitext-2-raw-v1"`` falls back to the embedded language,
 only with ``fallback=True`` and only when the hub is unreachable; a folder that

@@ -4,7 +4,11 @@
   ``AutoModelForCausalLM.from_pretrained("facebook/opt-125m")`` and its
   tokenizer from the hub, a saved model from a local folder, or (``"small"``,
   or by fallback) a small ``OPTConfig`` model *pretrained here* with a
-  byte-level BPE tokenizer trained by ``tokenizers``, cached under a folder
+  byte-level BPE tokenizer trained by ``tokenizers``, both on the corpus'
+  pretraining split when it has one (the embedded language's: disjoint from
+  everything the recursion sees), else on its train split (said in the
+  note, since every generation then restarts from weights that have seen the
+  original blocks), cached under a folder
   keyed by a hash of everything that determines it. Only the default hub name
   falls back, and only when the hub is unreachable (:func:`resolve_model`).
 * :func:`train` fine-tunes with the authors' recipe (AdamW, cosine annealing to
@@ -56,7 +60,7 @@ class SmallModelConfig:
     max_positions: int = 256
     dropout: float = 0.1
     pretrain_epochs: int = 3
-    pretrain_blocks: int | None = None  # None: the whole train split
+    pretrain_blocks: int | None = None  # None: the whole pretraining text
     pretrain_lr: float = 1e-3
     pretrain_batch_size: int = 32
     block_size: int = 64
