@@ -294,3 +294,23 @@ def test_new_options_are_validated(change, message):
 
     with pytest.raises(ValueError, match=message):
         replace(TINY, **change).validate()
+
+
+def test_band_losses_on_a_local_wikitext_folder(tmp_path):
+    """Bug: the losses by frequency band exist only for the embedded language (the paper's data is a folder)."""
+    from dataclasses import replace
+
+    from collapse_utils.llm.synthetic import SyntheticLanguage
+
+    folder = SyntheticLanguage(TINY.language).write_wikitext_folder(tmp_path / "wiki", words=(4_000, 1_000, 1_200))
+    cfg = replace(TINY, data=str(folder), settings=(Setting(1, 0.0),), generations=1)
+    r = experiment.run_experiment(cfg, tmp_path / "out", verbose=False, progress=False, cache_dir=tmp_path / "c")
+    t = r.table
+    total = sum(t[f"test_nll_{b}_contribution"] for b in measures.BAND_NAMES)
+    np.testing.assert_allclose(total, t["test_nll_total"], rtol=1e-9)
+    assert "test_word_nll" not in t and "coverage_rare" not in t  # no known distribution: no truth-based measure
+    assert any("(train) split itself" in note for note in r.notes)  # no pretrain.txt: said, not hidden
+    ax = plots.plot_band_losses(r, Setting(1, 0.0).name)
+    assert len(ax.lines) >= 3
+    assert plots.writer_table(r).empty
+    plt.close("all")
