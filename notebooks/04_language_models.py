@@ -60,7 +60,7 @@ import ipywidgets as ipw
 import matplotlib.pyplot as plt
 import numpy as np
 
-from collapse_utils import plotting, profiles, prose, widgets
+from collapse_utils import live, plotting, profiles, prose, widgets
 from collapse_utils.llm import experiment, measures, plots
 from collapse_utils.llm.synthetic import SyntheticLanguage
 
@@ -157,11 +157,12 @@ WRITER_BAND = 0.25  # generation 0 "writes the language" when within 25% of the 
 # model can reach on average, and the true log-likelihood of any text. We also mark the **tail**: the
 # rarest words that together carry about 10% of the probability mass.
 
-# %% tags=["hide-input"]
+# %%
 language = SyntheticLanguage(config.language)
 print(language.describe())
 print(language.write_corpus(60, seed=profiles.seed(7))[:400])
 
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The embedded language's vocabulary: the probability of every word against its rank, with the tail (the rarest words carrying about 10% of the mass) shaded.", "name": "fig-llm-zipf"}, "image": {"alt": "Log-log plot of word probability against rank, falling steadily, with the rarest words shaded as the tail"}}
 fig, ax = plt.subplots(figsize=(plotting.COLUMN_WIDTH, 3.2))
 rank = np.arange(1, len(language.words) - 1)
 freq = np.sort(language.stationary[2:])[::-1]
@@ -276,20 +277,20 @@ else:
 # drawn at random, and words cut by a block's edges are left out of both), beside a **perfect model**: the
 # true distribution's loss on exactly those words.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figure 10 at this page's scale: perplexity on the original test blocks, generation after generation, per setting (median over runs and 10–90% band).", "name": "fig-llm-figure10"}, "image": {"alt": "Test perplexity against generation for each setting, median lines with bands over runs"}}
 fig, ax = plt.subplots(figsize=(plotting.COLUMN_WIDTH, 3.4))
 plots.plot_metric(results, "test_perplexity", ax=ax, ylabel="perplexity on the original test set")
 ax.set_title("Figure 10: test perplexity per generation")
 fig.tight_layout()
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The same test loss counted per word, on exactly the words the true chain scores, beside a perfect model's loss on those words (dashed).", "name": "fig-llm-per-word"}, "image": {"alt": "Test loss per word against generation for each setting, above a dashed line for the perfect model"}}
 if "test_word_nll" in results.table:
     fig, ax = plt.subplots(figsize=(plotting.COLUMN_WIDTH, 3.4))
     plots.plot_word_loss(results, ax=ax)
     ax.set_title("The same loss per word, beside a perfect model on the same words")
     fig.tight_layout()
-
-# %%
-prose.show(measures.settings_sentence(plots.growth(results, "test_perplexity"),
-                                      {s: results.label(s) for s in SETTINGS}))
+else:
+    print("these results are on real text: no known distribution, so no perfect model to draw")
 
 # %% [markdown]
 # Every model learns from a sample written by an imperfect model, and what that sample gets wrong is
@@ -305,7 +306,7 @@ prose.show(measures.settings_sentence(plots.growth(results, "test_perplexity"),
 # and those never seen), frequent tokens (the most frequent that make up the first 50%), and the middle.
 # The figure draws each band's change since generation 0.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The test loss of rare, middle and frequent tokens (by frequency in the original fine-tuning data), as its change since generation 0, per setting (median over runs and band).", "name": "fig-llm-bands"}, "image": {"alt": "Three panels, one per setting, of the change in test loss since generation 0 for rare, middle and frequent tokens"}}
 fig, axes = plt.subplots(len(SETTINGS), 1, figsize=(plotting.COLUMN_WIDTH, 2.6 * len(SETTINGS)), sharex=True,
                          sharey=True, squeeze=False)
 for k, (ax, setting) in enumerate(zip(axes[:, 0], SETTINGS)):
@@ -332,7 +333,7 @@ prose.show(measures.band_sentence(plots.band_means(results, SETTINGS[0], 0),
 # the training set. A rare word that one generation does not write gives the next no example to learn it
 # from (without original data), as a category lost in chapter 1's Markov chain never returns.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The share of the language's rare (tail) and frequent (head) word types used by each generation's training data, beside the share a fresh sample of the source of the same size uses (dashed).", "name": "fig-llm-coverage"}, "image": {"alt": "Two panels of vocabulary coverage against generation: the tail falls below its dashed baseline while the head stays near it"}}
 if "coverage_rare" in results.table:
     fig, axes = plt.subplots(1, 2, figsize=(plotting.COLUMN_WIDTH, 3.2), sharey=True)
     for ax, setting in zip(axes, [SETTINGS[0], SETTINGS[-1]]):
@@ -351,11 +352,15 @@ else:
 # trained on (the validation blocks): the original training blocks themselves, which it fitted for
 # several epochs, would look too likely.
 
-# %% tags=["hide-input"]
-for setting in [SETTINGS[0], SETTINGS[1] if len(SETTINGS) > 1 else SETTINGS[0]]:
-    fig, ax = plt.subplots(figsize=(plotting.COLUMN_WIDTH, 3.4))
-    plots.plot_ppl_histograms(results, setting, ax=ax)
-    fig.tight_layout()
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figure 11 for the first setting: the perplexity, under the generation-0 model, of every training block of every generation, beside original text that generation 0 never saw (grey).", "name": "fig-llm-figure11-a"}, "image": {"alt": "Histograms of block perplexity for each generation of the first setting, moving left of the grey reference"}}
+fig, ax = plt.subplots(figsize=(plotting.COLUMN_WIDTH, 3.4))
+plots.plot_ppl_histograms(results, SETTINGS[0], ax=ax)
+fig.tight_layout()
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Figure 11 for the second setting (with original data kept when it is the paper's second setting).", "name": "fig-llm-figure11-b"}, "image": {"alt": "Histograms of block perplexity for each generation of the second setting beside the grey reference"}}
+fig, ax = plt.subplots(figsize=(plotting.COLUMN_WIDTH, 3.4))
+plots.plot_ppl_histograms(results, SETTINGS[min(1, len(SETTINGS) - 1)], ax=ax)
+fig.tight_layout()
 
 # %% [markdown]
 # The paper sees two things in its Figure 11. The bulk of the mass moves to the **left**: later
@@ -372,14 +377,8 @@ plots.shift_table(results, SETTINGS[0])
 #
 # The paper's two settings differ in two things at once. The third setting (the second setting's epochs,
 # no original data) separates them: against the first setting it changes the epochs alone; against the
-# second it changes the retention alone. The sentence below ranks the three by how much their test
-# perplexity grew; with few runs, read it beside the width of the bands.
-
-# %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(plotting.COLUMN_WIDTH, 3.4))
-plots.plot_metric(results, "test_perplexity", ax=ax, ylabel="perplexity on the original test set")
-ax.set_title("All settings, median and 10–90% band over runs")
-fig.tight_layout()
+# second it changes the retention alone. The sentence below ranks the settings by how much their test
+# perplexity grew (Figure 10 draws them); with few runs, read it beside the width of the bands.
 
 # %%
 prose.show(measures.settings_sentence(plots.growth(results, "test_perplexity"),
@@ -403,7 +402,7 @@ for setting in SETTINGS[:2]:
 # Distinct $n$-grams of every generation's training data, and the share of word 4-grams that repeat an
 # earlier 4-gram of the same block.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Diversity of every generation's training data: distinct 2-grams, and the share of word 4-grams that repeat an earlier one in the same block (median over runs and band).", "name": "fig-llm-diversity"}, "image": {"alt": "Two panels against generation: distinct 2-grams and repeated 4-grams, per setting"}}
 fig, axes = plt.subplots(2, 1, figsize=(plotting.COLUMN_WIDTH, 5.6), sharex=True)
 plots.plot_metric(results, "distinct_2", ax=axes[0], ylabel="distinct 2-grams")
 plots.plot_metric(results, "repetition_4", ax=axes[1], ylabel="repeated 4-grams in a block")
@@ -418,7 +417,7 @@ fig.tight_layout()
 # generation 0 never saw). The rendered page has no kernel, so here first is the same function, for the
 # same setting as the slider's first position, at a few generations.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The slider's function at a few generations of the first setting: each generation's training data (coloured) against original text that generation 0 never saw (grey).", "name": "fig-llm-explore"}, "image": {"alt": "Four histograms of block perplexity at generations of the first setting beside the grey reference"}}
 explore = SETTINGS[0]
 gens = results.generations(explore)
 shown = sorted({gens[0], gens[min(1, len(gens) - 1)], gens[len(gens) // 2], gens[-1]})
@@ -427,14 +426,21 @@ fig = widgets.small_multiples(plots.plot_generation, "generation", shown,
                               ncols=2, suptitle=results.label(explore))
 
 # %%
-ui = widgets.interactive_plot(
+prose.show(live.explore_note("04_language_models"))
+live.explore(
     plots.plot_generation,
-    results=ipw.fixed(results),
-    setting=ipw.Dropdown(options=[(results.label(s), s) for s in SETTINGS], value=explore,
-                         description="setting"),
-    generation=ipw.IntSlider(value=gens[-1], min=0, max=gens[-1], step=1, description="generation"),
+    grid=dict(setting=SETTINGS, generation=gens),
+    controls=dict(
+        setting=ipw.Dropdown(options=[(results.label(s), s) for s in SETTINGS], value=explore,
+                             description="setting"),
+        generation=ipw.IntSlider(value=gens[-1], min=0, max=gens[-1], step=1, description="generation"),
+    ),
+    fixed=dict(results=results),
+    start=dict(setting=explore, generation=gens[-1]),
+    alt="Histogram of the perplexity of one generation's training data beside the original text unseen by "
+        "generation 0",
+    value_labels=dict(setting={s: results.label(s) for s in SETTINGS}),
 )
-ui
 
 # %% [markdown]
 # ## At the paper's scale
