@@ -98,7 +98,7 @@ MUTANTS = [
     (P, 'wide = t.pivot_table(index="run", columns="generation", values=metric, aggfunc="first")',
      'wide = t.pivot_table(index="generation", columns="run", values=metric, aggfunc="first")',
      "runs and generations swapped in the band plots"),
-    (P, "            values = values - values[:, :1]\n", "",
+    (P, "            values = values - values[:, :1]\n", "            values = values + 0.0\n",
      "band losses not relative to generation 0"),
     (P, 'truth = float(np.nanmedian(results.table["test_word_nll_truth"]))',
      'truth = float(np.nanmin(results.table["test_word_nll"]))',
