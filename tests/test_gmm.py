@@ -357,6 +357,21 @@ def test_plot_mixture_and_the_slider_helper():
         M.plot_final_generation(n=100, generations=5, retention=2.0)
 
 
+def test_plot_measures_draws_each_measure_over_runs():
+    """Bug guarded: a panel that plots another measure than its title names, or the tail mass not relative to 1%."""
+    run = M.simulate(n=100, generations=4, runs=3, seed=0)
+    panels = [("l2_sq", "L2", "log", None, "L2 distance"), ("tail_mass", "/1%", "linear", 1.0, "tail mass"),
+              ("total_var", "var", "linear", None, "total variance")]
+    fig = M.plot_measures(run, panels, suptitle="x")
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in visible] == ["L2 distance", "tail mass", "total variance"]
+    median_tail = visible[1].get_lines()[-2].get_ydata()  # the median line (the reference line is last)
+    np.testing.assert_allclose(median_tail, np.median(run.metrics["tail_mass"] / run.tail_alpha, axis=0))
+    plt.close(fig)
+    with pytest.raises(ValueError, match="did not record"):
+        M.plot_measures(run, [("nope", "", "linear", None, "")])
+
+
 def test_tail_loglik_uses_original_points_in_the_tail_region():
     measure = M.Measure(P0, n_heldout=500)
     assert measure.heldout_tail.shape == (500, 2)

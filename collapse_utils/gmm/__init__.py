@@ -80,7 +80,7 @@ Measures
 from .em import BACKENDS, GMM_DEFAULTS, INITS
 from .measures import METRICS, Measure, tail_level
 from .mixture import Mixture, MixtureBatch, gaussian_overlaps, l2_distance, l2_sq, two_gaussians
-from .plots import DEFAULT_LIMITS, density_grid, plot_final_generation, plot_mixture, zoom_limits
+from .plots import DEFAULT_LIMITS, density_grid, plot_final_generation, plot_measures, plot_mixture, zoom_limits
 from .recursion import (
     PAPER_SNAPSHOTS,
     SCHEDULE_NAMES,
@@ -120,6 +120,7 @@ __all__ = [
     "l2_distance",
     "l2_sq",
     "plot_final_generation",
+    "plot_measures",
     "plot_mixture",
     "retention_sentence",
     "schedule_name",

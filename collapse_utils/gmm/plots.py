@@ -139,3 +139,37 @@ def plot_final_generation(
             fontsize=9,
         )
     return model
+
+
+def plot_measures(run, panels: Sequence[tuple[str, str, str, float | None, str]], suptitle: str | None = None,
+                  lines: int = 12):
+    """A 2-column grid of measures over generations: median, 10-90% band and a few single runs each.
+
+    ``panels`` are ``(metric, y label, y scale, reference line or None, title)``; the tail
+    mass is shown relative to the run's tail level (``run.tail_alpha``). Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    from ..plotting import COLUMN_WIDTH, plot_band
+
+    if not panels:
+        raise ValueError("panels must name at least one measure")
+    unknown = [p[0] for p in panels if p[0] not in run.metrics]
+    if unknown:
+        raise ValueError(f"panels name measures that the run did not record: {unknown}")
+    rows = -(-len(panels) // 2)
+    fig, axes = plt.subplots(rows, 2, figsize=(COLUMN_WIDTH, 2.3 * rows), squeeze=False)
+    for ax, (name, label, scale, reference, title) in zip(axes.ravel(), panels):
+        values = run.metrics[name] / (run.tail_alpha if name == "tail_mass" else 1.0)
+        plot_band(ax, run.generation, values, lines=min(run.runs, lines))
+        ax.set(xlabel="generation", ylabel=label, yscale=scale, title=title)
+        if scale == "symlog":
+            ax.set_yscale("symlog", linthresh=10 if "loglik" in name else 1)
+        if reference is not None:
+            ax.axhline(reference, color="k", ls=":", lw=1)
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_visible(False)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
