@@ -8,4 +8,6 @@ export COLLAPSE_PROFILE="${COLLAPSE_PROFILE:-quick}"
 export TOKENIZERS_PARALLELISM=false
 # notebooks run on this environment's kernel, whatever other kernels the machine has
 export JUPYTER_PATH="$PWD/.venv/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
-.venv/bin/python -m pytest tests notebooks --nbmake --nbmake-timeout=300 "$@"
+# --nbmake-timeout: per cell; --timeout (pytest-timeout): per test, so that a stall outside any cell
+# (kernel start or shutdown) fails too, naming the notebook, instead of holding CI
+.venv/bin/python -m pytest tests notebooks --nbmake --nbmake-timeout=300 --timeout=420 "$@"

@@ -11,6 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
+#: The whole quick-profile build takes a few minutes; past this it has stalled.
+BUILD_LIMIT_S = 1500
 
 
 @pytest.fixture(scope="module")
@@ -21,13 +23,20 @@ def built(tmp_path_factory) -> Path:
     env = {**os.environ, "COLLAPSE_PROFILE": os.environ.get("COLLAPSE_PROFILE", "quick"), "COLLAPSE_BOOK_BUILD": "1"}
     env.pop("MPLBACKEND", None)  # kernels draw inline figures
     start = time.perf_counter()
-    result = subprocess.run(
-        [jb, "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=3600,
-    )
+    try:
+        result = subprocess.run(
+            [jb, "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=BUILD_LIMIT_S,
+        )
+    except subprocess.TimeoutExpired as stalled:
+        # a hang outside any cell (the per-cell limit in _config.yml catches those inside one)
+        log = (stalled.stdout or b"").decode(errors="replace") + (stalled.stderr or b"").decode(errors="replace")
+        where = [line for line in log.splitlines() if "Executing notebook" in line or "Executing:" in line]
+        pytest.fail(f"the book build stalled for {BUILD_LIMIT_S} s; last notebook started: "
+                    f"{where[-1] if where else 'none'}\n{log[-3000:]}")
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-6000:]
     print(f"book built in {time.perf_counter() - start:.0f} s")
@@ -35,6 +44,7 @@ def built(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(BUILD_LIMIT_S + 300)
 def test_strict_book_build(built):
     """Bug guarded: a chapter that fails, warns, or renders without figures or its Colab button."""
     assert (built / "index.html").exists()
@@ -48,6 +58,7 @@ def test_strict_book_build(built):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(BUILD_LIMIT_S + 300)
 def test_pages_in_a_browser(built):
     """Bugs guarded: progress widgets or blank gaps saved into pages, figures shrunk below 75% of their size
     (unreadable labels), sliders that move without changing their figure, links or citations that lead nowhere."""
