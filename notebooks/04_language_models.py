@@ -81,13 +81,11 @@ profiles.report(
     device=profiles.torch_device(),
 )
 PAPER = experiment.profile_config("paper")
-print("this page ran at (the paper's values in brackets):")
-for what, here, paper in [("generations after generation 0", config.generations, PAPER.generations),
-                          ("runs per setting", config.runs, PAPER.runs),
-                          ("settings", len(config.settings), len(PAPER.settings)),
-                          ("training blocks", config.max_train_blocks or "all", "all, about 37,400"),
-                          ("model", config.model, PAPER.model), ("data", config.data, PAPER.data)]:
-    print(f"  {what}: {here} ({paper})")
+prose.show(prose.ran_at([("generations after generation 0", config.generations, PAPER.generations),
+                         ("runs per setting", config.runs, PAPER.runs),
+                         ("settings", len(config.settings), len(PAPER.settings)),
+                         ("training blocks", config.max_train_blocks or "all", "all, about 37,400"),
+                         ("model", config.model, PAPER.model), ("data", config.data, PAPER.data)]))
 WORKERS = 1 if profiles.torch_device() == "cuda" else min(2, os.cpu_count() or 1)  # chains run in parallel on a CPU
 WRITER_BAND = 0.25  # generation 0 "writes the language" when within 25% of the perfect model (see below)
 

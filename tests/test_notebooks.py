@@ -90,3 +90,27 @@ def test_toc_lists_every_chapter():
     files = [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
     for source in SOURCES:
         assert f"notebooks/{source.stem}" in files, f"{source.stem} is missing from _toc.yml"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_chapter_conventions(source: Path):
+    """Bugs guarded: a chapter with its own figure style (unreadable figures), a progress bar that the built
+    page keeps as a widget, a seed that COLLAPSE_SEED cannot shift, no 'This page ran at' note, or an
+    ipywidgets-only slider that moves without redrawing in the rendered book."""
+    text = "\n".join(c.source for c in jupytext.read(source).cells if c.cell_type == "code")
+    assert "plotting.style()" in text, "call plotting.style() once near the top"
+    assert "tqdm" not in text, "progress bars go through collapse_utils.progress"
+    literal = re.findall(r"\bseed\s*=\s*\d+", text)
+    assert not literal, f"seeds are written profiles.seed(k): {literal}"
+    assert "prose.ran_at(" in text, "a 'This page ran at' note at the top"
+    assert "live.explore(" in text, "the Explore section's slider works in the rendered book"
+
+
+def test_no_module_imports_tqdm_directly():
+    """Bug guarded: a module's progress bar that ignores the book build and leaves widgets in the pages."""
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "collapse_utils").rglob("*.py")
+        if p.name != "progress.py" and re.search(r"^\s*(from tqdm|import tqdm)", p.read_text(), re.M)
+    ]
+    assert not offenders, offenders
