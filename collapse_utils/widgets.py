@@ -1,9 +1,10 @@
 """Sliders and their static stand-ins.
 
 Every slider in the book drives a plain plotting function ``f(**params, ax=None)``
-that lives in :mod:`collapse_utils` and is unit tested. A rendered page has no
-kernel, so next to each slider the book draws :func:`small_multiples`: the same
-function at a few slider values, side by side.
+that lives in :mod:`collapse_utils` and is unit tested. Before each slider the
+book draws :func:`small_multiples`: the same function at a few slider values,
+side by side. :func:`interactive_plot` is the slider of a running notebook; in
+the built book :mod:`collapse_utils.live` shows precomputed frames instead.
 """
 
 from __future__ import annotations

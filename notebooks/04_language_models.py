@@ -412,8 +412,8 @@ fig.tight_layout()
 #
 # The slider picks among the computed generations and settings; it drives `plots.plot_generation`, the
 # Figure-11 histogram of one generation (coloured) against the reference (grey: original text that
-# generation 0 never saw). The rendered page has no kernel, so here first is the same function, for the
-# same setting as the slider's first position, at a few generations.
+# generation 0 never saw). First, the same function side by side, for the same setting as the slider's
+# first position, at a few generations.
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The slider's function at a few generations of the first setting: each generation's training data (coloured) against original text that generation 0 never saw (grey).", "name": "fig-llm-explore"}, "image": {"alt": "Four histograms of block perplexity at generations of the first setting beside the grey reference"}}
 explore = SETTINGS[0]
