@@ -16,13 +16,7 @@ from collapse_utils import vae, widgets
 SMALL = vae.VAEConfig(latent_dim=4, hidden=(32, 16), epochs=3, batch_size=64)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread (and do not stall when the cores are busy)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

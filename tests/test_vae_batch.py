@@ -18,12 +18,7 @@ from collapse_utils import vae
 SMALL = vae.VAEConfig(latent_dim=4, hidden=(32, 16), epochs=3, batch_size=64, lr=3e-3)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
