@@ -39,17 +39,20 @@ __all__ = [
 ]
 
 
+def _bound(value: float) -> str:
+    """A bound as written: integers in full (``1000003``), reals in short form (``0.001``)."""
+    return str(value) if isinstance(value, (numbers.Integral, np.integer)) else f"{value:g}"
+
+
 def range_text(minimum: float | None, maximum: float | None, low_open: bool = False, high_open: bool = False) -> str:
     """Human-readable range, such as ``">= 1"``, ``"in [0, 1]"`` or ``"in (0, inf)"``."""
     if minimum is None and maximum is None:
         return "any value"
     if maximum is None:
-        return f"{'>' if low_open else '>='} {minimum:g}" if isinstance(minimum, float) else (
-            f"{'>' if low_open else '>='} {minimum}"
-        )
+        return f"{'>' if low_open else '>='} {_bound(minimum)}"
     if minimum is None:
-        return f"{'<' if high_open else '<='} {maximum}"
-    return f"in {'(' if low_open else '['}{minimum:g}, {maximum:g}{')' if high_open else ']'}"
+        return f"{'<' if high_open else '<='} {_bound(maximum)}"
+    return f"in {'(' if low_open else '['}{_bound(minimum)}, {_bound(maximum)}{')' if high_open else ']'}"
 
 
 def _is_int(value: Any) -> bool:

@@ -30,6 +30,14 @@ def test_integer_range_is_named(value, match):
     assert V.integer("runs", 1, 1, 5) == 1 and V.integer("runs", 5, 1, 5) == 5
 
 
+def test_range_is_written_in_full():
+    """Bug guarded: an integer bound printed in short float form ("in [0, 2e+06]")."""
+    with pytest.raises(ValueError, match=r"in \[0, 2000000\], got 2000001"):
+        V.integer("n", 2_000_001, 0, 2_000_000)
+    with pytest.raises(ValueError, match=r"in \[0.001, 1\]"):
+        V.real("lr", 2.0, 0.001, 1.0)
+
+
 def test_real_accepts_numpy_floats_and_ints():
     """Bug guarded: `lr=np.float32(1e-3)` rejected (the VAE config did this)."""
     out = V.real("lr", np.float32(1e-3), 0, low_open=True)
