@@ -27,10 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from collapse_utils import gmm  # noqa: E402
 
 
-def timed(**kwargs) -> float:
-    start = time.perf_counter()
-    gmm.simulate(measure_at=[], **kwargs)
-    return time.perf_counter() - start
+def timed(repeats: int, **kwargs) -> float:
+    """The best of ``repeats`` wall times of one ``gmm.simulate`` call."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        gmm.simulate(measure_at=[], **kwargs)
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def main() -> None:
@@ -39,8 +43,12 @@ def main() -> None:
     parser.add_argument("--generations", type=int, default=200)
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--subset-runs", type=int, default=8)
-    parser.add_argument("--subset-generations", type=int, default=25)
+    parser.add_argument("--subset-generations", type=int, default=None,
+                        help="generations of the timed scikit-learn subset (default: all of them)")
+    parser.add_argument("--repeats", type=int, default=3, help="best of this many timings of each path")
     args = parser.parse_args()
+    if args.subset_generations is None:
+        args.subset_generations = args.generations
     full = args.runs * (args.generations + 1)
     subset = args.subset_runs * (args.subset_generations + 1)
     print(
@@ -50,8 +58,11 @@ def main() -> None:
     )
     ratios = {}
     for init in ("warm", "fresh"):
-        batched = timed(n=args.n, generations=args.generations, runs=args.runs, init=init, seed=0)
+        timed(1, n=args.n, generations=5, runs=args.runs, init=init, seed=1)  # warm up
+        timed(1, n=args.n, generations=2, runs=2, init=init, seed=1, backend="sklearn")
+        batched = timed(args.repeats, n=args.n, generations=args.generations, runs=args.runs, init=init, seed=0)
         reference = timed(
+            args.repeats,
             n=args.n,
             generations=args.subset_generations,
             runs=args.subset_runs,

@@ -85,11 +85,19 @@ def e_step(
 ) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's E-step, per run: ``(mean log-likelihood (R,), responsibilities (R, K, N))``."""
     lp = np.matmul(log_prob_coefficients(weights, means, prec_chol), S)  # (R, K, N)
-    top = np.max(lp, axis=1, keepdims=True)
-    lp -= top
-    norm = np.log(np.sum(np.exp(lp), axis=1, keepdims=True))  # (R, 1, N), relative to top
-    lp -= norm
-    return (top + norm)[:, 0].mean(axis=1), np.exp(lp, out=lp)
+    K = lp.shape[1]
+    # the log-sum-exp over the components as a loop over (R, N) slices: numpy's reductions
+    # along a short middle axis are several times slower
+    top = lp[:, 0].copy()
+    for k in range(1, K):
+        np.maximum(top, lp[:, k], out=top)
+    lp -= top[:, None]
+    np.exp(lp, out=lp)  # exp(log p_k - top)
+    total = lp[:, 0].copy()
+    for k in range(1, K):
+        total += lp[:, k]
+    lp /= total[:, None]  # the responsibilities: exp(log p_k - logsumexp)
+    return (top + np.log(total)).mean(axis=1), lp
 
 
 def em(
@@ -174,6 +182,19 @@ def _sqdist(Xt: np.ndarray, c: np.ndarray) -> np.ndarray:
     return sum((Xt[:, None, i, :] - c[:, :, i, None]) ** 2 for i in range(Xt.shape[1]))
 
 
+def _nearest(X: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Index (R, N) of the nearest centre ``c`` (R, J, D) to each point of ``X`` (R, N, D).
+
+    Compares ``|c_j|^2 - 2 x . c_j`` (the squared distance less ``|x|^2``,
+    which is the same for every centre): one batched matrix product, as
+    scikit-learn's Lloyd iterations compute it.
+    """
+    score = np.matmul(c, np.swapaxes(X, 1, 2))  # (R, J, N): x . c_j
+    score *= -2.0
+    score += np.sum(c * c, axis=2)[:, :, None]
+    return _argmin_first_axis(score)
+
+
 def kmeans_plus_plus(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """scikit-learn's greedy k-means++ seeding for every run of ``X`` (R, N, D): centres (R, k, D).
 
@@ -209,12 +230,11 @@ def kmeans_labels(
     stop changing or the total squared centre shift is at most ``tol`` times
     the mean variance of the coordinates (per run).
     """
-    Xt = np.ascontiguousarray(np.swapaxes(X, 1, 2))  # (R, D, N)
     centers = kmeans_plus_plus(X, k, rng)
     limit = tol * np.mean(np.var(X, axis=1), axis=1)  # (R,)
-    ids, Xa, Xta, ca, lim, previous = np.arange(X.shape[0]), X, Xt, centers, limit, None
+    ids, Xa, ca, lim, previous = np.arange(X.shape[0]), X, centers, limit, None
     for _ in range(max_iter):  # converged runs leave the batch
-        new_labels = _argmin_first_axis(_sqdist(Xta, ca))
+        new_labels = _nearest(Xa, ca)
         onehot = (new_labels[:, None, :] == np.arange(k)[None, :, None]).astype(float)
         counts = onehot.sum(axis=2)
         sums = np.matmul(onehot, Xa)
@@ -226,8 +246,8 @@ def kmeans_labels(
         keep = ~done
         if not keep.any():
             break
-        ids, Xa, Xta, ca, lim, previous = ids[keep], Xa[keep], Xta[keep], moved[keep], lim[keep], new_labels[keep]
-    return _argmin_first_axis(_sqdist(Xt, centers))
+        ids, Xa, ca, lim, previous = ids[keep], Xa[keep], moved[keep], lim[keep], new_labels[keep]
+    return _nearest(X, centers)
 
 
 def initial_parameters(S: np.ndarray, labels: np.ndarray, k: int, reg_covar: float):

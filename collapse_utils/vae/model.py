@@ -414,21 +414,21 @@ def train_vaes(
     history = np.empty((k, config.epochs))
     model.train()
     for epoch in range(config.epochs):
-        total = torch.zeros(k, dtype=torch.float64, device=device)
         index = torch.stack([torch.randperm(n, generator=g) for g in orders]).to(device)  # (k, n)
         noises = torch.stack(
             [torch.randn((n, config.latent_dim), generator=g, device=device, dtype=data.dtype) for g in noise_gens]
         )  # (k, n, latent_dim): each member's noise for the epoch, drawn as train_vae draws it
-        for idx, noise in zip(index.split(config.batch_size, dim=1), noises.split(config.batch_size, dim=1)):
-            b = idx.shape[1]
-            batch = data.index_select(0, (idx + offsets).reshape(-1)).view(k, b, -1)  # (k, b, pixels)
-            rec, kl = model.loss(batch, noise, config.beta)
+        epoch_data = data.index_select(0, (index + offsets).reshape(-1)).view(k, n, -1)  # the epoch's order
+        losses = []
+        for batch, noise in zip(epoch_data.split(config.batch_size, dim=1), noises.split(config.batch_size, dim=1)):
+            rec, kl = model.loss(batch, noise, config.beta)  # batch: (k, b, pixels)
             per_model = rec + kl
             opt.zero_grad(set_to_none=True)
             per_model.sum().backward()  # each VAE's weights get the gradient of its own loss
             opt.step()
-            total += per_model.detach().double() * b
-        history[:, epoch] = (total / n).cpu().numpy()
+            losses.append(per_model.detach())
+        sizes = torch.tensor([b.shape[1] for b in epoch_data.split(config.batch_size, dim=1)], dtype=torch.float64)
+        history[:, epoch] = ((torch.stack(losses).cpu().double() * sizes[:, None]).sum(0) / n).numpy()
     model.eval()
     return [FittedVAE(model.unstack(j), config, history[j]) for j in range(k)]
 

@@ -16,7 +16,7 @@ MUTANTS = [
     (MIX, "+ log_det + np.log(weights) - 0.5 * d * LOG_2PI",
      "+ log_det - 0.5 * d * LOG_2PI",
      "E-step: the mixture weights left out of the responsibilities"),
-    (EM, "    lp -= norm\n", "    lp -= 0.5 * norm\n",
+    (EM, "    lp /= total[:, None]", "    lp /= 2.0",
      "E-step: responsibilities not normalised"),
     # the M-step
     (EM, "    cov[:, :, idx, idx] += reg_covar", "    cov[:, :, idx, idx] += 0.0 * reg_covar",
@@ -37,8 +37,7 @@ MUTANTS = [
      "            out[\"converged\"][f] = ~failed[finished]",
      "a run stopped by max_iter reported as converged"),
     # initialisation
-    (EM, "        new_labels = _argmin_first_axis(_sqdist(Xta, ca))",
-     "        new_labels = np.argmax(_sqdist(Xta, ca), axis=1)",
+    (EM, "    score *= -2.0", "    score *= 2.0",
      "k-means assigns each point to the farthest centre"),
     (EM, "        cand = np.minimum(np.sum(cum[:, None, :] < target[:, :, None], axis=2), N - 1)  # (R, trials)",
      "        cand = rng.integers(0, N, size=(R, trials))",

@@ -66,6 +66,6 @@ MUTANTS = [
     (S, "key=lambda p: p[1])", "key=lambda p: -p[1])", "decode sentence names the slower variant first"),
     (S, "always = [d for d, c in kept.items() if c == len(runs)]", "always = [d for d, c in kept.items() if c >= 1]",
      "'never lost' said of a digit that some seed lost"),
-    (M, "data.index_select(0, (idx + offsets).reshape(-1))", "data.index_select(0, idx.reshape(-1))",
+    (M, "data.index_select(0, (index + offsets).reshape(-1))", "data.index_select(0, index.reshape(-1))",
      "every stacked VAE trains on the first member's images"),
 ]
