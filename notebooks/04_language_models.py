@@ -37,7 +37,8 @@
 # 5. the tails: the test loss by token frequency, and the rare words still in use;
 # 6. **Figure 11**: how likely the generated data look to the first model;
 # 7. the settings: epochs and original data, separated;
-# 8. samples, diversity, a slider, and how to run the paper's scale.
+# 8. sampling instead of beam search, generation after generation;
+# 9. samples, diversity, a slider, and how to run the paper's scale.
 #
 # Every number in the text below that depends on the run is computed by the code beside it, so the
 # chapter stays true at any seed (`COLLAPSE_SEED`) and profile.
@@ -87,7 +88,8 @@ prose.show(prose.ran_at([("generations after generation 0", config.generations, 
                          ("training blocks", config.max_train_blocks or "all", "all, about 37,400"),
                          ("model", config.model, PAPER.model), ("data", config.data, PAPER.data)]))
 WORKERS = 1 if profiles.torch_device() == "cuda" else min(2, os.cpu_count() or 1)  # chains run in parallel on a CPU
-WRITER_BAND = 0.25  # generation 0 "writes the language" when within 25% of the perfect model (see below)
+WRITER_BAND = 0.25  # generation 0's beam search against the perfect model's with the same decoding (see below)
+SAMPLE_BAND = 0.15  # generation 0's samples against a fresh sample of the source (see below)
 
 # %% [markdown]
 # ## The experiment
@@ -134,11 +136,13 @@ WRITER_BAND = 0.25  # generation 0 "writes the language" when within 25% of the 
 #
 # Three more options of `experiment.ExperimentConfig` change what the next generation learns from:
 # `repetition_penalty=1.0` (no penalty; `--repetition-penalty 1` on the command line), `decoding="sample"` (sampling at
-# temperature 1 instead of beam search) and `accumulate=True` (each generation trains on the original
-# data and *all* data written so far instead of replacing it, the schedule under which Gerstgrasser et
-# al. {cite}`gerstgrasser2024collapse` find that collapse is avoided). The book's scale has no time for
-# more generational runs, so this chapter shows what the first two do to the text of a perfect model of
-# the language, below; `experiment.run_experiment` runs all three.
+# temperature 1 from the model's whole distribution instead of beam search) and `accumulate=True` (each
+# generation trains on the original data and *all* data written so far instead of replacing it, the
+# schedule under which Gerstgrasser et al. {cite}`gerstgrasser2024collapse` find that collapse is
+# avoided). At the `quick` and `book` profiles the chapter runs the second as a generational experiment of
+# its own (the first setting again, sampling instead of beam search: `experiment.decoding_variant`), and
+# shows what the first two do to the text of a perfect model of the language; `experiment.run_experiment`
+# runs all three.
 
 # %% [markdown]
 # ## The embedded language
@@ -232,6 +236,21 @@ print(f"results folder: {results.output}")
 SETTINGS = plots.setting_order(results)
 
 # %% [markdown]
+# The second experiment changes the decoding alone: the first setting again, every generation writing its
+# successor's data by sampling at temperature 1 instead of beam search (at the `gpu` and `paper` profiles it
+# is left to the command line, `--decoding sample`, to keep a GPU session short).
+
+# %%
+VARIANT = None if SAVED else experiment.decoding_variant(config)
+if VARIANT is not None:
+    sampled = experiment.run_experiment(VARIANT, experiment.default_output(VARIANT), cache_dir=OUTPUT.parent / "cache",
+                                        workers=WORKERS, verbose=False)
+    print(f"sampling instead of beam search: {plots.provenance(sampled, profiles.current())}")
+else:
+    sampled = None
+    print("sampling instead of beam search: not run at this profile (or for saved results)")
+
+# %% [markdown]
 # The median over runs, per setting and generation, of the measures the figures below draw:
 
 # %%
@@ -243,17 +262,30 @@ plots.metrics_table(results, ["test_perplexity", "test_word_nll", "test_word_nll
 #
 # The recursion only means something if generation 0 writes text like the data it learned from; an
 # untrained model's beam search degenerates at once, and its "collapse" would say nothing about the
-# paper's. The table compares the blocks written by generation 0 (from the original blocks, as the
-# experiment writes them) with the two references of the previous section, computed for the same prompts
-# and the same number of blocks and tokens.
+# paper's. Two questions, because the decoding moves the text by itself (previous section):
+#
+# * **Has the model learned the language?** Sampling at temperature 1 writes text with the model's own
+#   distribution, so its text should look like a fresh sample of the source: the same share of distinct
+#   words and $n$-grams, the same true NLL per word. The band is stated here, before the numbers:
+#   within 15%.
+# * **Does its beam search write like a perfect model's?** With the paper's decoding the yardstick is the
+#   perfect model with the same decoding, within 25%.
+#
+# The table holds the blocks written by generation 0 (continuations of the original blocks, as the
+# experiment writes them; median over runs) and the references, for the same prompts and the same number
+# of blocks and tokens. The true NLL is over the word pairs the language can write; the last column counts
+# the pairs it cannot (a model can write two punctuation marks in a row; the source never does).
 
 # %%
-writer = plots.writer_table(results)
+writer = plots.writer_table(results, sampled=sampled)
 writer
 
 # %%
 if measures.PERFECT_ROW in writer.index:
-    model_rows = [r for r in writer.index if r.startswith("generation")]
+    if sampled is not None:
+        prose.show(measures.sampled_writer_sentence(writer, plots.sampled_row(sampled), measures.FRESH_ROW,
+                                                    SAMPLE_BAND, results.base.get("writer_spread")))
+    model_rows = [r for r in writer.index if r.startswith("generation 0 (")]
     prose.show(measures.writer_sentence(writer, model_rows[0], measures.PERFECT_ROW, measures.FRESH_ROW,
                                         WRITER_BAND))
 else:
@@ -380,7 +412,43 @@ plots.shift_table(results, SETTINGS[0])
 
 # %%
 prose.show(measures.settings_sentence(plots.growth(results, "test_perplexity"),
-                                      {s: results.label(s) for s in SETTINGS}))
+                                      {s: results.label(s) for s in SETTINGS},
+                                      ranges=plots.growth_ranges(results, "test_perplexity")))
+
+# %% [markdown]
+# ## Sampling instead of beam search
+#
+# The second experiment repeats the first setting with one change: every generation writes its successor's
+# data by sampling at temperature 1 from its whole distribution. Beam search looks for likely text, so it
+# pulls the data towards what the model already finds likely at every generation; sampling writes the
+# model's own distribution, its improbable errors included, and leaves only the finite sample and the
+# training to lose the tails (statistical and functional approximation error). The three panels: the test
+# perplexity (Figure 10), the median perplexity of each generation's training data under generation 0
+# (the bulk of Figure 11), and the share of the tail's words that the training data still use.
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The first setting with the paper's beam search and with sampling at temperature 1: test perplexity, the median perplexity of the training data under generation 0, and the share of the tail's words used by the training data (median over runs and band).", "name": "fig-llm-sampling"}, "image": {"alt": "Three panels against generation comparing beam search and sampling: test perplexity, median training-data perplexity under generation 0, and tail coverage"}}
+if sampled is not None:
+    VARIANTS = {"the paper's beam search": results, "sampling at temperature 1": sampled}
+    fig, axes = plt.subplots(3, 1, figsize=(plotting.COLUMN_WIDTH, 7.8), sharex=True)
+    plots.plot_variants(VARIANTS, SETTINGS[0], "test_perplexity", ax=axes[0], ylabel="test perplexity")
+    plots.plot_variants(VARIANTS, SETTINGS[0], "train_ppl_gen0_median", ax=axes[1],
+                        ylabel="training data: median\nperplexity under gen. 0")
+    if "coverage_rare" in results.table:
+        plots.plot_variants(VARIANTS, SETTINGS[0], "coverage_rare", ax=axes[2], ylabel="tail words used")
+    for ax in axes[1:]:
+        ax.get_legend().remove()
+    fig.suptitle(results.label(SETTINGS[0]))
+    fig.tight_layout()
+else:
+    print("no sampling experiment at this profile")
+
+# %%
+if sampled is not None:
+    for metric, name in (("test_perplexity", "test perplexity"),
+                         ("train_ppl_gen0_median", "median perplexity of the training data under generation 0")):
+        change = plots.variant_growth(VARIANTS, SETTINGS[0], metric)
+        prose.show(measures.settings_sentence(change, {k: k for k in change}, metric=name,
+                                              ranges=plots.variant_ranges(VARIANTS, SETTINGS[0], metric)))
 
 # %% [markdown]
 # ## What the text looks like
@@ -467,21 +535,24 @@ live.explore(
 #   the rare words still in use, beside what a fresh sample of the source would use.
 # - The paper's two settings differ in epochs and in retention; a third setting separates the two.
 # - The decoding matters: even a perfect model's beam search writes text likelier and less varied than
-#   the source.
+#   the source; the chapter's second experiment repeats the recursion with sampling instead.
 #
 # ## Exercises
 #
-# 1. Replace beam search by sampling (`decoding="sample"` in `experiment.ExperimentConfig`). Which part
-#    of Figure 11 should change most, and why?
+# 1. Before looking at the section on sampling: which part of Figure 11 should change most when beam
+#    search is replaced by sampling (`decoding="sample"` in `experiment.ExperimentConfig`), and why? Then
+#    compare your answer with the figure of that section, and run `plots.plot_ppl_histograms(sampled,
+#    SETTINGS[0])` to see the sampled experiment's Figure 11.
 #
 # :::{admonition} Solution
 # :class: dropdown
 # Beam search looks for the most likely continuations, so it pushes the data towards low perplexity by
 # itself (the decoding table above shows it even for the perfect model). Sampling at temperature 1 writes
-# text with the model's own distribution, so the bulk stays near the reference for longer; collapse then
-# comes from finite samples and training errors alone (statistical and functional approximation error),
-# and the right tail of unlikely sequences grows, because sampling writes the model's improbable errors
-# too.
+# text with the model's own distribution, so there is no such push: one expects the bulk to stay nearer
+# the reference, and a right tail of unlikely sequences to appear, because sampling also writes the
+# model's improbable errors. Collapse then comes from finite samples and training errors alone
+# (statistical and functional approximation error). Whether this run shows it, and how clearly with its
+# few runs, is what the section's figure and sentences say.
 # :::
 #
 # 2. With retention $r$ and $n$ blocks, how many original blocks does each generation train on, and

@@ -280,6 +280,25 @@ def test_writer_sentence_both_outcomes():
     assert "below that of a fresh sample" in good and "1.30 against 2.00" in good
 
 
+def test_sampled_writer_sentence_both_outcomes():
+    """Bug: the sentence says generation 0 writes the language whatever its samples look like, or it hides
+    the fresh samples' own spread and the impossible word pairs."""
+    import pandas as pd
+
+    cols = [*measures.WRITER_COLUMNS, measures.IMPOSSIBLE_COLUMN]
+    rows = {"fresh": [0.067, 0.25, 0.49, 1.96, 0.0], "close": [0.062, 0.245, 0.48, 2.08, 0.0005],
+            "far": [0.045, 0.19, 0.3, 2.5, 0.0], "mixed": [0.045, 0.245, 0.48, 2.0, 0.0]}
+    t = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
+    spread = {"distinct words": 0.03, "true NLL per word": 0.02}
+    good = measures.sampled_writer_sentence(t, "close", "fresh", 0.15, spread)
+    bad = measures.sampled_writer_sentence(t, "far", "fresh", 0.15)
+    mixed = measures.sampled_writer_sentence(t, "mixed", "fresh", 0.15)
+    assert "within 15% of fresh on every measure" in good and "the largest difference: -7% in distinct words" in good
+    assert "differ from each other by up to 3%" in good and "About 5 in 10,000" in good
+    assert "outside 15% of fresh on every measure" in bad and "None of its word pairs" in bad
+    assert "but not in distinct words (-33%)" in mixed
+
+
 def test_band_sentence_both_outcomes():
     """Bug: the sentence says the rare tokens suffered most whatever happened."""
     first = {"rare": 5.0, "middle": 3.0, "frequent": 1.0}
@@ -295,6 +314,17 @@ def test_settings_sentence_ranks_settings():
     s = measures.settings_sentence({"a": 5.0, "b": 1.0, "c": 3.0}, labels)
     assert "least with B (+1.0) and most with A (+5.0); in between: C (+3.0)" in s
     assert "No setting" in measures.settings_sentence({}, labels)
+
+
+def test_settings_sentence_says_when_runs_cannot_rank():
+    """Bugs: ties ranked as "least" and "most" (+0.8 and +0.8); an order claimed where the runs overlap."""
+    labels = {"a": "A", "b": "B"}
+    tie = measures.settings_sentence({"a": 0.81, "b": 0.79}, labels)
+    assert "changed by the same +0.8 with" in tie and "least" not in tie
+    overlap = measures.settings_sentence({"a": 1.0, "b": 2.0}, labels, ranges={"a": (0.2, 1.8), "b": (1.5, 2.5)})
+    assert "grew least with A (+1.0) and most with B (+2.0)" in overlap and "do not settle the order" in overlap
+    apart = measures.settings_sentence({"a": 1.0, "b": 2.0}, labels, ranges={"a": (0.8, 1.2), "b": (1.5, 2.5)})
+    assert "the ranges do not overlap" in apart
 
 
 # --------------------------------------------------------------------------- the judge of an experiment
@@ -318,6 +348,9 @@ def test_judge_measures_a_model_and_a_text(tok_and_model):
     rows = judge.writer_profiles(continuation=24, num_beams=2, repetition_penalty=3.0)
     assert set(rows) == {measures.FRESH_ROW, measures.PERFECT_ROW}
     assert rows[measures.PERFECT_ROW]["true NLL per word"] < rows[measures.FRESH_ROW]["true NLL per word"]
+    spread = judge.fresh_spread(continuation=24, samples=3)  # fresh samples differ from each other, a little
+    assert set(spread) == set(measures.WRITER_COLUMNS)
+    assert all(0 < v < 0.3 for v in spread.values()), spread
     ref = judge.reference(lm)
     assert ref.shape == (len(blocks["valid"]),) and (ref > 1).all()
     with pytest.raises(ValueError, match="training blocks"):

@@ -172,6 +172,28 @@ def test_beam_search_and_penalty_change_the_text():
     assert (beam != greedy).any() and (beam != plain).any()
 
 
+def test_sampling_draws_from_the_whole_distribution():
+    """Bug: ``do_sample`` left to transformers' defaults, which keep only the 50 likeliest tokens
+    (``top_k=50``): "sampling at temperature 1" would never write a rare word.
+
+    A model whose next-token distribution is nearly flat over 300 tokens (the
+    logits fall by 0.001 per token, so that the top-50 cut has 50 tokens to
+    keep) must write far more than 50 different tokens in 20 x 40 draws (about
+    280 expected).
+    """
+    lm = micro_lm(vocab=300, seed=0)
+    with torch.no_grad():  # the final layer norm outputs e_0 whatever the input, so the logits are W[:, 0]
+        norm = lm.model.decoder.final_layer_norm
+        norm.weight.zero_()
+        norm.bias.zero_()
+        norm.bias[0] = 1.0
+        lm.lm_head.weight[:, 0] = -0.001 * torch.arange(300, dtype=torch.float32)
+    prompts = random_blocks(20, vocab=300)
+    out = model.continue_blocks(lm, prompts, new_tokens=40, num_beams=1, repetition_penalty=1.0, batch_size=20,
+                                pad_token_id=0, eos_token_id=None, do_sample=True, seed=0)  # fmt: skip
+    assert len(np.unique(out)) > 150
+
+
 def test_the_run_writes_data_with_the_configured_search(micro_run):
     """Bugs: the runner decodes greedily or without the repetition penalty (issue 13)."""
     _, _, spy = micro_run

@@ -130,6 +130,8 @@ def test_growth_and_band_means(fake):
     assert list(g) == [s.name for s in SETTINGS]
     assert g[SETTINGS[0].name] == pytest.approx(6.0, abs=0.6) and g[SETTINGS[1].name] == pytest.approx(3.0, abs=0.6)
     assert plots.band_means(fake, SETTINGS[0].name, 3) == {"rare": 7.5, "middle": 3.6, "frequent": 1.15}
+    lo, hi = plots.growth_ranges(fake, "test_perplexity")[SETTINGS[0].name]
+    assert lo <= g[SETTINGS[0].name] <= hi and hi - lo < 1.5  # per-run growths, not the levels
 
 
 def test_writer_table_rows(fake):
@@ -141,8 +143,57 @@ def test_writer_table_rows(fake):
     r = replace(fake, table=table, base=base)
     w = plots.writer_table(r)
     assert list(w.index) == [measures.FRESH_ROW] + [f"generation 0 ({s.label})" for s in SETTINGS]
-    assert list(w.columns) == list(measures.WRITER_COLUMNS)
+    assert list(w.columns) == [*measures.WRITER_COLUMNS, measures.IMPOSSIBLE_COLUMN]
     assert w.loc[f"generation 0 ({SETTINGS[0].label})", "true NLL per word"] == 1.3
+
+
+def test_writer_table_takes_the_sampled_row_from_the_sampling_experiment(fake):
+    """Bug: the sampled row is read from the beam-search experiment (or from a later generation)."""
+    from dataclasses import replace
+
+    base = {"writer": {measures.FRESH_ROW: dict(zip(measures.WRITER_COLUMNS, (0.05, 0.2, 0.4, 2.0))),
+                       measures.PERFECT_ROW: dict(zip(measures.WRITER_COLUMNS, (0.04, 0.1, 0.2, 1.3)))}}
+    beam = replace(fake, table=fake.table.assign(written_distinct_1=0.02, written_distinct_2=0.04,
+                                                 written_distinct_3=0.07, written_true_nll=1.3), base=base)
+    t = fake.table[fake.table.setting == SETTINGS[0].name]
+    sampled_table = t.assign(written_distinct_1=0.05, written_distinct_2=0.19 + 0.01 * t.generation,
+                             written_distinct_3=0.39, written_true_nll=2.1, written_impossible=0.001)
+    sampled = replace(fake, table=sampled_table, base={})
+    w = plots.writer_table(beam, sampled=sampled)
+    row = plots.sampled_row(sampled)
+    assert list(w.index)[:3] == [measures.FRESH_ROW, row, measures.PERFECT_ROW]
+    assert row == f"generation 0, sampling ({SETTINGS[0].label})"
+    assert w.loc[row, "distinct 2-grams"] == 0.19 and w.loc[row, "true NLL per word"] == 2.1
+    assert w.loc[row, measures.IMPOSSIBLE_COLUMN] == 0.001
+
+
+def test_variants_are_drawn_and_ranked_per_experiment(fake):
+    """Bug: the decoding comparison draws (or ranks) one experiment twice."""
+    t = fake.table
+    other = Results(fake.output, fake.config, t.assign(test_perplexity=t.test_perplexity + 5 * t.generation), [], {})
+    variants = {"beam": fake, "sampling": other}
+    g = plots.variant_growth(variants, SETTINGS[0].name)
+    assert g["sampling"] == pytest.approx(g["beam"] + 15.0)
+    ax = plots.plot_variants(variants, SETTINGS[0].name)
+    labels = [h.get_label() for h in ax.get_legend().legend_handles]
+    assert labels == ["beam (3 runs)", "sampling (3 runs)"]
+    plt.close(ax.figure)
+
+
+def test_decoding_variant_changes_the_decoding_alone():
+    """Bugs: the sampling experiment changes more than the decoding (settings, runs, recipe), or it runs at the
+    gpu profile, where it would add half again to a GPU session."""
+    book = experiment.profile_config("book")
+    v = experiment.decoding_variant(book, "book")
+    assert v.decoding == "sample" and v.settings == book.settings[:1]
+    from dataclasses import replace
+
+    assert replace(v, decoding=book.decoding, settings=book.settings) == book
+    assert experiment.decoding_variant(experiment.profile_config("gpu"), "gpu") is None
+    assert experiment.decoding_variant(experiment.profile_config("paper"), "paper") is None
+    assert experiment.default_output(v) != experiment.default_output(book)  # its own folder
+    with pytest.raises(ValueError, match="profile"):
+        experiment.decoding_variant(book, "huge")
 
 
 # --------------------------------------------------------------------------- the experiment (a tiny run)

@@ -414,12 +414,23 @@ def distinct_n(texts: Sequence[str], n: int) -> float:
 
 
 WRITER_COLUMNS = ("distinct words", "distinct 2-grams", "distinct 3-grams", "true NLL per word")
+IMPOSSIBLE_COLUMN = "impossible word pairs"
+WRITTEN_KEYS = ("written_distinct_1", "written_distinct_2", "written_distinct_3", "written_true_nll",
+                "written_impossible")
+"""The table's columns for :data:`WRITER_COLUMNS` and :data:`IMPOSSIBLE_COLUMN` of the text a generation wrote."""
+"""Shown beside :data:`WRITER_COLUMNS` but not compared by relative bands (the source's own share is 0)."""
 
 
 def text_profile(language: SyntheticLanguage | None, texts: Sequence[str]) -> dict[str, float]:
-    """Distinct-1/2/3 and (with a language) the true NLL per word of ``texts``, with readable names."""
+    """Distinct-1/2/3 and, with a language, the true NLL per word and the share of impossible word pairs.
+
+    The NLL is over the word pairs the chain can write; the pairs it cannot
+    (probability 0, see :meth:`SyntheticLanguage.score`) are the last column.
+    """
     out = {name: distinct_n(texts, n) for name, n in zip(WRITER_COLUMNS[:3], (1, 2, 3))}
-    out[WRITER_COLUMNS[3]] = language.score(texts).mean_nll if language is not None else float("nan")
+    score = language.score(texts) if language is not None else None
+    out[WRITER_COLUMNS[3]] = score.mean_nll if score is not None else float("nan")
+    out[IMPOSSIBLE_COLUMN] = score.impossible_rate if score is not None else float("nan")
     return out
 
 
@@ -508,10 +519,19 @@ def join_words_local(items: Sequence[str]) -> str:
     return join_words(items)
 
 
-def settings_sentence(change: Mapping[str, float], labels: Mapping[str, str], metric: str = "test perplexity") -> str:
+def settings_sentence(
+    change: Mapping[str, float],
+    labels: Mapping[str, str],
+    metric: str = "test perplexity",
+    ranges: Mapping[str, tuple[float, float]] | None = None,
+) -> str:
     """Rank the settings by how much ``metric`` grew from generation 0 to the last (median over runs).
 
-    ``change`` maps a setting to its growth; ``labels`` to its readable label.
+    ``change`` maps a setting to its growth; ``labels`` to its readable label;
+    ``ranges`` (optional) to the 10-90% range of the growth over runs
+    (:func:`~collapse_utils.llm.plots.growth_ranges`): when the ranges of the
+    least and the most grown overlap, the sentence says the runs cannot rank
+    them. Growths equal at the printed precision are said to be the same.
     """
     if not change:
         return "No setting has finished."
@@ -519,10 +539,26 @@ def settings_sentence(change: Mapping[str, float], labels: Mapping[str, str], me
     parts = [f"{labels[s]} ({change[s]:+.1f})" for s in order]
     if len(order) == 1:
         return f"The {metric} changed by {change[order[0]]:+.1f} from generation 0 to the last ({labels[order[0]]})."
-    return (
-        f"From generation 0 to the last, the median {metric} grew least with {parts[0]} and most with {parts[-1]}"
-        + (f"; in between: {join_words_local(parts[1:-1])}." if len(parts) > 2 else ".")
-    )
+    if len({f"{change[s]:+.1f}" for s in order}) == 1:
+        text = (
+            f"From generation 0 to the last, the median {metric} changed by the same {change[order[0]]:+.1f} with "
+            f"{join_words_local([labels[s] for s in order])}."
+        )
+    else:
+        text = (
+            f"From generation 0 to the last, the median {metric} grew least with {parts[0]} and most with "
+            f"{parts[-1]}" + (f"; in between: {join_words_local(parts[1:-1])}." if len(parts) > 2 else ".")
+        )
+    if ranges and order[0] in ranges and order[-1] in ranges:
+        (lo_a, hi_a), (lo_b, hi_b) = ranges[order[0]], ranges[order[-1]]
+        overlap = hi_a >= lo_b
+        text += (
+            f" Over runs (10-90%), {labels[order[0]]} ranged from {lo_a:+.1f} to {hi_a:+.1f} and "
+            f"{labels[order[-1]]} from {lo_b:+.1f} to {hi_b:+.1f}: "
+            + ("the ranges overlap, so these runs do not settle the order." if overlap
+               else "the ranges do not overlap.")  # fmt: skip
+        )
+    return text
 
 
 # --------------------------------------------------------------------------- one judge per experiment
@@ -619,8 +655,26 @@ class Judge:
     def written_metrics(self, texts: Sequence[str]) -> dict[str, float]:
         """Distinct-n and true NLL per word of the text a model wrote (``written_*`` columns)."""
         prof = text_profile(self.language, texts)
-        keys = ("written_distinct_1", "written_distinct_2", "written_distinct_3", "written_true_nll")
-        return {k: float(prof[c]) for k, c in zip(keys, WRITER_COLUMNS)}
+        return {k: float(prof[c]) for k, c in zip(WRITTEN_KEYS, (*WRITER_COLUMNS, IMPOSSIBLE_COLUMN))}
+
+    def fresh_spread(self, continuation: int, samples: int = 5) -> dict[str, float]:
+        """How far fresh samples of the source of one size lie from each other, per :data:`WRITER_COLUMNS`.
+
+        The largest relative difference between the writer table's fresh sample
+        (as many blocks of ``continuation`` tokens as there are training blocks)
+        and ``samples - 1`` others of the same size: the scale of the sampling
+        noise against which a band around the fresh sample is read.
+        """
+        validate.integer("samples", samples, 2)
+        if self.language is None:
+            return {}
+        n = len(self.train_blocks)
+        profiles = [text_profile(self.language, self.fresh_texts(n, continuation, salt=17 + k)) for k in range(samples)]
+        first = profiles[0]
+        return {
+            c: float(max(abs(p[c] - first[c]) / max(abs(first[c]), 1e-12) for p in profiles[1:]))
+            for c in WRITER_COLUMNS
+        }
 
     def writer_profiles(
         self, continuation: int, num_beams: int, repetition_penalty: float, sample: bool = False
@@ -651,6 +705,56 @@ class Judge:
 
 FRESH_ROW = "a fresh sample of the source"
 PERFECT_ROW = "the perfect model with the same decoding"
+
+
+def sampled_writer_sentence(table, model_row: str, fresh_row: str, band: float,
+                            spread: Mapping[str, float] | None = None, who: str = "generation 0") -> str:  # fmt: skip
+    """Say whether the model, sampling at temperature 1, writes like a fresh sample of the source, either way.
+
+    Compares ``model_row`` with ``fresh_row`` of :func:`writer_comparison`'s
+    (or :func:`~collapse_utils.llm.plots.writer_table`'s) table on every
+    measure of :data:`WRITER_COLUMNS` within the relative ``band``; ``spread``
+    (:meth:`Judge.fresh_spread`) says how far fresh samples of that size lie
+    from each other; the share of impossible word pairs is quoted when the
+    table has it. ``who`` names the model in the sentence.
+    """
+    from ..prose import join_words
+
+    model, fresh = table.loc[model_row], table.loc[fresh_row]
+    inside = [c for c in WRITER_COLUMNS if np.isfinite(fresh[c]) and within_band(model[c], fresh[c], band)]
+    outside = [c for c in WRITER_COLUMNS if np.isfinite(fresh[c]) and c not in inside]
+    gaps = {c: (model[c] - fresh[c]) / max(abs(fresh[c]), 1e-12) for c in WRITER_COLUMNS if np.isfinite(fresh[c])}
+    worst = max(gaps, key=lambda c: abs(gaps[c]))
+    if not outside:
+        first = (
+            f"Sampling at temperature 1, {who} writes text within {band:.0%} of {fresh_row} on "
+            f"every measure ({join_words(inside)}; the largest difference: {gaps[worst]:+.0%} in {worst}): "
+            "the model has learned to write the language."
+        )
+    elif not inside:
+        first = (
+            f"Sampling at temperature 1, {who} writes text outside {band:.0%} of {fresh_row} "
+            f"on every measure ({join_words([f'{c} {gaps[c]:+.0%}' for c in outside])}): the model has not learned "
+            "to write the language, and what follows starts from its errors."
+        )
+    else:
+        first = (
+            f"Sampling at temperature 1, {who} writes text within {band:.0%} of {fresh_row} in "
+            f"{join_words(inside)}, but not in {join_words([f'{c} ({gaps[c]:+.0%})' for c in outside])}."
+        )
+    parts = [first]
+    if spread:
+        top = max(spread.values())
+        parts.append(f"Fresh samples of this size differ from each other by up to {top:.0%} on these measures.")
+    if IMPOSSIBLE_COLUMN in table.columns and np.isfinite(model.get(IMPOSSIBLE_COLUMN, np.nan)):
+        per = model[IMPOSSIBLE_COLUMN] * 10_000
+        parts.append(
+            f"About {per:.0f} in 10,000 of its word pairs are pairs the language never writes (two punctuation "
+            "marks in a row, say); the source writes none."
+            if per >= 0.5
+            else "None of its word pairs is one the language never writes."
+        )
+    return " ".join(parts)
 
 
 def decoding_sentence(table, fresh_row: str, paper_row: str, plain_row: str, sample_row: str, band: float = 0.1) -> str:

@@ -712,8 +712,11 @@ def continue_blocks(
     the left, and decoded with the KV cache; on a GPU under bf16/fp16 autocast.
     Fixed-length blocks all have the same length, so no padding is needed then.
     ``do_sample=True`` samples (beam-search multinomial sampling with
-    ``num_beams > 1``, plain sampling with 1 beam) from a torch generator seeded
-    by ``seed``. Returns an ``(n, new_tokens)`` ``int64`` array in the order of
+    ``num_beams > 1``, plain sampling with 1 beam) from the model's whole
+    distribution at temperature 1: ``top_k=0`` and ``top_p=1.0`` are passed
+    explicitly, since transformers' generation defaults (``top_k=50``) would
+    otherwise cut every token outside the 50 likeliest, the rare words first.
+    The torch random state is seeded by ``seed``. Returns an ``(n, new_tokens)`` ``int64`` array in the order of
     ``prompts``.
     """
     validate.integer("new_tokens", new_tokens, 1)
@@ -753,7 +756,8 @@ def continue_blocks(
                 max_new_tokens=new_tokens,
                 repetition_penalty=repetition_penalty,
                 do_sample=do_sample,
-                early_stopping=True,
+                **(dict(top_k=0, top_p=1.0, temperature=1.0) if do_sample else {}),  # the whole distribution
+                **(dict(early_stopping=True) if num_beams > 1 else {}),  # a beam-search flag only
                 pad_token_id=pad_token_id,
                 eos_token_id=eos_token_id,
                 use_cache=True,

@@ -94,6 +94,47 @@ def plot_metric(
     return ax
 
 
+def plot_variants(
+    variants: dict[str, Results], setting: str, metric: str = "test_perplexity", ax=None, ylabel: str | None = None
+):
+    """``metric`` per generation for one setting of several experiments (``{"name": results}``) that differ
+    in one option, such as the decoding: the median over runs and the 10-90% band, one colour each."""
+    ax = _ax(ax)
+    for k, (name, res) in enumerate(variants.items()):
+        gens, values = runs_matrix(res, metric, setting)
+        runs = int(np.isfinite(values).any(axis=1).sum())
+        plotting.plot_band(ax, gens, values, color=SETTING_COLORS[(k * 3) % len(SETTING_COLORS)],
+                           label=f"{name} ({runs} runs)")  # fmt: skip
+    ax.set_xlabel("generation")
+    ax.set_ylabel(ylabel or metric.replace("_", " "))
+    plotting.integer_ticks(ax)
+    ax.legend()
+    return ax
+
+
+def variant_growth(variants: dict[str, Results], setting: str, metric: str = "test_perplexity") -> dict[str, float]:
+    """Per experiment of ``variants``: the median over runs of ``metric`` at the last generation minus generation 0
+    for ``setting`` (the input of :func:`~collapse_utils.llm.measures.settings_sentence`)."""
+    out = {}
+    for name, res in variants.items():
+        gens, values = runs_matrix(res, metric, setting)
+        if len(gens) > 1:
+            out[name] = float(np.nanmedian(values[:, -1] - values[:, 0]))
+    return out
+
+
+def variant_ranges(
+    variants: dict[str, Results], setting: str, metric: str = "test_perplexity"
+) -> dict[str, tuple[float, float]]:
+    """Per experiment of ``variants``: :func:`growth_ranges` of ``setting``."""
+    out = {}
+    for name, res in variants.items():
+        r = growth_ranges(res, metric, [setting])
+        if setting in r:
+            out[name] = r[setting]
+    return out
+
+
 def plot_word_loss(results: Results, ax=None, settings: Sequence[str] | None = None):
     """The model's loss per word on the test blocks beside a perfect model's loss on exactly the same words.
 
@@ -393,6 +434,21 @@ def growth(results: Results, metric: str = "test_perplexity") -> dict[str, float
     return out
 
 
+def growth_ranges(
+    results: Results, metric: str = "test_perplexity", settings: Sequence[str] | None = None, q: float = 0.1
+) -> dict[str, tuple[float, float]]:
+    """Per setting: the ``q`` and ``1 - q`` quantiles over runs of ``metric`` at the last generation minus at 0."""
+    out = {}
+    for setting in settings or setting_order(results):
+        gens, values = runs_matrix(results, metric, setting)
+        if len(gens) > 1:
+            per_run = values[:, -1] - values[:, 0]
+            per_run = per_run[np.isfinite(per_run)]
+            if len(per_run):
+                out[setting] = (float(np.quantile(per_run, q)), float(np.quantile(per_run, 1 - q)))
+    return out
+
+
 def band_means(results: Results, setting: str, generation: int) -> dict[str, float]:
     """The median over runs of the test loss of each frequency band at ``generation``."""
     t = results.table
@@ -400,27 +456,47 @@ def band_means(results: Results, setting: str, generation: int) -> dict[str, flo
     return {b: float(np.nanmedian(t[f"test_nll_{b}"])) for b in BAND_NAMES}
 
 
-def writer_table(results: Results, generation: int = 0):
+def sampled_row(sampled: Results, generation: int = 0) -> str:
+    """The writer table's row name for generation ``generation`` of the sampling experiment."""
+    return f"generation {generation}, sampling ({sampled.label(setting_order(sampled)[0])})"
+
+
+def writer_table(results: Results, generation: int = 0, sampled: Results | None = None):
     """Does generation 0 write the language? Its written blocks beside the two references, one row each.
 
     Rows: a fresh sample of the source and the perfect model writing with the
     experiment's decoding (both from ``base.json``'s ``writer``), then the text
     written by generation ``generation`` of every setting (median over runs of
-    the ``written_*`` columns). Columns: :data:`~collapse_utils.llm.measures.WRITER_COLUMNS`.
+    the ``written_*`` columns); with ``sampled`` (the results of
+    :func:`~collapse_utils.llm.experiment.decoding_variant`), the text its
+    generation ``generation`` wrote by sampling, second (:func:`sampled_row`).
+    Columns: :data:`~collapse_utils.llm.measures.WRITER_COLUMNS` and the share
+    of impossible word pairs.
     """
     import pandas as pd
 
-    from .measures import WRITER_COLUMNS
+    from .measures import FRESH_ROW, IMPOSSIBLE_COLUMN, WRITER_COLUMNS, WRITTEN_KEYS
 
-    rows = dict(results.base.get("writer", {}))
-    keys = ("written_distinct_1", "written_distinct_2", "written_distinct_3", "written_true_nll")
-    t = results.table
-    for setting in setting_order(results):
-        sel = t[(t["setting"] == setting) & (t["generation"] == generation)]
-        if len(sel) and all(k in sel for k in keys):
-            name = f"generation {generation} ({results.label(setting)})"
-            rows[name] = {c: float(np.nanmedian(sel[k])) for c, k in zip(WRITER_COLUMNS, keys)}
-    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(WRITER_COLUMNS))
+    columns = (*WRITER_COLUMNS, IMPOSSIBLE_COLUMN)
+
+    def written(res: Results) -> dict[str, dict[str, float]]:
+        out, t = {}, res.table
+        for setting in setting_order(res):
+            sel = t[(t["setting"] == setting) & (t["generation"] == generation)]
+            if len(sel) and all(k in sel for k in WRITTEN_KEYS[:4]):
+                out[setting] = {c: float(np.nanmedian(sel[k])) if k in sel else float("nan")
+                                for c, k in zip(columns, WRITTEN_KEYS)}  # fmt: skip
+        return out
+
+    base = dict(results.base.get("writer", {}))
+    rows = {FRESH_ROW: base.pop(FRESH_ROW)} if FRESH_ROW in base else {}
+    if sampled is not None:
+        for values in list(written(sampled).values())[:1]:
+            rows[sampled_row(sampled, generation)] = values
+    rows.update(base)
+    for setting, values in written(results).items():
+        rows[f"generation {generation} ({results.label(setting)})"] = values
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(columns))
     table.index.name = "text"
     return table.round(3)
 

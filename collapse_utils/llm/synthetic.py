@@ -91,6 +91,7 @@ class TextScore:
     invalid: np.ndarray  # per text: number of words that are not words of the language
     tail_words: np.ndarray  # per text: number of scored words that belong to the tail
     types: set[str]  # the distinct valid words seen in all texts
+    impossible: np.ndarray | None = None  # per text: words the chain cannot write after the previous word
 
     @property
     def mean_nll(self) -> float:
@@ -102,6 +103,12 @@ class TextScore:
     def invalid_rate(self) -> float:
         """Share of words that are not words of the language."""
         return float(self.invalid.sum() / max(1, self.invalid.sum() + self.words.sum()))
+
+    @property
+    def impossible_rate(self) -> float:
+        """Share of the words in context that the chain gives probability 0 after the previous word."""
+        impossible = 0 if self.impossible is None else int(self.impossible.sum())
+        return float(impossible / max(1, impossible + self.words.sum()))
 
 
 class SyntheticLanguage:
@@ -220,12 +227,17 @@ class SyntheticLanguage:
         word of the last line may be cut, so they only serve as context and are
         not scored (the first word of a fragment is context only, since the word
         before it is unseen). A word that is not in the vocabulary counts as
-        *invalid* and restarts the context.
+        *invalid* and restarts the context. A word of the language that the
+        chain cannot write after the previous one (probability 0, such as two
+        punctuation marks in a row: only a model's text has them) counts as
+        *impossible*, apart from the scored words, so that one such pair does
+        not make the mean NLL infinite; its word still counts as used.
         """
         m = len(texts)
         nll = np.full(m, np.nan)
         words = np.zeros(m, dtype=np.int64)
         invalid = np.zeros(m, dtype=np.int64)
+        impossible = np.zeros(m, dtype=np.int64)
         tail_words = np.zeros(m, dtype=np.int64)
         types: set[str] = set()
         for i, text in enumerate(texts):
@@ -233,6 +245,9 @@ class SyntheticLanguage:
             for ws in self.word_scores(text, fragments):
                 if ws.word < 0:
                     invalid[i] += 1
+                elif ws.nll == np.inf:
+                    impossible[i] += 1
+                    types.add(self.words[ws.word])
                 elif ws.scored:
                     total += ws.nll
                     count += 1
@@ -241,7 +256,7 @@ class SyntheticLanguage:
             words[i] = count
             if count:
                 nll[i] = total / count
-        return TextScore(nll, words, invalid, tail_words, types)
+        return TextScore(nll, words, invalid, tail_words, types, impossible)
 
     def tail_coverage(self, score: TextScore) -> float:
         """Share of the tail's word types that appear at least once in the scored texts."""

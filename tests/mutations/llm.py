@@ -111,4 +111,7 @@ MUTANTS = [
     (C, "    if args.profile:\n        why =", "    if False:\n        why =", "the header names the environment's profile, not --profile"),
     (C, "    except (ValueError, OSError) as err:", "    except ValueError as err:", "the hub unreachable ends in a traceback"),
     (C, 'if text.strip().lower() in ("none", "off", "0", "0.0"):', "if False:", "--max-grad-norm none is not accepted"),
+    # decoding
+    (M, "**(dict(top_k=0, top_p=1.0, temperature=1.0) if do_sample else {}),", "**({}),",
+     "sampling left to transformers' top_k=50 default: rare words never written"),
 ]
