@@ -444,8 +444,8 @@ else:
 
 # %%
 if sampled is not None:
-    for metric, name in (("test_perplexity", "test perplexity"),
-                         ("train_ppl_gen0_median", "median perplexity of the training data under generation 0")):
+    for metric, name in (("test_perplexity", "the test perplexity"),
+                         ("train_ppl_gen0_median", "the median perplexity of the training data under generation 0")):
         change = plots.variant_growth(VARIANTS, SETTINGS[0], metric)
         prose.show(measures.settings_sentence(change, {k: k for k in change}, metric=name,
                                               ranges=plots.variant_ranges(VARIANTS, SETTINGS[0], metric)))
@@ -534,8 +534,11 @@ live.explore(
 # - The tails are measured directly: the test loss of rare, middle and frequent tokens, and the share of
 #   the rare words still in use, beside what a fresh sample of the source would use.
 # - The paper's two settings differ in epochs and in retention; a third setting separates the two.
-# - The decoding matters: even a perfect model's beam search writes text likelier and less varied than
-#   the source; the chapter's second experiment repeats the recursion with sampling instead.
+# - The decoding matters: the perfect model's text shows what beam search does by itself, and the
+#   chapter's second experiment repeats the recursion with sampling instead.
+# - Generation 0 is judged twice: its samples against a fresh sample of the source (has it learned the
+#   language?) and its beam search against the perfect model's (is its writing the decoding's, or its
+#   own errors?).
 #
 # ## Exercises
 #

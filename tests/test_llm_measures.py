@@ -280,6 +280,19 @@ def test_writer_sentence_both_outcomes():
     assert "below that of a fresh sample" in good and "1.30 against 2.00" in good
 
 
+def test_impossible_pairs_are_counted_apart_from_the_nll():
+    """Bug: one word pair the chain cannot write (". ." in a model's text) makes the text's mean true NLL
+    infinite, so the writer table compares infinities; or such pairs are dropped without being counted."""
+    lang = SyntheticLanguage(vocab_size=50, seed=0)
+    a, b = lang.words[2:4]
+    s = lang.score([f" {a} {b} . . {a} ."], fragments=False)
+    assert s.impossible[0] == 1 and np.isfinite(s.nll[0]) and np.isfinite(s.mean_nll)
+    assert s.words[0] == 5  # a|".", b|a, "."|b, a|"." (after the impossible "." | "."), "."|a
+    assert np.isclose(s.impossible_rate, 1 / 6)
+    clean = lang.score([f" {a} {b} . {a} ."], fragments=False)
+    assert clean.impossible[0] == 0 and clean.impossible_rate == 0.0
+
+
 def test_sampled_writer_sentence_both_outcomes():
     """Bug: the sentence says generation 0 writes the language whatever its samples look like, or it hides
     the fresh samples' own spread and the impossible word pairs."""
@@ -312,7 +325,7 @@ def test_band_sentence_both_outcomes():
 def test_settings_sentence_ranks_settings():
     labels = {"a": "A", "b": "B", "c": "C"}
     s = measures.settings_sentence({"a": 5.0, "b": 1.0, "c": 3.0}, labels)
-    assert "least with B (+1.0) and most with A (+5.0); in between: C (+3.0)" in s
+    assert "changed by +1.0 with B, +3.0 with C and +5.0 with A (smallest to largest)" in s
     assert "No setting" in measures.settings_sentence({}, labels)
 
 
@@ -320,9 +333,9 @@ def test_settings_sentence_says_when_runs_cannot_rank():
     """Bugs: ties ranked as "least" and "most" (+0.8 and +0.8); an order claimed where the runs overlap."""
     labels = {"a": "A", "b": "B"}
     tie = measures.settings_sentence({"a": 0.81, "b": 0.79}, labels)
-    assert "changed by the same +0.8 with" in tie and "least" not in tie
+    assert "changed by the same +0.8 with" in tie and "smallest" not in tie
     overlap = measures.settings_sentence({"a": 1.0, "b": 2.0}, labels, ranges={"a": (0.2, 1.8), "b": (1.5, 2.5)})
-    assert "grew least with A (+1.0) and most with B (+2.0)" in overlap and "do not settle the order" in overlap
+    assert "changed by +1.0 with A and +2.0 with B" in overlap and "do not settle the order" in overlap
     apart = measures.settings_sentence({"a": 1.0, "b": 2.0}, labels, ranges={"a": (0.8, 1.2), "b": (1.5, 2.5)})
     assert "the ranges do not overlap" in apart
 

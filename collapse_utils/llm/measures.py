@@ -522,32 +522,32 @@ def join_words_local(items: Sequence[str]) -> str:
 def settings_sentence(
     change: Mapping[str, float],
     labels: Mapping[str, str],
-    metric: str = "test perplexity",
+    metric: str = "the test perplexity",
     ranges: Mapping[str, tuple[float, float]] | None = None,
 ) -> str:
-    """Rank the settings by how much ``metric`` grew from generation 0 to the last (median over runs).
+    """Rank the settings by how much ``metric`` changed from generation 0 to the last (median over runs).
 
-    ``change`` maps a setting to its growth; ``labels`` to its readable label;
-    ``ranges`` (optional) to the 10-90% range of the growth over runs
+    ``change`` maps a setting to its change; ``labels`` to its readable label;
+    ``ranges`` (optional) to the 10-90% range of the change over runs
     (:func:`~collapse_utils.llm.plots.growth_ranges`): when the ranges of the
-    least and the most grown overlap, the sentence says the runs cannot rank
-    them. Growths equal at the printed precision are said to be the same.
+    smallest and the largest change overlap, the sentence says the runs cannot
+    rank them. Changes equal at the printed precision are said to be the same.
     """
     if not change:
         return "No setting has finished."
     order = sorted(change, key=change.get)
-    parts = [f"{labels[s]} ({change[s]:+.1f})" for s in order]
     if len(order) == 1:
-        return f"The {metric} changed by {change[order[0]]:+.1f} from generation 0 to the last ({labels[order[0]]})."
+        return f"From generation 0 to the last, {metric} changed by {change[order[0]]:+.1f} ({labels[order[0]]})."
     if len({f"{change[s]:+.1f}" for s in order}) == 1:
         text = (
-            f"From generation 0 to the last, the median {metric} changed by the same {change[order[0]]:+.1f} with "
-            f"{join_words_local([labels[s] for s in order])}."
+            f"From generation 0 to the last, {metric} (median over runs) changed by the same "
+            f"{change[order[0]]:+.1f} with {join_words_local([labels[s] for s in order])}."
         )
     else:
+        parts = [f"{change[s]:+.1f} with {labels[s]}" for s in order]
         text = (
-            f"From generation 0 to the last, the median {metric} grew least with {parts[0]} and most with "
-            f"{parts[-1]}" + (f"; in between: {join_words_local(parts[1:-1])}." if len(parts) > 2 else ".")
+            f"From generation 0 to the last, {metric} (median over runs) changed by {join_words_local(parts)} "
+            "(smallest to largest)."
         )
     if ranges and order[0] in ranges and order[-1] in ranges:
         (lo_a, hi_a), (lo_b, hi_b) = ranges[order[0]], ranges[order[-1]]

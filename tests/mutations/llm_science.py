@@ -108,4 +108,18 @@ MUTANTS = [
     (P, 'f"{blocks} training blocks of {c.block_size} tokens"',
      'f"{blocks} training blocks of {c.block_size} tokens; {results.output}"',
      "a run folder path in the provenance line"),
+    # does generation 0 write the language? sampling, impossible pairs, the fresh samples' spread
+    (S, "                elif ws.nll == np.inf:", "                elif False:",
+     "an impossible word pair makes the text's mean true NLL infinite"),
+    (M, "for p in profiles[1:]", "for p in profiles[:1]", "the fresh samples' spread measured against itself (0)"),
+    (M, "inside = [c for c in WRITER_COLUMNS if np.isfinite(fresh[c]) and within_band(model[c], fresh[c], band)]",
+     "inside = [c for c in WRITER_COLUMNS if np.isfinite(fresh[c]) and within_band(model[c], fresh[c], 3 * band)]",
+     "the sampled writer's band three times wider than the one stated"),
+    (P, "        for values in list(written(sampled).values())[:1]:", "        for values in list(written(results).values())[:1]:",
+     "the sampled row read from the beam-search experiment"),
+    (M, "        overlap = hi_a >= lo_b", "        overlap = False", "an order claimed where the runs overlap"),
+    (M, '    if len({f"{change[s]:+.1f}" for s in order}) == 1:', "    if False:",
+     "tied settings ranked as smallest and largest"),
+    (E, "settings=tuple(config.settings[:1])", "settings=tuple(config.settings)",
+     "the sampling experiment changes the settings too, not the decoding alone"),
 ]
