@@ -434,9 +434,14 @@ if sampled is not None:
     plots.plot_variants(VARIANTS, SETTINGS[0], "train_ppl_gen0_median", ax=axes[1],
                         ylabel="training data: median\nperplexity under gen. 0")
     if "coverage_rare" in results.table:
-        plots.plot_variants(VARIANTS, SETTINGS[0], "coverage_rare", ax=axes[2], ylabel="tail words used")
-    for ax in axes[1:]:
-        ax.get_legend().remove()
+        plots.plot_variants(VARIANTS, SETTINGS[0], "coverage_rare", ax=axes[2], ylabel="tail words used",
+                            reference=float(np.nanmedian(results.table["coverage_rare_baseline"])),
+                            reference_label="a fresh sample of the source, same size")
+        handles, labels = axes[2].get_legend_handles_labels()
+        axes[2].legend(handles[:1], labels[:1])  # the baseline; the other two are named in the first panel
+    axes[1].get_legend().remove()
+    for ax in axes[:2]:
+        ax.set_xlabel("")
     fig.suptitle(results.label(SETTINGS[0]))
     fig.tight_layout()
 else:
@@ -444,11 +449,15 @@ else:
 
 # %%
 if sampled is not None:
-    for metric, name in (("test_perplexity", "the test perplexity"),
-                         ("train_ppl_gen0_median", "the median perplexity of the training data under generation 0")):
-        change = plots.variant_growth(VARIANTS, SETTINGS[0], metric)
-        prose.show(measures.settings_sentence(change, {k: k for k in change}, metric=name,
-                                              ranges=plots.variant_ranges(VARIANTS, SETTINGS[0], metric)))
+    for metric, name, digits in (
+        ("test_perplexity", "the test perplexity", 1),
+        ("train_ppl_gen0_median", "the median perplexity of the training data under generation 0", 1),
+        ("coverage_rare", "the share of the tail's words used by the training data", 2),
+    ):
+        if metric in results.table:
+            change = plots.variant_growth(VARIANTS, SETTINGS[0], metric)
+            prose.show(measures.settings_sentence(change, {k: k for k in change}, metric=name, digits=digits,
+                                                  ranges=plots.variant_ranges(VARIANTS, SETTINGS[0], metric)))
 
 # %% [markdown]
 # ## What the text looks like

@@ -338,6 +338,8 @@ def test_settings_sentence_says_when_runs_cannot_rank():
     assert "changed by +1.0 with A and +2.0 with B" in overlap and "do not settle the order" in overlap
     apart = measures.settings_sentence({"a": 1.0, "b": 2.0}, labels, ranges={"a": (0.8, 1.2), "b": (1.5, 2.5)})
     assert "the ranges do not overlap" in apart
+    shares = measures.settings_sentence({"a": -0.114, "b": -0.021}, labels, metric="the coverage", digits=2)
+    assert "changed by -0.11 with A and -0.02 with B" in shares
 
 
 # --------------------------------------------------------------------------- the judge of an experiment

@@ -524,6 +524,7 @@ def settings_sentence(
     labels: Mapping[str, str],
     metric: str = "the test perplexity",
     ranges: Mapping[str, tuple[float, float]] | None = None,
+    digits: int = 1,
 ) -> str:
     """Rank the settings by how much ``metric`` changed from generation 0 to the last (median over runs).
 
@@ -531,20 +532,26 @@ def settings_sentence(
     ``ranges`` (optional) to the 10-90% range of the change over runs
     (:func:`~collapse_utils.llm.plots.growth_ranges`): when the ranges of the
     smallest and the largest change overlap, the sentence says the runs cannot
-    rank them. Changes equal at the printed precision are said to be the same.
+    rank them. Changes equal at the printed precision (``digits`` decimals)
+    are said to be the same.
     """
+    validate.integer("digits", digits, 0, 6)
+
+    def f(x: float) -> str:
+        return f"{x:+.{digits}f}"
+
     if not change:
         return "No setting has finished."
     order = sorted(change, key=change.get)
     if len(order) == 1:
-        return f"From generation 0 to the last, {metric} changed by {change[order[0]]:+.1f} ({labels[order[0]]})."
-    if len({f"{change[s]:+.1f}" for s in order}) == 1:
+        return f"From generation 0 to the last, {metric} changed by {f(change[order[0]])} ({labels[order[0]]})."
+    if len({f(change[s]) for s in order}) == 1:
         text = (
             f"From generation 0 to the last, {metric} (median over runs) changed by the same "
-            f"{change[order[0]]:+.1f} with {join_words_local([labels[s] for s in order])}."
+            f"{f(change[order[0]])} with {join_words_local([labels[s] for s in order])}."
         )
     else:
-        parts = [f"{change[s]:+.1f} with {labels[s]}" for s in order]
+        parts = [f"{f(change[s])} with {labels[s]}" for s in order]
         text = (
             f"From generation 0 to the last, {metric} (median over runs) changed by {join_words_local(parts)} "
             "(smallest to largest)."
@@ -553,8 +560,8 @@ def settings_sentence(
         (lo_a, hi_a), (lo_b, hi_b) = ranges[order[0]], ranges[order[-1]]
         overlap = hi_a >= lo_b
         text += (
-            f" Over runs (10-90%), {labels[order[0]]} ranged from {lo_a:+.1f} to {hi_a:+.1f} and "
-            f"{labels[order[-1]]} from {lo_b:+.1f} to {hi_b:+.1f}: "
+            f" Over runs (10-90%), {labels[order[0]]} ranged from {f(lo_a)} to {f(hi_a)} and "
+            f"{labels[order[-1]]} from {f(lo_b)} to {f(hi_b)}: "
             + ("the ranges overlap, so these runs do not settle the order." if overlap
                else "the ranges do not overlap.")  # fmt: skip
         )

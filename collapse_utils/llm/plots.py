@@ -95,11 +95,20 @@ def plot_metric(
 
 
 def plot_variants(
-    variants: dict[str, Results], setting: str, metric: str = "test_perplexity", ax=None, ylabel: str | None = None
+    variants: dict[str, Results],
+    setting: str,
+    metric: str = "test_perplexity",
+    ax=None,
+    ylabel: str | None = None,
+    reference: float | None = None,
+    reference_label: str | None = None,
 ):
     """``metric`` per generation for one setting of several experiments (``{"name": results}``) that differ
-    in one option, such as the decoding: the median over runs and the 10-90% band, one colour each."""
+    in one option, such as the decoding: the median over runs and the 10-90% band, one colour each; with
+    ``reference``, a dashed line (a baseline such as a fresh sample's coverage)."""
     ax = _ax(ax)
+    if reference is not None:
+        ax.axhline(reference, color="0.4", ls="--", lw=1, label=reference_label)
     for k, (name, res) in enumerate(variants.items()):
         gens, values = runs_matrix(res, metric, setting)
         runs = int(np.isfinite(values).any(axis=1).sum())
