@@ -133,7 +133,7 @@ def wide_lines(page) -> list[str]:
 def uncaptioned_figures(page) -> list[str]:
     """Figures of a chapter without a numbered caption, or images whose alt text does not describe them."""
     found = page.evaluate(
-        """() => {
+        r"""() => {
         const out = [];
         for (const img of document.querySelectorAll('article img')) {
             if (img.naturalWidth < 80 || img.offsetParent === null) continue;
