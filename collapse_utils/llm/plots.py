@@ -126,9 +126,9 @@ def variant_growth(variants: dict[str, Results], setting: str, metric: str = "te
     for ``setting`` (the input of :func:`~collapse_utils.llm.measures.settings_sentence`)."""
     out = {}
     for name, res in variants.items():
-        gens, values = runs_matrix(res, metric, setting)
-        if len(gens) > 1:
-            out[name] = float(np.nanmedian(values[:, -1] - values[:, 0]))
+        per_run = run_growth(res, metric, setting)
+        if per_run is not None:
+            out[name] = float(np.nanmedian(per_run))
     return out
 
 
@@ -433,13 +433,19 @@ def provenance(results: Results, profile: str | None = None) -> str:
 
 
 # --------------------------------------------------------------------------- tables and numbers for the prose
+def run_growth(results: Results, metric: str, setting: str) -> np.ndarray | None:
+    """Per run of ``setting``: ``metric`` at the last generation minus at generation 0 (None before two)."""
+    gens, values = runs_matrix(results, metric, setting)
+    return values[:, -1] - values[:, 0] if len(gens) > 1 else None
+
+
 def growth(results: Results, metric: str = "test_perplexity") -> dict[str, float]:
     """Per setting: the median over runs of ``metric`` at the last generation minus at generation 0."""
     out = {}
     for setting in setting_order(results):
-        gens, values = runs_matrix(results, metric, setting)
-        if len(gens) > 1:
-            out[setting] = float(np.nanmedian(values[:, -1] - values[:, 0]))
+        per_run = run_growth(results, metric, setting)
+        if per_run is not None:
+            out[setting] = float(np.nanmedian(per_run))
     return out
 
 
@@ -449,12 +455,10 @@ def growth_ranges(
     """Per setting: the ``q`` and ``1 - q`` quantiles over runs of ``metric`` at the last generation minus at 0."""
     out = {}
     for setting in settings or setting_order(results):
-        gens, values = runs_matrix(results, metric, setting)
-        if len(gens) > 1:
-            per_run = values[:, -1] - values[:, 0]
-            per_run = per_run[np.isfinite(per_run)]
-            if len(per_run):
-                out[setting] = (float(np.quantile(per_run, q)), float(np.quantile(per_run, 1 - q)))
+        per_run = run_growth(results, metric, setting)
+        per_run = per_run[np.isfinite(per_run)] if per_run is not None else []
+        if len(per_run):
+            out[setting] = (float(np.quantile(per_run, q)), float(np.quantile(per_run, 1 - q)))
     return out
 
 
