@@ -180,6 +180,16 @@ def test_variants_are_drawn_and_ranked_per_experiment(fake):
     plt.close(ax.figure)
 
 
+def test_collapse_seed_reaches_the_experiment(monkeypatch):
+    """Bug: COLLAPSE_SEED shifts every seed of the book but chapter 4's experiment, whose page then says the
+    same thing at every seed because it ran the same thing."""
+    base = experiment.profile_config("book")
+    monkeypatch.setenv("COLLAPSE_SEED", "1")
+    shifted = experiment.profile_config("book")
+    assert shifted.seed != base.seed and experiment.default_output(shifted) != experiment.default_output(base)
+    assert experiment.profile_config("book", seed=7).seed == 7  # an explicit seed (the CLI's --seed) wins
+
+
 def test_decoding_variant_changes_the_decoding_alone():
     """Bugs: the sampling experiment changes more than the decoding (settings, runs, recipe), or it runs at the
     gpu profile, where it would add half again to a GPU session."""

@@ -275,8 +275,9 @@ def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentCo
     model at the same size. ``quick`` and ``book`` are CPU scales on the
     embedded language with a small OPT (which needs a larger learning rate than
     OPT-125m's fine-tuning). The profile is read by :mod:`collapse_utils.profiles`
-    (``COLLAPSE_PROFILE``, else ``gpu`` with a CUDA device and ``book`` without).
-    Keyword arguments override single fields.
+    (``COLLAPSE_PROFILE``, else ``gpu`` with a CUDA device and ``book`` without),
+    and the base ``seed`` is :func:`collapse_utils.profiles.seed` ``(0)``, shifted
+    by ``COLLAPSE_SEED``. Keyword arguments override single fields.
     """
     quick = dict(
         model=model_mod.SMALL,
@@ -352,7 +353,8 @@ def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentCo
     defaults = ExperimentConfig()
     paper = {f.name: getattr(defaults, f.name) for f in fields(ExperimentConfig) if f.name in book}
     chosen = profiles.choose(quick=quick, book=book, paper=paper, gpu=gpu, profile=profile)
-    return ExperimentConfig(**{**chosen, **overrides}).validate()
+    # the base seed follows COLLAPSE_SEED like every other seed of the book (an explicit seed= wins)
+    return ExperimentConfig(**{**chosen, "seed": profiles.seed(0), **overrides}).validate()
 
 
 def decoding_variant(config: ExperimentConfig, profile: str | None = None) -> ExperimentConfig | None:

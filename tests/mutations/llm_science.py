@@ -122,4 +122,5 @@ MUTANTS = [
      "tied settings ranked as smallest and largest"),
     (E, "settings=tuple(config.settings[:1])", "settings=tuple(config.settings)",
      "the sampling experiment changes the settings too, not the decoding alone"),
+    (E, '"seed": profiles.seed(0), ', "", "COLLAPSE_SEED does not reach chapter 4's experiment"),
 ]
