@@ -320,6 +320,8 @@ def test_band_sentence_both_outcomes():
     assert "the rare tokens, the tail, suffered most" in tail_first and "rare tokens +40%" in tail_first
     assert "the frequent tokens suffered most, not the rare ones" in head_first
     assert measures.band_sentence(first, first, 2, "5 epochs").startswith("With 5 epochs, from generation 0")
+    tiny_fall = measures.band_sentence(first, {"rare": 4.99, "middle": 3.3, "frequent": 1.05}, 5)
+    assert "rare tokens +0%" in tiny_fall and "-0%" not in tiny_fall  # a change that rounds to zero
 
 
 def test_settings_sentence_ranks_settings():

@@ -499,7 +499,7 @@ def band_sentence(
     if not growth:
         return "No band holds scored tokens in both generations."
     order = sorted(growth, key=growth.get, reverse=True)
-    parts = [f"{b} tokens {growth[b]:+.0%}" for b in order]
+    parts = [f"{b} tokens {growth[b]:+.0%}".replace("-0%", "+0%") for b in order]  # no negative zero
     lead = order[0]
     verdict = (
         "the rare tokens, the tail, suffered most, as the paper's account of collapse predicts"
