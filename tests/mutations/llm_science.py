@@ -118,7 +118,7 @@ MUTANTS = [
     (P, "        for values in list(written(sampled).values())[:1]:", "        for values in list(written(results).values())[:1]:",
      "the sampled row read from the beam-search experiment"),
     (M, "        overlap = hi_a >= lo_b", "        overlap = False", "an order claimed where the runs overlap"),
-    (M, '    if len({f"{change[s]:+.1f}" for s in order}) == 1:', "    if False:",
+    (M, '    if len({f(change[s]) for s in order}) == 1:', "    if False:",
      "tied settings ranked as smallest and largest"),
     (E, "settings=tuple(config.settings[:1])", "settings=tuple(config.settings)",
      "the sampling experiment changes the settings too, not the decoding alone"),
