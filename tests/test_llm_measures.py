@@ -368,6 +368,7 @@ def test_judge_measures_a_model_and_a_text(tok_and_model):
     spread = judge.fresh_spread(continuation=24, samples=3)  # fresh samples differ from each other, a little
     assert set(spread) == set(measures.WRITER_COLUMNS)
     assert all(0 < v < 0.3 for v in spread.values()), spread
+    assert judge.fresh_spread(24, 3, first=rows[measures.FRESH_ROW]) == spread  # the writer table's fresh sample
     ref = judge.reference(lm)
     assert ref.shape == (len(blocks["valid"]),) and (ref > 1).all()
     with pytest.raises(ValueError, match="training blocks"):

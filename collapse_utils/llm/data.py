@@ -103,16 +103,32 @@ def resolve_data(data: str | Path, fallback: bool = True, hub: bool | None = Non
             f"data must be 'synthetic', a folder with train.txt, valid.txt and test.txt, or one of "
             f"{', '.join(WIKITEXT_NAMES)}, got {name!r}"
         )
+    return hub_or_fallback(
+        "data", name, hub, fallback, default=DEFAULT_DATA, only=f"only {DEFAULT_DATA} falls back",
+        remedy="give a local folder with train.txt, valid.txt and test.txt, or 'synthetic'",
+    )
+
+
+def hub_or_fallback(
+    what: str, name: str, hub: bool | None, fallback: bool, default: str, only: str, remedy: str
+) -> str:
+    """The last step of :func:`resolve_data` and :func:`.model.resolve_model` for a hub name.
+
+    ``"hub"`` when the hub answers (``hub``: the result of :func:`hub_reachable`,
+    probed when ``None``); ``"fallback"`` when it does not, ``fallback`` is on
+    and ``name`` is the ``default`` (the only name that falls back); else
+    :class:`HubUnavailable`, saying why (``only``: which name falls back) and
+    what to give instead (``remedy``).
+    """
     if hub is None:
         hub = hub_reachable()
     if hub:
         return "hub"
-    if fallback and name == DEFAULT_DATA:
+    if fallback and name == default:
         return "fallback"
-    why = "fallback is off (--no-fallback)" if name == DEFAULT_DATA else f"only {DEFAULT_DATA} falls back"
+    why = "fallback is off (--no-fallback)" if name == default else only
     raise HubUnavailable(
-        f"data: the Hugging Face hub is unreachable, so {name!r} cannot be downloaded, and {why}; "
-        "give a local folder with train.txt, valid.txt and test.txt, or 'synthetic'"
+        f"{what}: the Hugging Face hub is unreachable, so {name!r} cannot be downloaded, and {why}; {remedy}"
     )
 
 

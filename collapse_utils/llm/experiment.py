@@ -367,10 +367,9 @@ def decoding_variant(config: ExperimentConfig, profile: str | None = None) -> Ex
     profiles only; ``None`` at ``gpu`` and ``paper``, where it would add half
     again to a GPU session (run it there with ``--decoding sample``).
     """
-    name = profiles.current() if profile is None else profile
-    if name not in profiles.PROFILES:
-        raise ValueError(f"profile must be one of {', '.join(profiles.PROFILES)}, got {name!r}")
-    if name in ("gpu", "paper"):
+    runs = profiles.choose(quick={"run": True}, book={"run": True}, gpu={"run": False}, paper={"run": False},
+                           profile=profile)["run"]  # fmt: skip
+    if not runs:
         return None
     return replace(config, decoding="sample", settings=tuple(config.settings[:1])).validate()
 
@@ -758,7 +757,9 @@ def run_experiment(
         summary["writer"] = judge.writer_profiles(
             config.continuation, config.num_beams, config.repetition_penalty, sample=config.decoding == "sample"
         )
-        summary["writer_spread"] = judge.fresh_spread(config.continuation)
+        summary["writer_spread"] = judge.fresh_spread(
+            config.continuation, first=summary["writer"].get(measures.FRESH_ROW)
+        )  # the writer table's fresh sample, not drawn again
         atomic_write_text(output / "base.json", json.dumps(summary, indent=1))
     world.barrier()
     _small_model_threads(prep.base.model, dev)

@@ -448,6 +448,14 @@ def within_band(value: float, reference: float, band: float) -> bool:
     return bool(abs(value - reference) <= band * abs(reference))
 
 
+def band_split(model: Mapping[str, float], reference: Mapping[str, float], band: float) -> tuple[list[str], list[str]]:
+    """The measures of :data:`WRITER_COLUMNS` where ``model`` lies within ``band`` of ``reference``, and the others
+    (a measure the reference lacks, NaN, is in neither)."""
+    scored = [c for c in WRITER_COLUMNS if np.isfinite(reference[c])]
+    inside = [c for c in scored if within_band(model[c], reference[c], band)]
+    return inside, [c for c in scored if c not in inside]
+
+
 def writer_sentence(table, model_row: str, reference_row: str, fresh_row: str, band: float) -> str:
     """Say whether the model writes like the perfect model with the same decoding, and how both compare to the source.
 
@@ -455,8 +463,7 @@ def writer_sentence(table, model_row: str, reference_row: str, fresh_row: str, b
     inside the band and those outside it, whichever way the run went.
     """
     model, ref, fresh = table.loc[model_row], table.loc[reference_row], table.loc[fresh_row]
-    inside = [c for c in WRITER_COLUMNS if np.isfinite(ref[c]) and within_band(model[c], ref[c], band)]
-    outside = [c for c in WRITER_COLUMNS if np.isfinite(ref[c]) and c not in inside]
+    inside, outside = band_split(model, ref, band)
     from ..prose import join_words
 
     if not outside:
@@ -664,22 +671,28 @@ class Judge:
         prof = text_profile(self.language, texts)
         return {k: float(prof[c]) for k, c in zip(WRITTEN_KEYS, (*WRITER_COLUMNS, IMPOSSIBLE_COLUMN))}
 
-    def fresh_spread(self, continuation: int, samples: int = 5) -> dict[str, float]:
+    def fresh_spread(
+        self, continuation: int, samples: int = 5, first: Mapping[str, float] | None = None
+    ) -> dict[str, float]:
         """How far fresh samples of the source of one size lie from each other, per :data:`WRITER_COLUMNS`.
 
         The largest relative difference between the writer table's fresh sample
-        (as many blocks of ``continuation`` tokens as there are training blocks)
-        and ``samples - 1`` others of the same size: the scale of the sampling
-        noise against which a band around the fresh sample is read.
+        (as many blocks of ``continuation`` tokens as there are training blocks;
+        pass its profile as ``first`` when :meth:`writer_profiles` has it, so it
+        is not drawn and scored again) and ``samples - 1`` others of the same
+        size: the scale of the sampling noise against which a band around the
+        fresh sample is read.
         """
         validate.integer("samples", samples, 2)
         if self.language is None:
             return {}
         n = len(self.train_blocks)
-        profiles = [text_profile(self.language, self.fresh_texts(n, continuation, salt=17 + k)) for k in range(samples)]
-        first = profiles[0]
+        if first is None:
+            first = text_profile(self.language, self.fresh_texts(n, continuation, salt=FRESH_SALT))
+        profiles = [text_profile(self.language, self.fresh_texts(n, continuation, salt=FRESH_SALT + k))
+                    for k in range(1, samples)]  # fmt: skip
         return {
-            c: float(max(abs(p[c] - first[c]) / max(abs(first[c]), 1e-12) for p in profiles[1:]))
+            c: float(max(abs(p[c] - first[c]) / max(abs(first[c]), 1e-12) for p in profiles))
             for c in WRITER_COLUMNS
         }
 
@@ -697,7 +710,7 @@ class Judge:
         if self.language is None:
             return {}
         n = len(self.train_blocks)
-        fresh = self.fresh_texts(n, continuation, salt=17)
+        fresh = self.fresh_texts(n, continuation, salt=FRESH_SALT)
         words = max(1, round(np.mean([len(content_words(t)) for t in fresh])))
         prompts = self.tokenizer.batch_decode(self.train_blocks)
         perfect = self.language.continue_texts(
@@ -711,6 +724,9 @@ class Judge:
 
 
 FRESH_ROW = "a fresh sample of the source"
+FRESH_SALT = 17
+"""The salt of the writer table's fresh sample (:meth:`Judge.writer_profiles`); :meth:`Judge.fresh_spread` draws
+its others with the next salts."""
 PERFECT_ROW = "the perfect model with the same decoding"
 
 
@@ -728,9 +744,8 @@ def sampled_writer_sentence(table, model_row: str, fresh_row: str, band: float,
     from ..prose import join_words
 
     model, fresh = table.loc[model_row], table.loc[fresh_row]
-    inside = [c for c in WRITER_COLUMNS if np.isfinite(fresh[c]) and within_band(model[c], fresh[c], band)]
-    outside = [c for c in WRITER_COLUMNS if np.isfinite(fresh[c]) and c not in inside]
-    gaps = {c: (model[c] - fresh[c]) / max(abs(fresh[c]), 1e-12) for c in WRITER_COLUMNS if np.isfinite(fresh[c])}
+    inside, outside = band_split(model, fresh, band)
+    gaps = {c: (model[c] - fresh[c]) / max(abs(fresh[c]), 1e-12) for c in inside + outside}
     worst = max(gaps, key=lambda c: abs(gaps[c]))
     if not outside:
         first = (

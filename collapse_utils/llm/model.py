@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from .. import validate
-from .data import HUB_ERRORS, Corpus, HubUnavailable, _short, hub_reachable, looks_like_path, make_blocks
+from .data import HUB_ERRORS, Corpus, _short, hub_or_fallback, looks_like_path, make_blocks
 
 HUB_MODEL = "facebook/opt-125m"
 SMALL = "small"
@@ -178,20 +178,10 @@ def resolve_model(model: str, fallback: bool = True, hub: bool | None = None) ->
         return "folder"
     if looks_like_path(model):
         raise ValueError(f"model: the local folder {model!r} does not exist")
-    if hub is None:
-        hub = hub_reachable()
-    if hub:
-        return "hub"
-    if fallback and model == HUB_MODEL:
-        return "fallback"
-    why = (
-        "fallback is off (--no-fallback)"
-        if model == HUB_MODEL
-        else f"only the default {HUB_MODEL} falls back to the small model"
-    )
-    raise HubUnavailable(
-        f"model: the Hugging Face hub is unreachable, so {model!r} cannot be downloaded, and {why}; "
-        "give a local folder with a saved model, or 'small'"
+    return hub_or_fallback(
+        "model", model, hub, fallback, default=HUB_MODEL,
+        only=f"only the default {HUB_MODEL} falls back to the small model",
+        remedy="give a local folder with a saved model, or 'small'",
     )
 
 

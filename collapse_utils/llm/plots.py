@@ -65,6 +65,24 @@ def runs_matrix(results: Results, metric: str, setting: str) -> tuple[np.ndarray
     return wide.columns.to_numpy(dtype=int), wide.to_numpy(dtype=float)
 
 
+def _plot_runs(ax, series, metric: str, ylabel: str | None, reference: float | None, reference_label: str | None):
+    """The band plot behind :func:`plot_metric` and :func:`plot_variants`: for each ``(label, results,
+    setting, colour)`` of ``series``, ``metric`` per generation (median over runs and 10-90% band), after an
+    optional dashed ``reference`` line."""
+    ax = _ax(ax)
+    if reference is not None:
+        ax.axhline(reference, color="0.4", ls="--", lw=1, label=reference_label)
+    for label, res, setting, color in series:
+        gens, values = runs_matrix(res, metric, setting)
+        runs = int(np.isfinite(values).any(axis=1).sum())
+        plotting.plot_band(ax, gens, values, color=color, label=f"{label} ({runs} runs)")
+    ax.set_xlabel("generation")
+    ax.set_ylabel(ylabel or metric.replace("_", " "))
+    plotting.integer_ticks(ax)
+    ax.legend()
+    return ax
+
+
 def plot_metric(
     results: Results,
     metric: str = "test_perplexity",
@@ -78,20 +96,8 @@ def plot_metric(
 
     With ``metric="test_perplexity"`` this is Figure 10 of the paper.
     """
-    ax = _ax(ax)
-    for setting in settings or results.settings:
-        gens, values = runs_matrix(results, metric, setting)
-        runs = int(np.isfinite(values).any(axis=1).sum())
-        plotting.plot_band(
-            ax, gens, values, color=_color(results, setting), label=f"{results.label(setting)} ({runs} runs)"
-        )
-    if reference is not None:
-        ax.axhline(reference, color="0.4", ls="--", lw=1, label=reference_label)
-    ax.set_xlabel("generation")
-    ax.set_ylabel(ylabel or metric.replace("_", " "))
-    plotting.integer_ticks(ax)
-    ax.legend()
-    return ax
+    series = [(results.label(s), results, s, _color(results, s)) for s in settings or results.settings]
+    return _plot_runs(ax, series, metric, ylabel, reference, reference_label)
 
 
 def plot_variants(
@@ -106,19 +112,9 @@ def plot_variants(
     """``metric`` per generation for one setting of several experiments (``{"name": results}``) that differ
     in one option, such as the decoding: the median over runs and the 10-90% band, one colour each; with
     ``reference``, a dashed line (a baseline such as a fresh sample's coverage)."""
-    ax = _ax(ax)
-    if reference is not None:
-        ax.axhline(reference, color="0.4", ls="--", lw=1, label=reference_label)
-    for k, (name, res) in enumerate(variants.items()):
-        gens, values = runs_matrix(res, metric, setting)
-        runs = int(np.isfinite(values).any(axis=1).sum())
-        plotting.plot_band(ax, gens, values, color=SETTING_COLORS[(k * 3) % len(SETTING_COLORS)],
-                           label=f"{name} ({runs} runs)")  # fmt: skip
-    ax.set_xlabel("generation")
-    ax.set_ylabel(ylabel or metric.replace("_", " "))
-    plotting.integer_ticks(ax)
-    ax.legend()
-    return ax
+    series = [(name, res, setting, SETTING_COLORS[(k * 3) % len(SETTING_COLORS)])
+              for k, (name, res) in enumerate(variants.items())]  # fmt: skip
+    return _plot_runs(ax, series, metric, ylabel, reference, reference_label)
 
 
 def variant_growth(variants: dict[str, Results], setting: str, metric: str = "test_perplexity") -> dict[str, float]:

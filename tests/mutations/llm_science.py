@@ -48,8 +48,7 @@ MUTANTS = [
      "median, high = np.median(reference), np.quantile(reference, 1 - quantile)",
      "the reference's upper quantile taken from the wrong side"),
     # the writer comparison and sentences
-    (M, "inside = [c for c in WRITER_COLUMNS if np.isfinite(ref[c]) and within_band(model[c], ref[c], band)]",
-     "inside = [c for c in WRITER_COLUMNS if np.isfinite(ref[c]) and within_band(model[c], fresh[c], band)]",
+    (M, "inside, outside = band_split(model, ref, band)", "inside, outside = band_split(model, fresh, band)",
      "generation 0 judged against the fresh sample instead of the perfect model with the same decoding"),
     (M, "order = sorted(growth, key=growth.get, reverse=True)", "order = sorted(growth, key=growth.get)",
      "the band that suffered least is named as the one that suffered most"),
@@ -111,9 +110,9 @@ MUTANTS = [
     # does generation 0 write the language? sampling, impossible pairs, the fresh samples' spread
     (S, "                elif ws.nll == np.inf:", "                elif False:",
      "an impossible word pair makes the text's mean true NLL infinite"),
-    (M, "for p in profiles[1:]", "for p in profiles[:1]", "the fresh samples' spread measured against itself (0)"),
-    (M, "inside = [c for c in WRITER_COLUMNS if np.isfinite(fresh[c]) and within_band(model[c], fresh[c], band)]",
-     "inside = [c for c in WRITER_COLUMNS if np.isfinite(fresh[c]) and within_band(model[c], fresh[c], 3 * band)]",
+    (M, "self.fresh_texts(n, continuation, salt=FRESH_SALT + k))", "self.fresh_texts(n, continuation, salt=FRESH_SALT))",
+     "the fresh samples' spread measured against the same sample (0)"),
+    (M, "inside, outside = band_split(model, fresh, band)", "inside, outside = band_split(model, fresh, 3 * band)",
      "the sampled writer's band three times wider than the one stated"),
     (P, "        for values in list(written(sampled).values())[:1]:", "        for values in list(written(results).values())[:1]:",
      "the sampled row read from the beam-search experiment"),
