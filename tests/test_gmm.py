@@ -240,6 +240,28 @@ def test_each_generation_is_fitted_to_the_previous_generations_samples():
     assert np.all(run.metrics["l2_sq"][:, 1:] > 1e-6)
 
 
+def test_noise_drawn_ahead_is_the_noise_sampling_would_draw():
+    """``simulate`` draws each generation's sampling noise in a second thread while it fits. Bugs: the
+    noise drawn from another generator, reused across generations, or drawn out of order with the
+    schedule's own draws (accumulate-subsample draws a subsample every generation). The recursion
+    written out by hand, one step after the other, must give the same mixtures."""
+    from collapse_utils.gmm import em as E
+    from collapse_utils.schedules import DataSchedule
+
+    n, runs, generations, seed = 120, 4, 3, 12
+    run = M.simulate(n=n, generations=generations, runs=runs, seed=seed, approach=2,
+                     snapshots=range(generations + 1), measure_at=[])
+    data_seed, init_seed = np.random.SeedSequence(seed).spawn(2)
+    rng, init_rng = np.random.default_rng(data_seed), np.random.default_rng(init_seed)
+    data = P0.sample(n * runs, rng).reshape(runs, n, 2)
+    schedule, model = DataSchedule(data, 2, 0.0, axis=1), None
+    for g in range(generations + 1):
+        model, _ = E.fit(data, 2, init_rng, model)
+        for r in range(runs):
+            np.testing.assert_allclose(run.snapshots[r][g].means, model.run(r).means, rtol=1e-12)
+        data = schedule.next_training_set(model.sample(schedule.n_synthetic, rng), rng)
+
+
 def test_collapse_happens_without_original_data_and_retention_prevents_it():
     """Statistical claim, n = 100, 150 generations, 4 runs each (seeded).
 

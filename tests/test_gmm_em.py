@@ -209,17 +209,19 @@ def test_n_jobs_follows_joblibs_convention():
         M.simulate(n=50, generations=2, runs=1, n_jobs=0)
 
 
-def test_kmeans_reaches_sklearns_inertia_on_overlapping_clusters():
-    """Bug: Lloyd's step assigns points to the wrong centre (for example the farthest). On tight clusters
-    such a rule can merely permute them; on three overlapping clusters in a row it cannot. The within-
-    cluster sum of squares (inertia) of our labels must match scikit-learn's KMeans (median over 30 runs
+@pytest.mark.parametrize("k", [2, 3])
+def test_kmeans_reaches_sklearns_inertia_on_overlapping_clusters(k):
+    """Bug: Lloyd's step assigns points to the wrong centre (for example the farthest, in the general
+    rule or in the two-centre threshold). On tight clusters such a rule can merely permute them; on
+    overlapping clusters in a row it leaves the partition where the seeding put it. The within-cluster
+    sum of squares (inertia) of our labels must match scikit-learn's KMeans (median over 30 runs
     within 1%)."""
     from sklearn.cluster import KMeans
 
     rng = np.random.default_rng(8)
-    centres = np.array([[0.0, 0.0], [4.0, 0.0], [8.0, 0.0]])
-    X = centres[rng.integers(0, 3, size=(30, 300))] + rng.normal(size=(30, 300, 2))
-    labels = E.kmeans_labels(X, 3, np.random.default_rng(2))
+    centres = np.array([[0.0, 0.0], [4.0, 0.0], [8.0, 0.0]])[:k]
+    X = centres[rng.integers(0, k, size=(30, 300))] + rng.normal(size=(30, 300, 2))
+    labels = E.kmeans_labels(X, k, np.random.default_rng(2))
     ours = [
         sum(
             np.sum((X[r][labels[r] == j] - X[r][labels[r] == j].mean(axis=0)) ** 2)
@@ -230,5 +232,28 @@ def test_kmeans_reaches_sklearns_inertia_on_overlapping_clusters():
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
-        theirs = [KMeans(3, n_init=1, random_state=r).fit(X[r]).inertia_ for r in range(30)]
+        theirs = [KMeans(k, n_init=1, random_state=r).fit(X[r]).inertia_ for r in range(30)]
     assert np.median(ours) == pytest.approx(np.median(theirs), rel=0.01)
+
+
+def test_closed_form_coefficients_match_the_cholesky_route_and_flag_indefinite_covariances():
+    """The EM iterations compute the E-step's coefficients of 2-D mixtures in closed form. Bugs: a
+    wrong term (the off-diagonal counted once, the log-determinant's sign, the weights or the mean's
+    cross term left out), or an indefinite covariance that is not flagged (scikit-learn raises there,
+    the batched EM must retry). The closed form must equal scikit-learn's route through the Cholesky
+    factors to rounding, for every matrix that has one."""
+    from collapse_utils.gmm.mixture import log_prob_coefficients
+
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=(6, 2, 2, 2))
+    cov = a @ np.swapaxes(a, -1, -2) + 0.05 * np.eye(2)
+    cov[1, 0] = [[1.0, 2.0], [2.0, 1.0]]  # positive diagonal, negative determinant
+    cov[4, 1] = -np.eye(2)
+    weights = rng.dirichlet([1.0, 1.0], size=6)
+    means = rng.normal(size=(6, 2, 2))
+    coef, ok = E.coefficients(weights, means, cov)
+    assert np.argwhere(~ok).tolist() == [[1, 0], [4, 1]]
+    prec, chol_ok = E.precision_cholesky(cov)
+    np.testing.assert_array_equal(ok, chol_ok)
+    reference = log_prob_coefficients(weights, means, prec)
+    np.testing.assert_allclose(coef[ok], reference[ok], rtol=1e-10, atol=1e-12)

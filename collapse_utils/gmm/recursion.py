@@ -14,7 +14,7 @@ from ..prose import join_words
 from ..schedules import DataSchedule, check_approach, check_retention
 from . import em as E
 from .measures import Measure
-from .mixture import Mixture, MixtureBatch, two_gaussians
+from .mixture import Mixture, MixtureBatch, base_noise, two_gaussians
 
 PAPER_SNAPSHOTS: tuple[int, ...] = (0, 50, 100, 150, 200, 350, 2000)
 """The generations shown in the paper's Figure 7."""
@@ -125,6 +125,18 @@ def _measured(generations: int, measure_at: Iterable[int] | None) -> np.ndarray:
         generations,
     )
     return np.array(sorted(set(values) | {0, generations}))
+
+
+_AHEAD: list = []
+
+
+def _ahead():
+    """The one background thread that draws sampling noise ahead (made on first use, then kept)."""
+    if not _AHEAD:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _AHEAD.append(ThreadPoolExecutor(1, thread_name_prefix="collapse-noise"))
+    return _AHEAD[0]
 
 
 def simulate(
@@ -265,6 +277,9 @@ def simulate(
     if progress:
         steps = progress_bar(steps, desc=progress if isinstance(progress, str) else "generations")
     for g in steps:
+        # the next generation's sampling noise is drawn in a second thread while this one is fitted (the
+        # same numbers in the same order as drawing them afterwards: nothing else draws from rng meanwhile)
+        upcoming = None if g == generations else _ahead().submit(base_noise, runs, schedule.n_synthetic, original.dim, rng)
         model, fresh = fit(data, model if init == "warm" else None)
         fresh_fits += fresh
         stop = g == generations or (time_budget is not None and time.perf_counter() - start > time_budget)
@@ -278,7 +293,7 @@ def simulate(
                 kept[r][g] = model.run(r)
         if stop:
             break
-        data = schedule.next_training_set(model.sample(schedule.n_synthetic, rng), rng)
+        data = schedule.next_training_set(model.transform(*upcoming.result()), rng)
         comp = dict(schedule.last_composition)
     done = g
     measured = measured[measured <= done]
