@@ -84,7 +84,7 @@ P = profiles.choose(
              init_n=1000, init_generations=2000, init_runs=32, multiples_generations=(0, 100, 300, 1000),
              slider_budget=1.5, explore_generations=(0, 30, 100, 300)),
 )
-profiles.report("Chapter 2", P, device="CPU (batched EM in numpy: all runs at once)")
+profiles.report("Chapter 2", P, device="CPU (batched EM, numpy and torch.bmm: all runs at once)")
 print("EM settings (the authors' scikit-learn settings):", gmm.GMM_DEFAULTS)
 SCALE = f"profile '{profiles.current()}'"
 prose.show(prose.ran_at([
