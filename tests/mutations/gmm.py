@@ -40,6 +40,8 @@ MUTANTS = [
      "2-D coefficients: an indefinite covariance not flagged"),
     (EM, "    pm0, pm1 = p00 * m0 + p01 * m1, p01 * m0 + p11 * m1", "    pm0, pm1 = p00 * m0, p11 * m1",
      "2-D coefficients: the precision times the mean without its off-diagonal"),
+    (EM, "    finally:\n        torch.set_num_threads(before)", "    finally:\n        pass",
+     "fit leaves torch on one thread"),
     # stopping rule and bookkeeping
     (EM, "        done = np.abs(change) < tol", "        done = np.abs(change) < 10 * tol",
      "stopping rule: tol ten times too loose"),
