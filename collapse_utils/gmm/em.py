@@ -2,7 +2,9 @@
 
 :func:`em` is the estimator of :class:`sklearn.mixture.GaussianMixture` with
 full covariances, written over a batch of runs ``(R, N, D)``: the same E-step
-(log-responsibilities from the precision Cholesky factors), the same M-step
+(log-responsibilities from the precision matrices; through their Cholesky
+factors as scikit-learn, or in closed form for 2-D mixtures, equal to
+rounding: :func:`coefficients`), the same M-step
 (``nk = sum resp + 10 eps``, weights ``nk / sum nk``, centred covariances plus
 ``reg_covar`` on the diagonal), the same stopping rule (the change of the
 per-sample mean log-likelihood, measured in the E-step, below ``tol``; at most
