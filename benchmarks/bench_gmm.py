@@ -6,9 +6,10 @@ initialisations (the book's warm start and the authors' k-means every
 generation). Both paths are ``gmm.simulate`` with the same data randomness,
 measuring only generations 0 and 200, so that the time is the recursion's:
 fitting and sampling (both draw the next generation's sampling noise in a
-second thread while they fit: the recursion's shared code). The scikit-learn loop (one ``GaussianMixture`` per run
-and generation, one BLAS/OpenMP thread, which is its fastest setting here) is
-timed on a subset of runs and generations and scaled linearly to the full case;
+second thread while they fit: the recursion's shared code). The scikit-learn
+loop (one ``GaussianMixture`` per run and generation, one BLAS/OpenMP thread,
+which is its fastest setting here) is timed on a subset of runs and
+generations and scaled linearly to the full case;
 the output says so. The two paths' timings are interleaved and the best of
 ``--repeats`` kept for each.
 
@@ -29,14 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from collapse_utils import gmm  # noqa: E402
 
 
-def timed(repeats: int, **kwargs) -> float:
-    """The best of ``repeats`` wall times of one ``gmm.simulate`` call."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        gmm.simulate(measure_at=[], **kwargs)
-        best = min(best, time.perf_counter() - start)
-    return best
+def timed(**kwargs) -> float:
+    """The wall time of one ``gmm.simulate`` call."""
+    start = time.perf_counter()
+    gmm.simulate(measure_at=[], **kwargs)
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -60,22 +58,17 @@ def main() -> None:
     )
     ratios = {}
     for init in ("warm", "fresh"):
-        timed(1, n=args.n, generations=5, runs=args.runs, init=init, seed=1)  # warm up
-        timed(1, n=args.n, generations=2, runs=2, init=init, seed=1, backend="sklearn")
+        timed(n=args.n, generations=5, runs=args.runs, init=init, seed=1)  # warm up
+        timed(n=args.n, generations=2, runs=2, init=init, seed=1, backend="sklearn")
         batched = reference = float("inf")
-        for _ in range(args.repeats):  # interleaved, so that both paths meet the shared machine's good and bad moments
-            batched = min(batched, timed(1, n=args.n, generations=args.generations, runs=args.runs, init=init, seed=0))
+        # interleaved, so that both paths meet the shared machine's good and bad moments
+        for _ in range(args.repeats):
+            full_case = timed(n=args.n, generations=args.generations, runs=args.runs, init=init, seed=0)
+            batched = min(batched, full_case)
             reference = min(
                 reference,
-                timed(
-                    1,
-                    n=args.n,
-                    generations=args.subset_generations,
-                    runs=args.subset_runs,
-                    init=init,
-                    seed=0,
-                    backend="sklearn",
-                ),
+                timed(n=args.n, generations=args.subset_generations, runs=args.subset_runs, init=init, seed=0,
+                      backend="sklearn"),
             )
         scaled = reference * full / subset
         ratios[init] = scaled / batched

@@ -249,7 +249,7 @@ for t in sorted({0, 50, 200, 500, run.generations} & set(g.tolist())):
     print(f"generation {t:5d}: median L2^2 to gen 0 {np.median(run.at('l2_sq', t)):9.3g}, held-out log-lik "
           f"{np.median(run.at('heldout_loglik', t)):10.4g} (tail points {np.median(run.at('tail_loglik', t)):10.4g}), "
           f"total variance {np.median(run.at('total_var', t)):7.3g}, mean distance {np.median(run.at('mean_distance', t)):5.2f}, "
-          f"tail mass / 1% {np.median(run.at('tail_mass', t)) / run.tail_alpha:5.2f}")
+          f"tail mass / {run.tail_alpha:.0%} {np.median(run.at('tail_mass', t)) / run.tail_alpha:5.2f}")
 print(f"EM iterations per fit: median {np.median(run.metrics['n_iter']):g}, 90% quantile "
       f"{np.quantile(run.metrics['n_iter'], 0.9):g}, most {run.metrics['n_iter'].max()} (warm start)")
 
@@ -551,7 +551,8 @@ fig.tight_layout(rect=(0, 0.2, 1, 1))
 for name, r in sched.items():
     print(f"{name:36s} generation {r.generations}: median held-out log-lik "
           f"{np.median(r.at('heldout_loglik', r.generations)):8.3f} (generation 0: {np.median(r.at('heldout_loglik', 0)):.3f}), "
-          f"tail mass / 1% {np.median(r.at('tail_mass', r.generations)) / r.tail_alpha:4.2f} ({r.seconds:.0f} s)")
+          f"tail mass / {r.tail_alpha:.0%} {np.median(r.at('tail_mass', r.generations)) / r.tail_alpha:4.2f} "
+          f"({r.seconds:.0f} s)")
 
 # %% tags=["hide-input"]
 prose.show(f"For scale: {gmm.retention_sentence(P['schedule_n'], 0.01)}, and "

@@ -230,9 +230,8 @@ def em(
 
 def _argmin_first_axis(a: np.ndarray) -> np.ndarray:
     """``argmin(a, axis=1)`` for a short axis 1 (the components): a loop of comparisons, much faster than
-    numpy's strided reduction; ties go to the first, as with ``argmin``."""
-    if a.shape[1] == 2:
-        return (a[:, 1] < a[:, 0]).view(np.int8).astype(np.intp)
+    numpy's strided reduction; ties go to the first, as with ``argmin``. (Two centres never come here:
+    :func:`_nearest` compares them with one threshold.)"""
     best, labels = a[:, 0], np.zeros(a.shape[:1] + a.shape[2:], dtype=np.intp)
     for k in range(1, a.shape[1]):
         better = a[:, k] < best
@@ -338,7 +337,8 @@ def kmeans_labels(
         keep = ~done
         if not keep.any():
             break
-        ids, Xa, ca, lim, tot, previous = ids[keep], Xa[keep], moved[keep], lim[keep], tot[keep], new_labels[keep]
+        ids, Xa, ca, lim, tot = ids[keep], Xa[keep], moved[keep], lim[keep], tot[keep]
+        previous = new_labels[keep]
     return _nearest(Xt, centers).astype(np.intp)
 
 

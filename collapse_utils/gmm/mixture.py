@@ -62,7 +62,8 @@ def select(mask: np.ndarray, new: np.ndarray, out: np.ndarray) -> None:
 
 
 def base_noise(runs: int, m: int, dim: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """The random numbers of :meth:`MixtureBatch.sample`: uniforms (runs, m), then standard normals (runs, m, dim).
+    """The random numbers of :meth:`MixtureBatch.sample`, in its order: uniforms (runs, m), then standard
+    normals (runs, m, dim).
 
     They do not depend on the mixture, so a recursion can draw the next
     generation's noise while it fits the current one.

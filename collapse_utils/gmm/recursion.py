@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -127,16 +129,10 @@ def _measured(generations: int, measure_at: Iterable[int] | None) -> np.ndarray:
     return np.array(sorted(set(values) | {0, generations}))
 
 
-_AHEAD: list = []
-
-
-def _ahead():
+@functools.cache
+def _ahead() -> ThreadPoolExecutor:
     """The one background thread that draws sampling noise ahead (made on first use, then kept)."""
-    if not _AHEAD:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _AHEAD.append(ThreadPoolExecutor(1, thread_name_prefix="collapse-noise"))
-    return _AHEAD[0]
+    return ThreadPoolExecutor(1, thread_name_prefix="collapse-noise")
 
 
 def simulate(
@@ -279,7 +275,8 @@ def simulate(
     for g in steps:
         # the next generation's sampling noise is drawn in a second thread while this one is fitted (the
         # same numbers in the same order as drawing them afterwards: nothing else draws from rng meanwhile)
-        upcoming = None if g == generations else _ahead().submit(base_noise, runs, schedule.n_synthetic, original.dim, rng)
+        if g < generations:
+            upcoming = _ahead().submit(base_noise, runs, schedule.n_synthetic, original.dim, rng)
         model, fresh = fit(data, model if init == "warm" else None)
         fresh_fits += fresh
         stop = g == generations or (time_budget is not None and time.perf_counter() - start > time_budget)
