@@ -87,3 +87,86 @@ def ran_at(rows: Sequence[tuple[str, object, object]], profile: str | None = Non
     table = ["| | this page | the paper |", "| --- | --- | --- |"]
     table += [f"| {what} | {here} | {paper} |" for what, here, paper in rows]
     return "\n".join([head, "", *table])
+
+
+# ----------------------------------------------------------------- numbers for readers
+def number(x: float, digits: int = 1, signed: bool = False) -> str:
+    """``x`` rounded to ``digits`` decimals for a sentence, never a negative zero.
+
+    ``number(-0.004, 2)`` is ``"0.00"``, not ``"-0.00"``; with ``signed`` a
+    positive value gets a ``+`` and a value that rounds to zero gets no sign
+    (``"+1.5"``, ``"-1.5"``, ``"0.0"``). Thousands are grouped (``"12,345.0"``).
+    NaN is written ``"n/a"``.
+    """
+    if digits < 0:
+        raise ValueError(f"digits must be >= 0, got {digits!r}")
+    x = float(x)
+    if x != x:
+        return "n/a"
+    rounded = round(x, digits)
+    if rounded == 0:
+        rounded = 0.0  # drops the sign of -0.0
+    text = f"{rounded:,.{digits}f}"
+    return f"+{text}" if signed and rounded > 0 else text
+
+
+def percent(share: float, digits: int = 0, signed: bool = False) -> str:
+    """A share (0.123) as a percentage for a sentence (``"12%"``), never ``"-0%"``.
+
+    With ``signed``, changes read ``"+12%"`` or ``"-12%"`` and a change that
+    rounds to zero reads ``"0%"``. A nonzero share that rounds to zero is written
+    ``"<0.5%"`` (or ``">-0.5%"``, at ``digits=0``), so that a small effect is not
+    printed as none.
+    """
+    value = 100 * float(share)
+    if value != value:
+        return "n/a"
+    text = number(value, digits, signed)
+    if value != 0 and round(value, digits) == 0:
+        bound = number(0.5 * 10 ** -digits, digits + 1)
+        return f"<{bound}%" if value > 0 else f">-{bound}%"
+    return f"{text}%"
+
+
+# --------------------------------------------------------------- the paper, beside the run
+VERDICTS = {
+    "agrees": "agrees",
+    "partly": "agrees in part",
+    "differs": "does not agree",
+}
+
+
+def paper_note(subject: str, verdict: str, text: str) -> str:
+    """The book's one "against the paper" note, as Markdown (show it with :func:`show`).
+
+    ``subject`` names what is compared (``"the paper's Figure 7"``); ``verdict`` is
+    ``"agrees"``, ``"partly"`` or ``"differs"`` and must come from a computed
+    check, never be typed in; ``text`` says what was found and, where the run does
+    not agree, the measured reason (scale, data, decoding). Every chapter uses
+    this one helper, so the notes look the same everywhere: a quotation block
+    that opens with **Against the paper**.
+    """
+    if verdict not in VERDICTS:
+        raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
+    if not subject.strip() or not text.strip():
+        raise ValueError("subject and text must be non-empty")
+    body = text.strip()
+    return f"> **Against the paper** ({subject}): this run **{VERDICTS[verdict]}**. {body}"
+
+
+def verdict_of(checks: Sequence[bool]) -> str:
+    """``"agrees"`` when every check holds, ``"differs"`` when none does, else ``"partly"``."""
+    checks = [bool(c) for c in checks]
+    if not checks:
+        raise ValueError("checks must hold at least one result")
+    if all(checks):
+        return "agrees"
+    return "differs" if not any(checks) else "partly"
+
+
+def findings(items: Sequence[str], lead: str = "**What this run found.**") -> str:
+    """A chapter's computed summary: ``lead`` and one bullet per computed finding, as Markdown."""
+    items = [str(i).strip() for i in items if str(i).strip()]
+    if not items:
+        raise ValueError("items must hold at least one finding")
+    return "\n".join([lead, "", *[f"- {i}" for i in items]])

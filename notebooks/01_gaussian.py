@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 1. Gaussian resampling error
+# # Gaussian resampling error
 #
 # The simplest generative model there is: a single Gaussian. Fit its mean and
 # variance to $n$ samples, draw $n$ new samples from the fit, fit again, and so on.

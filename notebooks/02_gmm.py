@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 2. Gaussian mixture models
+# # Gaussian mixture models
 #
 # A single Gaussian, as in chapter 1, has one bump and nothing else to lose but its width. The
 # paper's second experiment {cite}`shumailov2023curse,shumailov2024nature` makes the model a little

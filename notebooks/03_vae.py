@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 3. Variational autoencoders
+# # Variational autoencoders
 #
 # Chapters 1 and 2 fitted models whose parameters we could write down: a mean and a variance, a
 # mixture of two Gaussians. The paper's third experiment {cite}`shumailov2023curse,shumailov2024nature`

@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 4. Language models, generation after generation
+# # Language models, generation after generation
 #
 # This is the experiment most readers come for. Shumailov et al.
 # {cite}`shumailov2023curse,shumailov2024nature` fine-tune OPT-125m {cite}`zhang2022opt` on

@@ -93,3 +93,59 @@ def test_ran_at_puts_this_run_beside_the_paper(monkeypatch):
         prose.ran_at([])
     with pytest.raises(ValueError, match=r"\(what, here, paper\)"):
         prose.ran_at([("n", 1)])
+
+
+def test_number_never_prints_a_negative_zero():
+    """Bug guarded: '-0.0' or '-0%' on a page (a change that rounds to nothing shown with a sign)."""
+    assert prose.number(-0.004, 2) == "0.00"
+    assert prose.number(-0.04, 1, signed=True) == "0.0"
+    assert prose.number(1.26, 1, signed=True) == "+1.3"
+    assert prose.number(-1.5, 1, signed=True) == "-1.5"
+    assert prose.number(12345.0, 0) == "12,345"
+    assert prose.number(float("nan")) == "n/a"
+    assert prose.percent(-0.001, signed=True) == ">-0.5%"
+    assert prose.percent(0.0, signed=True) == "0%"
+    assert prose.percent(0.004) == "<0.5%"
+    assert prose.percent(0.123) == "12%"
+    assert prose.percent(0.127, signed=True) == "+13%"
+    assert prose.percent(-0.127, 1, signed=True) == "-12.7%"
+    with pytest.raises(ValueError, match="digits"):
+        prose.number(1.0, -1)
+
+
+def test_percent_says_a_small_effect_is_not_none():
+    """Bug guarded: a 0.3% change printed as '0%', which reads as no change at all."""
+    assert prose.percent(0.003) == "<0.5%"
+    assert prose.percent(-0.003, signed=True) == ">-0.5%"
+    assert prose.percent(0.0003, 1) == "<0.05%"
+
+
+def test_paper_note_one_look_and_a_computed_verdict():
+    """Bugs guarded: a note whose verdict is not one of the three (typed in freely), or a note that drops the
+    verdict or the reason."""
+    note = prose.paper_note("the paper's Figure 7", "differs", "The tails vanish later here (scale).")
+    assert note.startswith("> **Against the paper** (the paper's Figure 7): this run **does not agree**.")
+    assert note.endswith("The tails vanish later here (scale).")
+    assert "**agrees**" in prose.paper_note("x", "agrees", "y")
+    assert "**agrees in part**" in prose.paper_note("x", "partly", "y")
+    with pytest.raises(ValueError, match="verdict"):
+        prose.paper_note("x", "yes", "y")
+    with pytest.raises(ValueError):
+        prose.paper_note("x", "agrees", " ")
+
+
+def test_verdict_of_all_none_and_some():
+    """Bug guarded: 'agrees' when only some of the paper's findings are reproduced."""
+    assert prose.verdict_of([True, True]) == "agrees"
+    assert prose.verdict_of([False, False]) == "differs"
+    assert prose.verdict_of([True, False]) == "partly"
+    with pytest.raises(ValueError):
+        prose.verdict_of([])
+
+
+def test_findings_lists_every_item():
+    """Bug guarded: a summary that drops findings or shows an empty list."""
+    text = prose.findings(["a", " ", "b"])
+    assert text.splitlines() == ["**What this run found.**", "", "- a", "- b"]
+    with pytest.raises(ValueError):
+        prose.findings([""])
