@@ -209,6 +209,9 @@ class DataSchedule:
         self._pool_size = self.n
         self._pool_is_original = np.ones(self.n, dtype=bool)
         self.last_composition: dict[str, int] = {"original": self.n, "synthetic": 0}
+        #: which points of the last training set are original (per point of one run; per run and point with axis=1
+        #: under accumulate-subsample; the schedule's order of the points: retained ones first in the new data)
+        self.last_is_original: np.ndarray = np.ones(self.n, dtype=bool)
 
     @property
     def retained(self) -> str:
@@ -220,7 +223,28 @@ class DataSchedule:
         """How many samples of the latest model each generation needs."""
         return self.n - self.k
 
-    def _fresh_original(self, rng: np.random.Generator) -> np.ndarray:
+    def choose_retained(self, rng: np.random.Generator) -> np.ndarray:
+        """The ``k`` original points a generation keeps (kind ``"fixed"``, one run): sorted indices into ``original``.
+
+        A random ``k``-subset drawn anew from ``rng``. A caller whose samples are
+        tied to original points (the language model continues original blocks)
+        draws the subset first, writes samples for the others only, and passes
+        the subset to :meth:`next_training_set` as ``retained``.
+        """
+        if self.axis != 0:
+            raise ValueError("choose_retained is for one run (axis=0)")
+        return choose_without_replacement(rng, self.n, self.k)
+
+    def _fresh_original(self, rng: np.random.Generator, retained: np.ndarray | None = None) -> np.ndarray:
+        if retained is not None:
+            if self._draw_original is not None or self.axis != 0:
+                raise ValueError("retained indices apply to fixed retention of one run (axis=0) only")
+            idx = np.asarray(retained)
+            if idx.shape != (self.k,) or len(np.unique(idx)) != self.k or (self.k and not (
+                0 <= idx.min() and idx.max() < self.n
+            )):
+                raise ValueError(f"retained must be {self.k} distinct indices in [0, {self.n}), got {idx!r}")
+            return self.original[idx]
         if self._draw_original is not None:
             return np.asarray(self._draw_original(self.k, rng))
         if self.axis == 0:
@@ -249,11 +273,16 @@ class DataSchedule:
         self._pool_is_original[self._pool_size : size] = is_original
         self._pool_size = size
 
-    def next_training_set(self, synthetic: Any, rng: np.random.Generator) -> np.ndarray:
+    def next_training_set(
+        self, synthetic: Any, rng: np.random.Generator, retained: np.ndarray | None = None
+    ) -> np.ndarray:
         """Return the next generation's training set.
 
         ``synthetic`` holds :attr:`n_synthetic` samples of the latest model
-        along the sample axis. Records the composition in
+        along the sample axis. ``retained`` (one run, fixed retention) gives
+        the indices of the kept original points (:meth:`choose_retained`)
+        instead of drawing them here. The new data hold the retained points
+        first, then the samples. Records the composition in
         :attr:`last_composition` (counts of original and synthetic points,
         summed over runs for batched data).
         """
@@ -265,13 +294,14 @@ class DataSchedule:
             )
         self.generation += 1
         if self.k:
-            fresh = self._fresh_original(rng).astype(synthetic.dtype, copy=False)
+            fresh = self._fresh_original(rng, retained).astype(synthetic.dtype, copy=False)
             new = np.concatenate([fresh, synthetic], axis=self.axis)
         else:
             new = synthetic
         rows = 1 if self.axis == 0 else new.shape[0]
         if self.approach == 1:
             self.last_composition = {"original": self.k * rows, "synthetic": (self.n - self.k) * rows}
+            self.last_is_original = np.arange(self.n) < self.k
             return new
         flags = np.zeros(self.n, dtype=bool)
         flags[: self.k] = True
@@ -280,6 +310,7 @@ class DataSchedule:
         if self.approach == 3:
             n_orig = int(self._pool_is_original[:size].sum())
             self.last_composition = {"original": n_orig * rows, "synthetic": (size - n_orig) * rows}
+            self.last_is_original = self._pool_is_original[:size].copy()
             return self._pool[_along(self.axis, slice(0, size))]
         # approach 2: subsample n points of the pool, independently per run
         if self.axis == 0:
@@ -291,6 +322,7 @@ class DataSchedule:
             out = np.take_along_axis(pool, idx.reshape(idx.shape + (1,) * (pool.ndim - 2)), axis=1)
         n_orig = int(self._pool_is_original[idx].sum())
         self.last_composition = {"original": n_orig, "synthetic": idx.size - n_orig}
+        self.last_is_original = self._pool_is_original[idx]
         return out
 
 

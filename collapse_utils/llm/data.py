@@ -146,6 +146,8 @@ class Corpus:
     # text for pretraining the small model, disjoint from train/valid/test (the part OPT's pretraining plays);
     # None: no separate pretraining text (a folder without pretrain.txt, or the hub)
     pretrain: list[str] | None = None
+    # the language the pretraining text was written in, when it is not the corpus' own (the embedded language)
+    pretrain_language: SyntheticLanguage | None = None
 
     def split(self, name: str) -> list[str]:
         """The lines of split ``name`` (``train``, ``valid`` or ``test``)."""
@@ -198,21 +200,29 @@ def synthetic_corpus(
     language: LanguageConfig | SyntheticLanguage | None = None,
     seed: int = 0,
     pretrain_words: int | None = None,
+    pretrain_language: LanguageConfig | SyntheticLanguage | None = None,
 ) -> Corpus:
     """The embedded language's corpus: ``words`` words for train, valid and test.
 
-    With ``pretrain_words``, also a pretraining corpus of that many words: a
-    different sample of the same language that shares no paragraph with the
-    three splits (:meth:`SyntheticLanguage.write_splits`).
+    With ``pretrain_words``, also a pretraining corpus of that many words that
+    shares no paragraph with the three splits
+    (:meth:`SyntheticLanguage.write_splits`), written by ``pretrain_language``
+    (a related language: the paper's structure) or, without it, by the
+    language itself.
     """
     lang = language if isinstance(language, SyntheticLanguage) else SyntheticLanguage(language)
+    pre = pretrain_language
+    if pre is not None and not isinstance(pre, SyntheticLanguage):
+        pre = SyntheticLanguage(pre)
+    if pre is not None and pre.words != lang.words:
+        raise ValueError("pretrain_language must share the fine-tuning language's words (a related language)")
     sizes = dict(zip(SPLITS, words))
     if pretrain_words:
         sizes["pretrain"] = pretrain_words
-    texts = {k: v.splitlines(keepends=True) for k, v in lang.write_splits(sizes, seed=seed).items()}
+    texts = {k: v.splitlines(keepends=True) for k, v in lang.write_splits(sizes, seed=seed, pretrain_from=pre).items()}
     return Corpus(
         SYNTHETIC, "synthetic", texts["train"], texts["valid"], texts["test"], language=lang,
-        pretrain=texts.get("pretrain"),
+        pretrain=texts.get("pretrain"), pretrain_language=pre if pretrain_words else None,
     )
 
 
@@ -243,6 +253,7 @@ def load_corpus(
     verbose: bool = True,
     hub: bool | None = None,
     pretrain_words: int | None = None,
+    pretrain_language: LanguageConfig | SyntheticLanguage | None = None,
 ) -> Corpus:
     """Load ``data``: a wikitext configuration name, a folder, or ``"synthetic"``.
 
@@ -252,7 +263,7 @@ def load_corpus(
     data_str = str(data)
     how = resolve_data(data_str, fallback, hub)
     if how == "synthetic":
-        corpus = synthetic_corpus(synthetic_words, language, seed, pretrain_words)
+        corpus = synthetic_corpus(synthetic_words, language, seed, pretrain_words, pretrain_language)
         corpus.notes.append("data: the embedded synthetic language (known distribution)")
     elif how == "folder":
         corpus = read_wikitext_folder(Path(data_str).expanduser())
@@ -261,7 +272,7 @@ def load_corpus(
         corpus = load_hub_wikitext(data_str, probe=False)
         corpus.notes.append(f"data: {data_str} from the Hugging Face hub (datasets.load_dataset)")
     else:
-        corpus = synthetic_corpus(synthetic_words, language, seed, pretrain_words)
+        corpus = synthetic_corpus(synthetic_words, language, seed, pretrain_words, pretrain_language)
         corpus.notes.append(
             f"data: the Hugging Face hub is unreachable, so instead of {data_str!r} the embedded synthetic "
             "language is used (fallback)"
@@ -282,31 +293,43 @@ def _short(err: BaseException, limit: int = 160) -> str:
 
 
 def make_blocks(
-    lines: Sequence[str], tokenizer: Any, block_size: int, max_blocks: int | None = None
+    lines: Sequence[str],
+    tokenizer: Any,
+    block_size: int,
+    max_blocks: int | None = None,
+    special_tokens: bool = False,
 ) -> np.ndarray:
     """Tokenise ``lines``, concatenate the tokens and cut them into blocks.
 
-    As in the authors' code (and ``run_clm``'s ``group_texts``): every line is
-    tokenised on its own (no special tokens), the ids are concatenated, and the
-    remainder that does not fill a last block is dropped. Returns an
-    ``(n_blocks, block_size)`` ``int64`` array. ``max_blocks`` keeps the first
-    blocks only.
+    As in the authors' code (``preprocess_datasets`` in their ``dataset.py``, and
+    ``run_clm``'s ``group_texts``): every line is tokenised on its own, the ids
+    are concatenated, and the remainder that does not fill a last block is
+    dropped. With ``special_tokens`` (the authors' ``tokenizer(text)`` call)
+    every line gets the tokenizer's own special tokens (OPT's ``</s>`` before
+    each line) and empty lines are kept, each one a lone ``</s>``: a blank line
+    of a text file (``"\n"``) is an empty row, as in the hub's ``wikitext``
+    dataset. Without, empty lines are dropped and no special token is added.
+    Returns an ``(n_blocks, block_size)`` ``int64`` array. ``max_blocks`` keeps
+    the first blocks only.
     """
     if block_size < 2:
         raise ValueError(f"block_size must be an integer >= 2, got {block_size!r}")
-    lines = [line for line in lines if line]
+    if special_tokens:
+        lines = ["" if line in ("\n", "\r\n") else line for line in lines]
+    else:
+        lines = [line for line in lines if line]
     if max_blocks is not None:  # tokenise only as much text as needed (about 8 characters per token at most)
         budget, keep = max_blocks * block_size * 8, []
         for line in lines:
             keep.append(line)
-            budget -= len(line)
+            budget -= max(1, len(line))
             if budget <= 0:
                 break
         lines = keep
     ids: list[int] = []
     batch = 2000
     for start in range(0, len(lines), batch):
-        enc = tokenizer(list(lines[start : start + batch]), add_special_tokens=False)["input_ids"]
+        enc = tokenizer(list(lines[start : start + batch]), add_special_tokens=special_tokens)["input_ids"]
         for seq in enc:
             ids.extend(seq)
     n = len(ids) // block_size
@@ -315,3 +338,8 @@ def make_blocks(
     if n == 0:
         raise ValueError(f"the text holds {len(ids)} tokens, fewer than one block of block_size={block_size}")
     return np.asarray(ids[: n * block_size], dtype=np.int64).reshape(n, block_size)
+
+
+def decode_blocks(tokenizer: Any, blocks: Any) -> list[str]:
+    """The text of every block, without special tokens (the ``</s>`` of the authors' line-by-line tokenisation)."""
+    return tokenizer.batch_decode(np.asarray(blocks).tolist(), skip_special_tokens=True)

@@ -42,6 +42,7 @@ import numpy as np
 import torch
 
 from .. import validate
+from . import decoding
 from .data import HUB_ERRORS, Corpus, _short, hub_or_fallback, looks_like_path, make_blocks
 
 HUB_MODEL = "facebook/opt-125m"
@@ -90,10 +91,12 @@ def train_tokenizer(lines: Sequence[str], vocab_size: int = 1024) -> Any:
     """Train a byte-level BPE tokenizer on ``lines`` and wrap it for transformers.
 
     Special tokens follow OPT: ``<pad>`` (id 0 here), ``</s>`` (begin and end
-    of sequence) and ``<unk>``; nothing is added when encoding, and the
-    tokenizer pads on the left (for batched generation).
+    of sequence) and ``<unk>``; as OPT's tokenizer, it puts ``</s>`` before
+    every text it encodes with ``add_special_tokens=True`` (the default of
+    ``tokenizer(text)``, the authors' call), and pads on the left (for batched
+    generation).
     """
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
@@ -106,6 +109,10 @@ def train_tokenizer(lines: Sequence[str], vocab_size: int = 1024) -> Any:
         show_progress=False,
     )
     tok.train_from_iterator((line for line in lines if line.strip()), trainer=trainer)
+    bos = tok.token_to_id("</s>")
+    tok.post_processor = processors.TemplateProcessing(
+        single="</s> $A", pair="</s> $A </s> $B", special_tokens=[("</s>", bos)]
+    )
     return PreTrainedTokenizerFast(
         tokenizer_object=tok,
         pad_token="<pad>",
@@ -196,6 +203,7 @@ def load_base(
     progress: bool = False,
     world: Any = None,
     hub: bool | None = None,
+    special_tokens: bool = True,
 ) -> Base:
     """The pretrained starting point: a hub model, a local folder, or the small OPT (trained or cached).
 
@@ -224,7 +232,7 @@ def load_base(
             f"model: the Hugging Face hub is unreachable, so instead of {model!r} a small OPT is pretrained "
             "here (fallback)"
         )
-    base = _small_base(corpus, cache_dir, small or SmallModelConfig(), device, progress, world)
+    base = _small_base(corpus, cache_dir, small or SmallModelConfig(), device, progress, world, special_tokens)
     base.notes[:0] = notes
     if how == "fallback":
         base.source = "fallback " + base.source
@@ -238,6 +246,15 @@ def _report(base: Base, verbose: bool) -> None:
             print(note)
 
 
+def small_cache_folder(corpus: Corpus, cache_dir: str | Path, config: SmallModelConfig, special_tokens: bool) -> Path:
+    """The cache folder of the small model pretrained on ``corpus`` (keyed by everything that determines it)."""
+    from .identity import code_version, text_fingerprint
+
+    pretrain_lines = corpus.pretrain if corpus.pretrain else corpus.train
+    key = config_hash(config, corpus.name, text_fingerprint([pretrain_lines]), special_tokens, code_version())
+    return Path(cache_dir) / f"small-opt-{key}"
+
+
 def _small_base(
     corpus: Corpus,
     cache_dir: str | Path,
@@ -245,25 +262,31 @@ def _small_base(
     device: str | None,
     progress: bool,
     world: Any = None,
+    special_tokens: bool = True,
 ) -> Base:
     from transformers import OPTForCausalLM, PreTrainedTokenizerFast
 
     from . import distributed
-    from .identity import code_version, text_fingerprint
 
     world = world if world is not None else distributed.current(device)
     # the pretraining text: the corpus' own pretraining split when it has one (disjoint from everything the
     # recursion sees), else its train split (then every generation restarts from weights that have seen
     # the original blocks: said in the note)
     pretrain_lines = corpus.pretrain if corpus.pretrain else corpus.train
-    what = (
-        f"a separate pretraining corpus of {sum(len(x.split()) for x in pretrain_lines):,} words, disjoint from "
-        "the fine-tuning, validation and test text"
-        if corpus.pretrain
-        else "the fine-tuning (train) split itself, as there is no separate pretraining text"
-    )
-    key = config_hash(config, corpus.name, text_fingerprint([pretrain_lines]), code_version())
-    folder = Path(cache_dir) / f"small-opt-{key}"
+    words = sum(len(x.split()) for x in pretrain_lines)
+    if not corpus.pretrain:
+        what = "the fine-tuning (train) split itself, as there is no separate pretraining text"
+    elif corpus.pretrain_language is not None:
+        what = (
+            f"{words:,} words of a related language (the same words; {corpus.pretrain_language.config.blend:.0%} "
+            "of every word's transitions another language's), disjoint from the fine-tuning, validation and test text"
+        )
+    else:
+        what = (
+            f"a separate pretraining corpus of {words:,} words of the same language, disjoint from the fine-tuning, "
+            "validation and test text"
+        )
+    folder = small_cache_folder(corpus, cache_dir, config, special_tokens)
     name = f"small OPT ({config.layers} layers, width {config.hidden_size})"
     # every process must take the same path: the main process looks, the others follow
     cached = world.broadcast_object((folder / "DONE").exists())
@@ -279,7 +302,7 @@ def _small_base(
     start = time.perf_counter()
     tok = train_tokenizer(pretrain_lines, config.vocab_size)
     lm = small_opt(config, tok)
-    blocks = make_blocks(pretrain_lines, tok, config.block_size, config.pretrain_blocks)
+    blocks = make_blocks(pretrain_lines, tok, config.block_size, config.pretrain_blocks, special_tokens=special_tokens)
     stats = train(
         lm,
         blocks,
@@ -691,6 +714,8 @@ def continue_blocks(
     progress: bool | str = False,
     do_sample: bool = False,
     seed: int | None = None,
+    fast_beam: bool = True,
+    candidates: int = 1,
 ) -> np.ndarray:
     """Continue every prompt with exactly ``new_tokens`` tokens by beam search.
 
@@ -708,21 +733,33 @@ def continue_blocks(
     otherwise cut every token outside the 50 likeliest, the rare words first.
     The torch random state is seeded by ``seed``. Returns an ``(n, new_tokens)`` ``int64`` array in the order of
     ``prompts``.
+
+    Beam search over prompts of one length (the experiment's blocks) runs
+    :func:`.decoding.beam_search`: the same tokens as ``model.generate``, with
+    the prompts encoded once and a key/value cache that grows in place
+    (``fast_beam=False`` calls ``model.generate`` instead; prompts of several
+    lengths always do).
+
+    ``candidates > 1`` returns that many continuations of every prompt,
+    ``(n, candidates, new_tokens)``: the best beams (at most ``num_beams``) or
+    independent samples (``num_return_sequences``).
     """
     validate.integer("new_tokens", new_tokens, 1)
     validate.integer("num_beams", num_beams, 1)
     validate.integer("batch_size", batch_size, 1)
     validate.real("repetition_penalty", repetition_penalty, 0.0, low_open=True)
+    validate.integer("candidates", candidates, 1, None if do_sample else num_beams)
     if do_sample and seed is not None:
         torch.manual_seed(validate.integer("seed", seed, 0))
     prompts = [np.asarray(p, dtype=np.int64) for p in prompts]
     n = len(prompts)
-    out = np.full((n, new_tokens), pad_token_id, dtype=np.int64)
+    out = np.full((n, candidates, new_tokens), pad_token_id, dtype=np.int64)
     if n == 0:
-        return out
+        return out[:, 0] if candidates == 1 else out
     model.eval()
     device = _device_of(model)
     order = np.argsort([len(p) for p in prompts], kind="stable")
+    fast = fast_beam and not do_sample and len({len(p) for p in prompts}) == 1 and decoding.supported()
     starts = range(0, n, batch_size)
     if progress:
         from ..progress import progress as progress_bar
@@ -737,6 +774,13 @@ def continue_blocks(
             ids[row, width - len(prompts[i]) :] = prompts[i]
             mask[row, width - len(prompts[i]) :] = 1
         ids_t = torch.as_tensor(ids, device=device)
+        if fast:  # the same tokens as generate() (decoding.beam_search), less work per token
+            with _autocast(device):
+                found = decoding.beam_search(
+                    model, ids_t, new_tokens, num_beams, repetition_penalty, eos_token_id, candidates
+                )
+            out[idx] = decoding.as_numpy(found).reshape(len(idx), candidates, new_tokens)
+            continue
         with _autocast(device):
             gen = model.generate(
                 input_ids=ids_t,
@@ -751,7 +795,8 @@ def continue_blocks(
                 pad_token_id=pad_token_id,
                 eos_token_id=eos_token_id,
                 use_cache=True,
+                num_return_sequences=candidates,
             )
-        cont = gen[:, width:].cpu().numpy()
-        out[idx, : cont.shape[1]] = cont
-    return out
+        cont = gen[:, width:].cpu().numpy().reshape(len(idx), candidates, -1)
+        out[idx, :, : cont.shape[2]] = cont
+    return out[:, 0] if candidates == 1 else out

@@ -65,6 +65,10 @@ class LanguageConfig:
     final_share: float = 0.15
     p_final: float = 0.5
     seed: int = 1234
+    #: share of each word's transitions taken from another language with the same words (its favourite successors
+    #: drawn from ``blend_seed``): 0 is this language itself; the book's pretraining language is a blend
+    blend: float = 0.0
+    blend_seed: int = 1
 
 
 @dataclass(frozen=True)
@@ -118,10 +122,10 @@ class SyntheticLanguage:
         config = LanguageConfig(**{**asdict(config or LanguageConfig()), **overrides})
         validate.integer("vocab_size", config.vocab_size, 10)
         validate.integer("successors", config.successors, 1, config.vocab_size)
-        for name in ("smoothing", "p_period", "p_comma", "tail_mass", "final_share", "p_final"):
+        for name in ("smoothing", "p_period", "p_comma", "tail_mass", "final_share", "p_final", "blend"):
             value = getattr(config, name)
-            if not 0.0 <= value < 1.0:
-                raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+            if not 0.0 <= value < 1.0 and not (name == "blend" and value == 1.0):
+                raise ValueError(f"{name} must be in [0, {']' if name == 'blend' else ')'}, got {value!r}")
         if max(config.p_period, config.p_final) + config.p_comma >= 1.0:
             raise ValueError(
                 f"p_period + p_comma and p_final + p_comma must be < 1, got p_period={config.p_period}, "
@@ -137,13 +141,10 @@ class SyntheticLanguage:
         zipf /= zipf.sum()
         self.unigram = zipf  # over content words (index offset 2)
         # transition matrix over all words (punctuation first)
-        trans = np.zeros((n, n))
-        for u in range(n):
-            fav = rng.choice(v, size=config.successors, replace=False, p=zipf)
-            weights = rng.dirichlet(np.full(config.successors, config.concentration))
-            row = config.smoothing * zipf.copy()
-            row[fav] += (1.0 - config.smoothing) * weights
-            trans[u, 2:] = row
+        trans = _successor_rows(rng, n, zipf, config)
+        if config.blend > 0:  # another language with the same words: its favourite successors from its own seed
+            other = _successor_rows(np.random.default_rng([config.blend_seed, 2]), n, zipf, config)
+            trans = (1.0 - config.blend) * trans + config.blend * other
         # sentence-final words (drawn from a separate stream: the rest of the language stays as it was)
         final_rng = np.random.default_rng([config.seed, 1])
         self.final = np.zeros(n, dtype=bool)
@@ -164,6 +165,30 @@ class SyntheticLanguage:
         self.tail[tail] = True
         self.tail_word_mass = float(self.stationary[self.tail].sum() / self.stationary.sum())
         self._cdf = np.cumsum(trans, axis=1)
+
+    def related(self, blend: float, blend_seed: int = 1) -> SyntheticLanguage:
+        """A related language: the same words and frequencies, a share ``blend`` of its transitions another's.
+
+        Plays web text against wikitext-2 in the paper's structure: a model
+        pretrained on it knows the words but not which word follows which here.
+        ``blend`` must be in ``(0, 1]`` (0 would be this language itself).
+        """
+        validate.real("blend", blend, 0.0, 1.0, low_open=True)
+        if self.config.blend:
+            raise ValueError("related: this language is itself a blend; relate the original language instead")
+        return SyntheticLanguage(self.config, blend=float(blend), blend_seed=int(blend_seed))
+
+    def cross_entropy(self, other: SyntheticLanguage) -> float:
+        """Expected NLL per word (nats) of this language's text under ``other``'s transitions (same words).
+
+        The loss of a perfect model of ``other`` on this language: ``sum_u pi(u)
+        sum_w T(u, w) (-log T_other(u, w))``; at least :meth:`entropy_rate`.
+        """
+        if other.words != self.words:
+            raise ValueError("cross_entropy: the two languages must have the same words")
+        p = self.transition
+        logq = np.where(p > 0, other.log_transition, 0.0)
+        return float(self.stationary @ -np.sum(p * logq, axis=1))
 
     # ------------------------------------------------------------------ truth
     def entropy_rate(self) -> float:
@@ -316,7 +341,9 @@ class SyntheticLanguage:
             (folder / f"{split}.txt").write_text(self.write_corpus(n, seed=seed * 1000 + k), encoding="utf-8")
         return folder
 
-    def write_splits(self, words: Mapping[str, int], seed: int = 0) -> dict[str, str]:
+    def write_splits(
+        self, words: Mapping[str, int], seed: int = 0, pretrain_from: SyntheticLanguage | None = None
+    ) -> dict[str, str]:
         """Write disjoint splits of the language (wikitext layout), for instance the paper's structure.
 
         ``words`` maps split names to word counts, for example
@@ -327,8 +354,9 @@ class SyntheticLanguage:
         is written from its own stream (``[seed, 7]``), and every paragraph of it
         that also occurs in another split is dropped, so that the pretraining
         text shares no paragraph (hence no block of tokens) with the text the
-        recursion sees. (The pretraining corpus plays OPT's pretraining: a
-        different sample of the same language.)
+        recursion sees. The pretraining split is written by ``pretrain_from``
+        when given (a :meth:`related` language: the paper's structure, where
+        OPT's pretraining text is not wikitext-2), else by this language.
         """
         for name, n in words.items():
             validate.integer(f"words[{name!r}]", n, 1)
@@ -338,7 +366,7 @@ class SyntheticLanguage:
             out[name] = self.write_corpus(n, seed=seed * 1000 + k)
         if PRETRAIN in words:
             seen = {line for text in out.values() for line in text.split("\n") if line.strip() and "=" not in line.split()}
-            text = self.write_corpus(words[PRETRAIN], seed=[seed, 7])
+            text = (pretrain_from or self).write_corpus(words[PRETRAIN], seed=[seed, 7])
             lines = [line for line in text.split("\n") if line not in seen]
             out = {PRETRAIN: "\n".join(lines), **out}
         return out
@@ -429,6 +457,19 @@ class SyntheticLanguage:
             f"entropy rate {self.entropy_rate():.3f} nats/word (perplexity {np.exp(self.entropy_rate()):.1f}), "
             f"tail = {int(self.tail.sum())} rarest words carrying {self.tail_word_mass:.1%} of the mass"
         )
+
+
+def _successor_rows(rng: np.random.Generator, n: int, zipf: np.ndarray, config: LanguageConfig) -> np.ndarray:
+    """Every word's next-word probabilities before punctuation: favourite successors plus Zipf smoothing."""
+    v = config.vocab_size
+    trans = np.zeros((n, n))
+    for u in range(n):
+        fav = rng.choice(v, size=config.successors, replace=False, p=zipf)
+        weights = rng.dirichlet(np.full(config.successors, config.concentration))
+        row = config.smoothing * zipf.copy()
+        row[fav] += (1.0 - config.smoothing) * weights
+        trans[u, 2:] = row
+    return trans
 
 
 def _pseudo_words(v: int, rng: np.random.Generator) -> list[str]:

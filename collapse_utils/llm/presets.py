@@ -1,0 +1,177 @@
+"""The chapter's configurations: one per scale profile, and the variants the chapter runs beside the main one.
+
+:func:`profile_config` gives the experiment of a profile (``quick``, ``book``,
+``gpu``, ``paper``); :func:`decoding_variant`, :func:`strict_variant` and
+:func:`ablation` give the experiments that change one thing of it (the decoding,
+the recipe, and each suspect of the ablation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from typing import Any
+
+from .. import profiles
+from . import data as data_mod
+from . import model as model_mod
+from .config import PAPER_SETTINGS, ExperimentConfig, Setting, with_recipe
+from .model import SmallModelConfig
+from .synthetic import LanguageConfig
+
+# wikitext-2-raw-v1's train split holds about 2.4M OPT tokens, 37.4k blocks of 64
+WIKITEXT2_TRAIN_BLOCKS = 37_400
+GPU_SHARE = 0.1  # the share of wikitext2's training blocks the gpu profile uses
+
+
+def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentConfig:
+    """The chapter's configuration for a profile (``quick``, ``book``, ``gpu`` or ``paper``).
+
+    ``paper`` is the paper's scale (OPT-125m, wikitext2, 10 generations, 5 runs).
+    ``gpu`` is sized for one free Colab session on a T4 (chapter 4 within about
+    60 minutes by :func:`estimate_seconds`: about 48): OPT-125m on
+    wikitext-2-raw-v1, the first 10% of its training blocks (3,740 of about
+    37,400), the first 1,000 validation blocks for the best-checkpoint choice,
+    the paper's two settings, 3 generations after generation 0 and 2 runs,
+    everything else as the paper's (beam-search batches of 64 prompts to fit a
+    T4's memory); offline it falls back to the embedded language and a small
+    model at the same size. ``quick`` and ``book`` are CPU scales on the
+    embedded language with a small OPT (which needs a larger learning rate than
+    OPT-125m's fine-tuning). The profile is read by :mod:`collapse_utils.profiles`
+    (``COLLAPSE_PROFILE``, else ``gpu`` with a CUDA device and ``book`` without),
+    and the base ``seed`` is :func:`collapse_utils.profiles.seed` ``(0)``, shifted
+    by ``COLLAPSE_SEED``. Keyword arguments override single fields.
+    """
+    quick = dict(
+        model=model_mod.SMALL,
+        data=data_mod.SYNTHETIC,
+        generations=2,
+        runs=1,
+        settings=(Setting(1, 0.0), Setting(2, 0.1), Setting(2, 0.0)),
+        num_beams=3,
+        lr=1e-3,
+        batch_size=16,
+        micro_batch_size=None,
+        gen_batch_size=32,
+        max_train_blocks=32,
+        max_valid_blocks=12,
+        max_test_blocks=24,
+        small=SmallModelConfig(
+            hidden_size=64, ffn_dim=256, layers=2, heads=4, vocab_size=512, pretrain_epochs=2, pretrain_lr=3e-3,
+            pretrain_batch_size=64,
+        ),
+        language=LanguageConfig(vocab_size=250),
+        synthetic_words=(3_000, 1_200, 2_000),
+        pretrain_words=30_000,
+    )
+    # the book's CPU scale: the paper's two settings and a third that separates epochs from retention, 5 runs
+    # (the paper's), 4 generations after generation 0, 64 blocks of 64 tokens (the paper: about 37,400), a
+    # 2-layer OPT whose 2,048-token vocabulary holds every word of the embedded language whole, pretrained
+    # for 4 epochs on 150,000 words of it (disjoint from the rest)
+    book = dict(
+        model=model_mod.SMALL,
+        data=data_mod.SYNTHETIC,
+        generations=4,
+        runs=5,
+        settings=(Setting(5, 0.0), Setting(10, 0.1), Setting(10, 0.0)),
+        num_beams=5,
+        lr=3e-4,
+        batch_size=16,
+        micro_batch_size=None,
+        gen_batch_size=64,
+        max_train_blocks=64,
+        max_valid_blocks=32,
+        max_test_blocks=64,
+        small=SmallModelConfig(
+            hidden_size=128, ffn_dim=512, layers=2, heads=4, vocab_size=2048, dropout=0.0, pretrain_epochs=4,
+            pretrain_lr=3e-3, pretrain_batch_size=32,
+        ),
+        language=LanguageConfig(),
+        synthetic_words=(6_000, 3_000, 5_000),
+        pretrain_words=150_000,
+    )
+    gpu = dict(
+        model=model_mod.HUB_MODEL,
+        data=data_mod.DEFAULT_DATA,
+        generations=3,
+        runs=2,
+        settings=PAPER_SETTINGS,
+        num_beams=5,
+        lr=2e-5,
+        batch_size=128,
+        micro_batch_size=32,  # gradients accumulated over 4 passes: fits a T4's 16 GB
+        gen_batch_size=64,  # 320 sequences of 5 beams per step: fits a T4's 16 GB
+        max_train_blocks=round(GPU_SHARE * WIKITEXT2_TRAIN_BLOCKS),
+        max_valid_blocks=1000,  # of about 3,900: the per-epoch validation would otherwise cost a third more
+        max_test_blocks=None,
+        # the fallback at GPU size: a 6-layer small OPT on 2.4M words of the embedded language
+        small=SmallModelConfig(
+            hidden_size=384, ffn_dim=1536, layers=6, heads=6, vocab_size=4096, pretrain_epochs=4, pretrain_lr=1e-3,
+            pretrain_batch_size=64,
+        ),
+        language=LanguageConfig(),
+        synthetic_words=(2_000_000, 200_000, 200_000),
+        pretrain_words=1_000_000,
+    )
+    defaults = ExperimentConfig()
+    paper = {f.name: getattr(defaults, f.name) for f in fields(ExperimentConfig) if f.name in book}
+    chosen = profiles.choose(quick=quick, book=book, paper=paper, gpu=gpu, profile=profile)
+    # the base seed follows COLLAPSE_SEED like every other seed of the book (an explicit seed= wins)
+    return ExperimentConfig(**{**chosen, "seed": profiles.seed(0), **overrides}).validate()
+
+
+def _at(profile: str | None, **values: Any) -> Any:
+    """The value of the active (or given) profile among ``values`` (quick, book, gpu, paper)."""
+    return profiles.choose(**{k: {"v": v} for k, v in values.items()}, profile=profile)["v"]
+
+
+def decoding_variant(config: ExperimentConfig, profile: str | None = None) -> ExperimentConfig | None:
+    """The chapter's sampling experiment: the first setting again, sampling instead of beam search.
+
+    The same configuration (model, data, runs, generations, recipe) with
+    ``decoding="sample"`` (temperature 1, the model's whole distribution, no
+    penalty) and only ``config.settings[0]``: beside the main experiment's
+    first setting it changes the decoding alone (its generation 0 is the same
+    model; only what it writes differs). At the ``quick`` and ``book``
+    profiles only; ``None`` at ``gpu`` and ``paper``, where it would add half
+    again to a GPU session (run it there with ``--decoding sample``).
+    """
+    if not _at(profile, quick=True, book=True, gpu=False, paper=False):
+        return None
+    return replace(config, decoding="sample", settings=tuple(config.settings[:1])).validate()
+
+
+def strict_variant(config: ExperimentConfig) -> ExperimentConfig:
+    """The strict recipe on the first setting: no real data after generation 0, the validation included.
+
+    Generation 0 is the main experiment's (fine-tuned on the real data, its
+    best epoch on the real validation blocks); every later generation keeps its
+    best epoch on the previous generation's continuations of the validation
+    blocks (:data:`.config.RECIPES`).
+    """
+    return with_recipe(replace(config, settings=tuple(config.settings[:1])), "strict")
+
+
+#: The ablation's suspects: what may let a generation recover from its parent's errors, each changed alone.
+ABLATION: dict[str, dict[str, Any]] = {
+    "no checkpoint choice": {"checkpoint": "last"},
+    "continue from the previous generation": {"init": "previous"},
+    "pretrained on the same language": {"pretrain_language": "same"},
+    "pretrained on the same language, strict recipe": {"pretrain_language": "same", "checkpoint": "generated"},
+}
+
+
+def ablation(config: ExperimentConfig, profile: str | None = None) -> dict[str, ExperimentConfig]:
+    """The ablation's experiments: the first setting with one suspect changed (:data:`ABLATION`), fewer runs.
+
+    Each differs from the main experiment's first setting (the authors'
+    recipe) in what :data:`ABLATION` names; the references are the main
+    experiment and :func:`strict_variant`, whose first runs start from the same
+    generations 0 (the same run of the same base model shares its generation
+    0), so the comparison is paired. Runs: 1 at ``quick``, 3 at ``book``; the
+    ``gpu`` and ``paper`` profiles run no ablation (an empty dict).
+    """
+    runs = _at(profile, quick=1, book=3, gpu=0, paper=0)
+    if not runs:
+        return {}
+    first = replace(config, settings=tuple(config.settings[:1]), runs=min(runs, config.runs))
+    return {name: replace(first, **change).validate() for name, change in ABLATION.items()}

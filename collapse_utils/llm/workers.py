@@ -1,0 +1,316 @@
+"""Run one or several experiments as a graph of small steps, in this process or in worker processes.
+
+:func:`run_many` takes experiments (each a configuration and an output folder)
+and cuts them into steps: generation 0 of every ``(epochs, run)`` that some
+chain needs (:func:`.runner.run_gen0`; shared by every chain and experiment
+with the same generation 0), the data it writes per decoding
+(:func:`.runner.write_gen0`), and every later generation of every chain
+(:func:`.runner.run_generation`), each waiting for the step it needs. With
+``workers > 1`` on a CPU the steps run in that many processes of one torch
+thread each, the ready step whose chain has the most work left first, so both
+cores stay busy to the end of the whole call (not of each experiment). Every
+step reads what it needs from disk and writes its folder atomically, so an
+interrupted call loses only the steps in flight: the same call again goes on
+from there. Under ``torchrun`` or ``accelerate launch`` every process takes
+part in every step (the steps run one after another, in the same order
+everywhere), and the main process alone writes.
+
+Before any step, every experiment is checked (parameters, sources, an output
+folder of another configuration, model, data or code), and the small models
+that are not in the cache are pretrained, several at once when there are
+several.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import distributed
+from . import identity as identity_mod
+from . import runner
+from .config import ExperimentConfig
+from .results import Results, gen_dir, is_done, load_results, write_table
+
+
+@dataclass(frozen=True)
+class Job:
+    """One experiment of a call: its name, configuration and output folder."""
+
+    name: str
+    config: ExperimentConfig
+    output: Path
+
+
+# every process keeps the contexts it built (prepared data and models), per experiment
+_CONTEXTS: dict[str, runner.Context] = {}
+
+
+def _context(job: Job, cache_dir: Path, device: str | None, world: distributed.World | None = None,
+             prep: runner.Prepared | None = None) -> runner.Context:  # fmt: skip
+    key = f"{job.output}:{job.config.key()}"
+    if key not in _CONTEXTS:
+        world = world or distributed.current(device)
+        if world.device.type == "cpu":
+            torch.set_num_threads(1)
+        prep = prep or runner.prepare(job.config, job.output, verbose=False, cache_dir=cache_dir, world=world)
+        _CONTEXTS[key] = runner.Context(job.config, job.output, cache_dir, world, prep)
+    return _CONTEXTS[key]
+
+
+def _execute(task: tuple, job: Job, cache_dir: Path, device: str | None, progress: bool = False) -> tuple:
+    """Run one step (in whichever process); returns the task."""
+    kind = task[0]
+    if kind == "pretrain":  # fill the cache with the small model (prepare pretrains it when missing)
+        if torch.device(device or "cpu").type == "cpu":
+            torch.set_num_threads(1)
+        runner.prepare(job.config, job.output, verbose=False, cache_dir=cache_dir)
+        return task
+    ctx = _context(job, cache_dir, device)
+    if kind == "gen0":
+        runner.run_gen0(ctx, task[2], task[3], progress=progress)
+    elif kind == "write0":
+        runner.write_gen0(ctx, task[2], task[3], task[4])
+    else:
+        _, _, si, run, g = task
+        runner.run_generation(ctx, job.config.settings[si], run, g, progress=progress)
+    return task
+
+
+def _small_cache_missing(config: ExperimentConfig, output: Path, cache_dir: Path, sources: dict[str, str]) -> str | None:
+    """The cache folder of a small model this experiment must pretrain, or ``None`` (cached, or not a small model)."""
+    if sources["model"] not in ("small", "fallback"):
+        return None
+    from dataclasses import replace
+
+    from . import data as data_mod
+    from . import model as model_mod
+
+    hub = {"reachable": True, "unreachable": False}.get(sources["hub"])
+    corpus = data_mod.load_corpus(
+        config.data, fallback=config.fallback, synthetic_words=config.synthetic_words, language=config.language,
+        seed=config.seed, verbose=False, hub=hub, pretrain_words=config.pretrain_words,
+        pretrain_language=runner.pretraining_language(config),
+    )  # fmt: skip
+    small = replace(config.small, block_size=config.block_size)
+    folder = model_mod.small_cache_folder(corpus, cache_dir, small, config.tokenization == "lines")
+    return None if (folder / "DONE").exists() else str(folder)
+
+
+def run_many(
+    jobs: Mapping[str, tuple[ExperimentConfig, str | Path]],
+    cache_dir: str | Path | None = None,
+    workers: int = 1,
+    verbose: bool = True,
+    progress: bool = True,
+    device: str | None = None,
+    fresh: bool = False,
+    stop_after: int | None = None,
+) -> dict[str, Results]:
+    """Run (or resume) several experiments together; returns their :class:`Results` by name.
+
+    ``jobs`` maps a name to ``(config, output folder)``. ``cache_dir`` holds the
+    small pretrained models and the shared generations 0 (default: the first
+    output folder's ``cache``); experiments may share it. ``workers > 1`` runs
+    the steps in that many processes (on a CPU; one process under
+    ``torchrun``). ``stop_after`` stops after that many newly computed
+    generations (to simulate an interruption in tests). ``fresh=True`` moves
+    existing output folders aside (``<output>.replaced-<time>``).
+
+    Raises ``ValueError`` (or :class:`.data.HubUnavailable`) before any work for
+    bad input: invalid parameters, a missing folder, an unknown name, a hub
+    name offline without fallback, or an output folder that holds the results
+    of another configuration, model, data or code version (naming the
+    differences).
+    """
+    if not jobs:
+        raise ValueError("jobs must name at least one experiment")
+    from .. import validate
+
+    validate.integer("workers", workers, 1)
+    plan = [Job(name, config.validate(), Path(output)) for name, (config, output) in jobs.items()]
+    outputs = [str(j.output.resolve()) for j in plan]
+    if len(set(outputs)) != len(outputs):
+        raise ValueError("every experiment of a call needs its own output folder")
+    cache = Path(cache_dir) if cache_dir is not None else plan[0].output / "cache"
+    world = distributed.current(device)
+    verbose = verbose and world.is_main
+    sources = {}
+    for job in plan:  # bad input stops here, before any work
+        sources[job.name] = runner.check_sources(job.config)
+    if fresh and world.is_main:
+        for job in plan:
+            moved = identity_mod.move_aside(job.output)
+            if moved is not None and verbose:
+                print(f"output: the old folder was moved to {moved}")
+    world.barrier()
+    for job in plan:
+        runner.check_output(job.output, job.config)
+    threads = torch.get_num_threads()
+    pool = None
+    try:
+        parallel = workers > 1 and world.size == 1
+        if parallel:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        # the small models to pretrain: several at once in the workers when there are several
+        missing: dict[str, Job] = {}
+        if parallel:
+            for job in plan:
+                folder = _small_cache_missing(job.config, job.output, cache, sources[job.name])
+                if folder is not None:
+                    missing.setdefault(folder, job)
+        if len(missing) > 1:
+            futures = [pool.submit(_execute, ("pretrain", j.name), j, cache, device) for j in missing.values()]
+            for f in futures:
+                f.result()
+        if world.device.type == "cpu" and any(s["model"] in ("small", "fallback") for s in sources.values()):
+            torch.set_num_threads(1)  # pretraining here, and scoring: see runner.small_model_threads
+        printed: set[str] = set()
+        for job in plan:
+            prep = runner.prepare(job.config, job.output, verbose=False, progress=progress and world.is_main,
+                                  cache_dir=cache, world=world, sources=sources[job.name])  # fmt: skip
+            ident = prep.identity()
+            identity_mod.check_identity(job.output, ident)
+            if verbose:
+                for note in prep.notes:
+                    if note not in printed:
+                        print(note)
+                        printed.add(note)
+            if world.is_main:
+                runner.record(job.output, job.config, ident, prep.notes)
+                if not (job.output / "base.json").exists():
+                    from .model import atomic_write_text
+
+                    atomic_write_text(job.output / "base.json", json.dumps(runner.base_summary(prep), indent=1))
+            world.barrier()
+            _context(job, cache, device, world, prep)  # this process' context (the inline path uses it)
+        graph = _graph(plan, cache, device, world)
+        done = _run_graph(graph, plan, cache, device, pool, workers, progress and world.is_main, stop_after)
+        if world.is_main:
+            for job in plan:
+                write_table(job.output)
+        world.barrier()
+        if verbose and done:
+            print(f"computed {done} generation{'s' if done != 1 else ''} in this call")
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        torch.set_num_threads(threads)
+    return {job.name: load_results(job.output) for job in plan}
+
+
+@dataclass
+class _Task:
+    key: tuple
+    job: Job
+    deps: set[tuple]
+    weight: float  # the work left in its chain: ready tasks with more go first
+
+
+def _graph(plan: list[Job], cache: Path, device: str | None, world: distributed.World) -> dict[tuple, _Task]:
+    """Every step still to do, with the steps it waits for (finished steps are left out)."""
+    tasks: dict[tuple, _Task] = {}
+
+    def add(key: tuple, job: Job, deps: set[tuple], weight: float) -> tuple:
+        """A shared step once, with the largest weight of the chains that wait for it."""
+        task = tasks.setdefault(key, _Task(key, job, deps & set(tasks), weight))
+        task.weight = max(task.weight, weight)
+        return key
+
+    for job in plan:
+        c = job.config
+        ctx = _context(job, cache, device, world)
+        for si, setting in enumerate(c.settings):
+            for run in range(c.runs):
+                work = [setting.epochs + 2] * (c.generations + 1)  # about two epochs' worth of writing and measuring
+                chain: set[tuple] = set()
+                if not is_done(gen_dir(job.output, setting, run, 0)):
+                    key = runner.gen0_key(ctx.prep, setting.epochs, run)
+                    shared = cache / "gen0" / key
+                    first: set[tuple] = set()
+                    if not is_done(shared):
+                        first = {add(("gen0", key, setting.epochs, run), job, set(), sum(work) + 2)}
+                    wanted = ["train", "valid"] if c.checkpoint == "generated" else ["train"]
+                    writes = {
+                        add(("write0", key, setting.epochs, run, what, runner.write_key(c)), job, first, sum(work) + 1)
+                        for what in (wanted if c.generations else [])
+                        if not is_done(runner.written_folder(shared, c, what))
+                    }
+                    chain = writes or first
+                for g in range(c.generations + 1):
+                    folder = gen_dir(job.output, setting, run, g)
+                    if is_done(folder):
+                        if g > 0:
+                            runner.check_resumed(ctx, setting, run, g)
+                        continue
+                    key = ("gen", job.name, si, run, g)
+                    tasks[key] = _Task(key, job, set(chain), sum(work[g:]))
+                    chain = {key}
+    return tasks
+
+
+def _run_graph(graph: dict[tuple, _Task], plan: list[Job], cache: Path, device: str | None, pool: Any,
+               workers: int, progress: bool, stop_after: int | None) -> int:  # fmt: skip
+    """Run the steps of ``graph`` in dependency order; returns how many generations were computed."""
+    from ..progress import progress as progress_bar
+
+    pending = dict(graph)
+    finished: set[tuple] = set()
+    computed = 0
+    total = sum(1 for k in graph if k[0] == "gen")
+    bar = progress_bar(range(total), desc="generations") if progress and total else None
+    ticks = iter(bar) if bar is not None else None
+
+    def ready() -> list[_Task]:
+        out = [t for t in pending.values() if t.deps <= finished]
+        return sorted(out, key=lambda t: -t.weight)
+
+    def done(task: _Task) -> None:
+        nonlocal computed
+        finished.add(task.key)
+        if task.key[0] == "gen":
+            computed += 1
+            if ticks is not None:
+                next(ticks, None)
+
+    try:
+        if pool is None:  # inline: one step after another (every process of a torchrun group alike)
+            while pending:
+                if stop_after is not None and computed >= stop_after:
+                    break
+                task = ready()[0]
+                del pending[task.key]
+                _execute(task.key, task.job, cache, device)
+                done(task)
+            return computed
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        running: dict[Any, _Task] = {}
+        while pending or running:
+            for task in ready():
+                if len(running) >= workers:
+                    break
+                if stop_after is not None and computed + len(running) >= stop_after and task.key[0] == "gen":
+                    continue
+                del pending[task.key]
+                running[pool.submit(_execute, task.key, task.job, cache, device)] = task
+            if not running:
+                break
+            finished_now, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in finished_now:
+                task = running.pop(future)
+                future.result()  # an error in a step stops the call (finished steps stay on disk)
+                done(task)
+        return computed
+    finally:
+        if bar is not None and hasattr(bar, "close"):
+            bar.close()
+
