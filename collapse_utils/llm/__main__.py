@@ -27,6 +27,17 @@ from dataclasses import replace
 from pathlib import Path
 
 from .. import profiles
+from .config import (
+    CHECKPOINTS,
+    DATA_SCHEDULES,
+    DECODINGS,
+    INITS,
+    PRETRAIN_LANGUAGES,
+    RECIPES,
+    RETAINED_BLOCKS,
+    TOKENIZATIONS,
+    with_recipe,
+)
 from .experiment import (
     ExperimentConfig,
     default_output,
@@ -99,9 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retention", type=float, help="share of original blocks of every setting, in [0, 1]")
     p.add_argument(
         "--retained-blocks",
-        choices=("first", "random"),
-        help="which original blocks are kept: the first ones every generation (the authors' index limit) "
-        "or a fresh random subset each generation",
+        choices=RETAINED_BLOCKS,
+        help="which original blocks are kept: a fresh random subset each generation (the authors'), the first "
+        "ones every generation, or fresh text from the source (the embedded language only)",
     )
     p.add_argument("--beams", type=int, dest="num_beams", help="beams of the beam search")
     p.add_argument("--block-size", type=int, help="tokens per training block (and prompt)")
@@ -109,15 +120,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repetition-penalty", type=float, help="repetition penalty of the beam search (> 0)")
     p.add_argument(
         "--decoding",
-        choices=("beam", "sample"),
+        choices=DECODINGS,
         help="how the data are written: the paper's beam search, or plain sampling (temperature 1)",
     )
     p.add_argument(
-        "--accumulate",
-        action="store_true",
-        help="train every generation on the original data and all generations' data so far "
-        "(Gerstgrasser et al. 2024) instead of replacing it",
+        "--data-schedule",
+        choices=DATA_SCHEDULES,
+        help="how each generation's training set is built: replace (the paper's: the latest data only), "
+        "accumulate-subsample, or accumulate (the original data and every generation's data so far, "
+        "Gerstgrasser et al. 2024)",
     )
+    p.add_argument(
+        "--accumulate", action="store_true", help="the same as --data-schedule accumulate",
+    )
+    p.add_argument(
+        "--recipe",
+        choices=tuple(RECIPES),
+        help="authors: every generation keeps its best epoch on the real validation blocks; strict: on the "
+        "previous generation's continuations of them (no real data after generation 0)",
+    )
+    p.add_argument("--checkpoint", choices=CHECKPOINTS, help="how generations 1.. choose their epoch (overrides --recipe)")
+    p.add_argument("--init", choices=INITS, help="every generation from the pretrained weights, or from the previous one's")
+    p.add_argument(
+        "--select", type=float,
+        help="verifier: write round(1/SELECT) continuations per block and keep the one generation 0 finds likeliest",
+    )  # fmt: skip
+    p.add_argument(
+        "--tokenization", choices=TOKENIZATIONS,
+        help="lines: every line on its own with the tokenizer's special tokens (the authors'); text: no special tokens",
+    )  # fmt: skip
+    p.add_argument(
+        "--pretrain-language", choices=PRETRAIN_LANGUAGES,
+        help="the small model's pretraining language: a related one (the paper's structure) or the same",
+    )  # fmt: skip
+    p.add_argument("--pretrain-blend", type=float, help="share of the related language's transitions not the fine-tuning language's")
     p.add_argument("--lr", type=float, help="AdamW learning rate")
     p.add_argument(
         "--schedule",
@@ -132,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-best-checkpoint",
         action="store_true",
-        help="keep the last epoch's weights instead of the epoch with the lowest validation loss",
+        help="keep the last epoch's weights in generations 1.. (the same as --checkpoint last)",
     )
     p.add_argument("--batch-size", type=int, help="training batch size (blocks, over all processes)")
     p.add_argument(
@@ -187,6 +223,13 @@ FIELDS = (
     "max_test_blocks",
     "retained_blocks",
     "decoding",
+    "data_schedule",
+    "checkpoint",
+    "init",
+    "select",
+    "tokenization",
+    "pretrain_language",
+    "pretrain_blend",
     "keep_models",
     "seed",
 )
@@ -195,15 +238,17 @@ FIELDS = (
 def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
     """The profile's configuration with the given options applied (validated: raises ``ValueError``)."""
     config = profile_config(args.profile)
+    if args.recipe is not None:
+        config = with_recipe(config, args.recipe)
     changes = {f: getattr(args, f) for f in FIELDS if getattr(args, f) is not None}
     if args.max_grad_norm is not None:
         changes["max_grad_norm"] = None if args.max_grad_norm == "none" else args.max_grad_norm
     if args.no_fallback:
         changes["fallback"] = False
     if args.no_best_checkpoint:
-        changes["best_checkpoint"] = False
+        changes["checkpoint"] = "last"
     if args.accumulate:
-        changes["accumulate"] = True
+        changes["data_schedule"] = "accumulate"
     settings = settings_from_pairs(args.setting) if args.setting else config.settings
     if args.epochs is not None or args.retention is not None:
         settings = tuple(

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from .. import validate
+from .data import decode_blocks
 from .synthetic import SyntheticLanguage
 
 BAND_NAMES = ("rare", "middle", "frequent")
@@ -81,13 +82,15 @@ def token_spans(tokenizer: Any, block: Sequence[int]) -> tuple[str, np.ndarray]:
     """The decoded text of ``block`` and the character span ``[start, end)`` of each of its tokens.
 
     Spans come from decoding every prefix of the block, so they hold for any
-    tokenizer (byte-level BPE included); a prefix whose decoding is not a
+    tokenizer (byte-level BPE included); special tokens (the ``</s>`` that the
+    authors' line-by-line tokenisation puts before every line) decode to
+    nothing, so their span is empty; a prefix whose decoding is not a
     prefix of the whole text (a token cut inside a multi-byte character) is
     clamped, so that spans stay ordered and cover the text.
     """
     ids = [int(i) for i in block]
-    text = tokenizer.decode(ids)
-    prefixes = tokenizer.batch_decode([ids[: k + 1] for k in range(len(ids))])
+    text = tokenizer.decode(ids, skip_special_tokens=True)
+    prefixes = tokenizer.batch_decode([ids[: k + 1] for k in range(len(ids))], skip_special_tokens=True)
     ends = np.empty(len(ids), dtype=np.int64)
     for k, prefix in enumerate(prefixes):
         ends[k] = len(prefix) if text.startswith(prefix) else (ends[k - 1] if k else 0)
@@ -605,8 +608,10 @@ class Judge:
         language: SyntheticLanguage | None = None,
         seed: int = 0,
         batch_size: int = 64,
+        special_tokens: bool = False,
     ) -> None:
         self.tokenizer = tokenizer
+        self.special_tokens = special_tokens  # fresh samples are cut into blocks as the experiment's text is
         self.train_blocks = np.asarray(train_blocks)
         self.valid_blocks = np.asarray(valid_blocks)
         self.test_blocks = np.asarray(test_blocks)
@@ -643,9 +648,10 @@ class Judge:
         words = max(200, int(blocks * block_size * 1.3))
         while True:
             text = self.language.write_corpus(words, seed=[self.seed, salt])
-            cut = make_blocks(text.splitlines(keepends=True), self.tokenizer, block_size)
+            cut = make_blocks(text.splitlines(keepends=True), self.tokenizer, block_size,
+                              special_tokens=self.special_tokens)  # fmt: skip
             if len(cut) >= blocks:
-                return self.tokenizer.batch_decode(cut[:blocks])
+                return decode_blocks(self.tokenizer, cut[:blocks])
             words *= 2
 
     def baseline(self) -> np.ndarray:
@@ -712,7 +718,7 @@ class Judge:
         n = len(self.train_blocks)
         fresh = self.fresh_texts(n, continuation, salt=FRESH_SALT)
         words = max(1, round(np.mean([len(content_words(t)) for t in fresh])))
-        prompts = self.tokenizer.batch_decode(self.train_blocks)
+        prompts = decode_blocks(self.tokenizer, self.train_blocks)
         perfect = self.language.continue_texts(
             prompts, words, num_beams=num_beams, repetition_penalty=repetition_penalty, sample=sample,
             seed=self.seed,

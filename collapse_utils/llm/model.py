@@ -248,10 +248,10 @@ def _report(base: Base, verbose: bool) -> None:
 
 def small_cache_folder(corpus: Corpus, cache_dir: str | Path, config: SmallModelConfig, special_tokens: bool) -> Path:
     """The cache folder of the small model pretrained on ``corpus`` (keyed by everything that determines it)."""
-    from .identity import code_version, text_fingerprint
+    from .identity import PRETRAIN_FILES, code_version, text_fingerprint
 
     pretrain_lines = corpus.pretrain if corpus.pretrain else corpus.train
-    key = config_hash(config, corpus.name, text_fingerprint([pretrain_lines]), special_tokens, code_version())
+    key = config_hash(config, corpus.name, text_fingerprint([pretrain_lines]), special_tokens, code_version(PRETRAIN_FILES))
     return Path(cache_dir) / f"small-opt-{key}"
 
 
@@ -734,7 +734,9 @@ def continue_blocks(
     The torch random state is seeded by ``seed``. Returns an ``(n, new_tokens)`` ``int64`` array in the order of
     ``prompts``.
 
-    Beam search over prompts of one length (the experiment's blocks) runs
+    Beam search (``num_beams > 1``; one beam is transformers' greedy search,
+    which penalises logits, not log-probabilities) over prompts of one length
+    (the experiment's blocks) runs
     :func:`.decoding.beam_search`: the same tokens as ``model.generate``, with
     the prompts encoded once and a key/value cache that grows in place
     (``fast_beam=False`` calls ``model.generate`` instead; prompts of several
@@ -759,7 +761,7 @@ def continue_blocks(
     model.eval()
     device = _device_of(model)
     order = np.argsort([len(p) for p in prompts], kind="stable")
-    fast = fast_beam and not do_sample and len({len(p) for p in prompts}) == 1 and decoding.supported()
+    fast = fast_beam and num_beams > 1 and not do_sample and len({len(p) for p in prompts}) == 1 and decoding.supported()
     starts = range(0, n, batch_size)
     if progress:
         from ..progress import progress as progress_bar

@@ -106,7 +106,7 @@ class Prepared:
         if self._judge is None:
             self._judge = measures.Judge(
                 self.base.tokenizer, self.train_blocks, self.valid_blocks, self.test_blocks, self.corpus.language,
-                seed=self.config.seed, batch_size=self.config.eval_batch_size,
+                seed=self.config.seed, batch_size=self.config.eval_batch_size, special_tokens=self.special_tokens,
             )
         return self._judge
 

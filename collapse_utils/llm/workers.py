@@ -269,8 +269,12 @@ def _run_graph(graph: dict[tuple, _Task], plan: list[Job], cache: Path, device: 
     bar = progress_bar(range(total), desc="generations") if progress and total else None
     ticks = iter(bar) if bar is not None else None
 
+    order = {key: i for i, key in enumerate(graph)}  # experiments, settings, runs, generations: as planned
+
     def ready() -> list[_Task]:
         out = [t for t in pending.values() if t.deps <= finished]
+        if pool is None:  # one chain after another, as planned (what a resume test expects)
+            return sorted(out, key=lambda t: order[t.key])
         return sorted(out, key=lambda t: -t.weight)
 
     def done(task: _Task) -> None:

@@ -1,0 +1,122 @@
+"""Real English text that every machine has: a wikitext-shaped corpus from the Python standard library's docstrings.
+
+The paper fine-tunes on wikitext-2, which needs the Hugging Face hub. To run the
+chapter's pipeline on *real* text offline, :func:`write_folder` writes a folder
+in the wikitext layout (``train.txt``, ``valid.txt``, ``test.txt``, and a
+disjoint ``pretrain.txt``) from the documentation that the authors of Python's
+standard library wrote: the docstrings of its modules, classes and functions,
+read from the source files with :mod:`ast` (nothing is imported or run). Every
+module is one article (`` = module = ``), every docstring paragraph one line;
+lines that look like code (``>>>`` examples, indented blocks, tables) are left
+out. Modules are assigned to the splits by a stable hash of their name, so the
+splits share no article; the text depends on the Python version (the folder's
+``source.txt`` says which).
+
+It is technical prose, not encyclopedia articles, and there is less of it than
+wikitext-2 (about 2.4M tokens of training text): the chapter states both where
+it uses it. A local folder of the real wikitext-2 (the raw files) takes its
+place with ``--data`` or ``data=`` unchanged.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+import sys
+import sysconfig
+import textwrap
+from pathlib import Path
+
+from .. import validate
+
+SPLITS = ("train", "valid", "test", "pretrain")
+#: Folders of the standard library that hold no documentation prose worth reading (tests, tools, vendored code).
+SKIP = ("test", "tests", "idlelib", "lib2to3", "ensurepip", "turtledemo", "site-packages", "__pycache__", "pydoc_data")
+
+
+def _paragraphs(doc: str) -> list[str]:
+    """The prose paragraphs of a docstring, each as one line (code, tables and short fragments left out)."""
+    out = []
+    for block in re.split(r"\n\s*\n", textwrap.dedent(doc)):
+        lines = block.splitlines()
+        if not lines or any(line.startswith((" ", "\t", ">>>", "...", "|", "+-", "==", "--", ":")) for line in lines):
+            continue
+        text = " ".join(line.strip() for line in lines)
+        words = text.split()
+        if len(words) < 8 or not re.search(r"[a-z]", text) or text.count("`") > len(words) // 3:
+            continue
+        out.append(" ".join(words))
+    return out
+
+
+def module_articles(root: str | Path | None = None) -> dict[str, list[str]]:
+    """``{module: paragraphs}`` for every module of the standard library at ``root`` (default: this Python's)."""
+    root = Path(root or sysconfig.get_paths()["stdlib"])
+    articles: dict[str, list[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        if any(part in SKIP or part.startswith("_") and part != "__init__.py" for part in rel.parts):
+            continue
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        except (SyntaxError, ValueError):
+            continue
+        docs = [ast.get_docstring(tree)] + [
+            ast.get_docstring(node)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not node.name.startswith("_")
+        ]
+        paragraphs = [p for d in docs if d for p in _paragraphs(d)]
+        if paragraphs:
+            name = ".".join(rel.with_suffix("").parts).removesuffix(".__init__")
+            articles[name] = paragraphs
+    return articles
+
+
+def _split_of(name: str, seed: int) -> int:
+    """A stable pseudo-random number in [0, 100) per module name."""
+    return int(hashlib.sha256(f"{seed}:{name}".encode()).hexdigest(), 16) % 100
+
+
+def write_folder(
+    folder: str | Path, words: tuple[int, int, int] = (60_000, 6_000, 6_000), pretrain_words: int = 150_000,
+    seed: int = 0,
+) -> Path:
+    """Write ``train.txt``, ``valid.txt``, ``test.txt`` and ``pretrain.txt`` (wikitext layout) into ``folder``.
+
+    Each split gets whole modules (articles) until it holds about the given
+    number of words; no module is in two splits. Raises ``ValueError`` when the
+    standard library holds too little text for the sizes asked.
+    """
+    sizes = dict(zip(SPLITS, [*words, pretrain_words]))
+    for name, n in sizes.items():
+        validate.integer(f"words[{name!r}]", n, 1)
+    articles = module_articles()
+    order = sorted(articles, key=lambda m: (_split_of(m, seed), m))
+    texts: dict[str, list[str]] = {s: [] for s in SPLITS}
+    counts = dict.fromkeys(SPLITS, 0)
+    for module in order:
+        open_splits = [s for s in SPLITS if counts[s] < sizes[s]]
+        if not open_splits:
+            break
+        split = open_splits[0]
+        lines = [f" = {module} = ", ""]
+        for para in articles[module]:
+            lines += [f" {para} ", ""]
+        texts[split] += lines
+        counts[split] += sum(len(p.split()) for p in articles[module])
+    short = [s for s in SPLITS if counts[s] < sizes[s]]
+    if short:
+        raise ValueError(
+            f"the standard library's docstrings hold too few words for {', '.join(short)} "
+            f"({', '.join(f'{s}: {counts[s]:,} of {sizes[s]:,}' for s in SPLITS)})"
+        )
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, lines in texts.items():
+        (folder / f"{split}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "source.txt").write_text(
+        f"docstrings of the Python {sys.version.split()[0]} standard library (collapse_utils.llm.realtext)\n"
+    )
+    return folder
