@@ -191,3 +191,18 @@ def test_value_labels_name_the_readout():
     assert "<span>gentle</span>" in page
     with pytest.raises(ValueError, match="not in grid"):
         live.SliderFigure(line, {"slope": [1.0]}, value_labels={"offset": {0: "x"}})
+
+
+def test_small_multiples_title_panels_in_readers_words():
+    """Bug guarded: panels titled by API names ('approach = 2') where readers need the schedule's name, or floats
+    printed long ('retention = 0.1' as '0.1000000001')."""
+    from collapse_utils import widgets
+
+    def plot(approach=1, retention=0.0, ax=None):
+        line(slope=approach + retention, ax=ax)
+
+    fig = widgets.small_multiples(plot, "approach", [1, 2, 3], value_labels={1: "replace", 2: "accumulate"})
+    assert [ax.get_title() for ax in fig.axes] == ["replace", "accumulate", "approach = 3"]
+    fig = widgets.small_multiples(plot, "retention", [0.0, 0.1 + 1e-12], label="fresh retention")
+    assert [ax.get_title() for ax in fig.axes] == ["fresh retention = 0", "fresh retention = 0.1"]
+    plt.close("all")

@@ -153,4 +153,7 @@ MUTANTS = [
     (G, "    if shell is None or not hasattr(shell, \"kernel\"):",
      "    if shell is None:",
      "a terminal IPython asked for inline formats"),
+    ("collapse_utils/widgets.py", "    if value_labels is not None and value in value_labels:",
+     "    if False:",
+     "small multiples titled by API values ('approach = 2') despite value_labels"),
 ]
