@@ -1,4 +1,4 @@
-"""Plausible bugs in the shared modules (validate, profiles, prose, plotting, progress, live)."""
+"""Plausible bugs in the shared modules (validate, profiles, prose, plotting, progress, live, widgets)."""
 
 V = "collapse_utils/validate.py"
 P = "collapse_utils/profiles.py"
