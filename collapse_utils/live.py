@@ -320,6 +320,7 @@ def explore(
     caption: str | None = None,
     name: str | None = None,
     param_labels: Mapping[str, str] | None = None,
+    book_fixed: Mapping[str, Any] | None = None,
 ):
     """The chapter's slider: precomputed frames in the built book, a live ipywidgets slider elsewhere.
 
@@ -327,12 +328,14 @@ def explore(
     :data:`BUDGET_PARAMETERS`); ``controls`` the ipywidgets (or abbreviations) of
     the live slider, which may range more widely (default: :func:`grid_controls`,
     the book's positions). ``caption`` and ``name`` number and caption the figure in
-    the book; ``param_labels`` name the controls in readers' words. Returns the object
-    to display.
+    the book; ``param_labels`` name the controls in readers' words. ``book_fixed``
+    overrides ``fixed`` for the book's frames only: where drawing every frame in full
+    would cost minutes (frames have no time budget), fewer runs for the frames, say,
+    which the caption then states. Returns the object to display.
     """
     if profiles.building_book():
         return SliderFigure(
-            func, grid, fixed=fixed, start=start, alt=alt, value_labels=value_labels, caption=caption, name=name,
+            func, grid, fixed={**(fixed or {}), **(book_fixed or {})}, start=start, alt=alt, value_labels=value_labels, caption=caption, name=name,
             param_labels=param_labels,
         )
     from functools import partial

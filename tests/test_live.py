@@ -151,11 +151,21 @@ def test_explore_is_precomputed_in_the_book_and_live_elsewhere(monkeypatch):
                         caption="Lines", name="fig-lines", param_labels={"slope": "steepness"})
     assert isinstance(book, live.SliderFigure) and len(book.frames) == 2
     assert (book.caption, book.name, book.param_labels) == ("Lines", "fig-lines", {"slope": "steepness"})
+    assert book.fixed == {"offset": 0.5}
+    cheaper = live.explore(line, {"slope": [0.0]}, fixed={"offset": 0.5}, book_fixed={"offset": 2.0})
+    assert cheaper.fixed == {"offset": 2.0}, "book_fixed overrides fixed for the frames"
     monkeypatch.delenv(profiles.BUILD_ENV)
     import ipywidgets
 
-    notebook = live.explore(line, {"slope": [0.0, 1.0]}, controls={"slope": (-2.0, 2.0)}, fixed={"offset": 0.5})
+    notebook = live.explore(line, {"slope": [0.0, 1.0]}, controls={"slope": (-2.0, 2.0)}, fixed={"offset": 0.5},
+                            book_fixed={"offset": 2.0})
     assert isinstance(notebook, ipywidgets.interactive)
+    from collapse_utils import widgets
+
+    seen = {}
+    monkeypatch.setattr(widgets, "interactive_plot", lambda func, **controls: seen.update(func.keywords))
+    live.explore(line, {"slope": [0.0]}, fixed={"offset": 0.5}, book_fixed={"offset": 2.0})
+    assert seen == {"offset": 0.5}, "book_fixed stays out of the live slider"
     plt.close("all")
 
 
