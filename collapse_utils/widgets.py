@@ -25,10 +25,15 @@ def small_multiples(
     panel_size: tuple[float, float] | None = None,
     sharey: bool = True,
     suptitle: str | None = None,
+    label: str | None = None,
+    value_labels: Mapping[Any, str] | None = None,
 ):
     """Draw ``func(**fixed, param=value, ax=ax)`` for each value, one panel each.
 
-    Returns the matplotlib figure. Each panel is titled ``param = value``. By default
+    Returns the matplotlib figure. Each panel is titled ``label = value`` (``label``
+    defaults to ``param``: pass readers' words, e.g. ``label="samples n"``), or by the
+    value's name alone where ``value_labels`` names it (``{2: "accumulate-subsample"}``
+    rather than "approach = 2"). By default
     at most 3 panels a row and the figure as wide as the text column
     (:data:`collapse_utils.plotting.COLUMN_WIDTH`), so that it is shown at its natural size.
     """
@@ -46,13 +51,19 @@ def small_multiples(
     )
     for ax, value in zip(axes.flat, values):
         func(**{**(fixed or {}), param: value}, ax=ax)
-        ax.set_title(f"{param} = {value}", fontsize=10)
+        ax.set_title(_panel_title(param if label is None else label, value, value_labels), fontsize=10)
     for ax in list(axes.flat)[len(values) :]:
         ax.set_visible(False)
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+def _panel_title(label: str, value: Any, value_labels: Mapping[Any, str] | None) -> str:
+    if value_labels is not None and value in value_labels:
+        return str(value_labels[value])
+    return f"{label} = {value:g}" if isinstance(value, float) else f"{label} = {value}"
 
 
 def interactive_plot(func: Callable[..., Any], continuous_update: bool = False, **controls: Any):

@@ -693,6 +693,12 @@ live.explore(
     start=dict(n=100, generations=1000 if 1000 in P["explore_generations"] else P["explore_generations"][0]),
     alt="Fitted standard deviation over generations: single runs, median and 10-90% band",
     value_labels=dict(approach=SCHEDULE_NAMES),
+    caption="Fitted standard deviation over generations at the chosen sample size, number of generations, schedule "
+            "and retention of fresh data: single runs, the median and the 10-90% band of 50 runs, each simulated in "
+            "full (a running notebook simulates 200, as many as time allows).",
+    name="fig-gauss-explore",
+    param_labels=dict(approach="schedule", retention="fresh retention"),
+    book_fixed=dict(runs=50),
 )
 
 # %% [markdown]

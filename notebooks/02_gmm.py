@@ -613,6 +613,10 @@ live.explore(
     start=dict(n=1000, generations=P["explore_generations"][-1]),
     alt="The last generation of one run: samples and fitted density over the original's contours",
     value_labels=dict(approach={k: gmm.schedule_name(k) for k in (1, 2)}),
+    caption="The last generation of one run at the chosen sample size, number of generations, retention and "
+            "schedule: its samples and fitted density over the original mixture's contours.",
+    name="fig-gmm-explore",
+    param_labels=dict(approach="schedule"),
 )
 
 # %% [markdown]

@@ -449,6 +449,9 @@ live.explore(
     fixed=dict(runs=first_seed),
     start=dict(retention=0.0, generation=last),
     alt="Generated digits (or their class histogram) of one generation of the first seed's run",
+    caption="One generation of the first seed's run at the chosen retention of real images: generated digits, or "
+            "their class histogram beside generation 0's (grey).",
+    name="fig-vae-explore",
 )
 
 # %%

@@ -515,6 +515,9 @@ live.explore(
     alt="Histogram of the perplexity of one generation's training data beside the original text unseen by "
         "generation 0",
     value_labels=dict(setting={s: results.label(s) for s in SETTINGS}),
+    caption="One generation's training data in the chosen setting: the perplexity of its blocks (coloured) beside "
+            "original text that generation 0 never saw (grey).",
+    name="fig-llm-explore-live",
 )
 
 # %% [markdown]

@@ -58,8 +58,13 @@ def test_strict_book_build(built):
 @pytest.mark.slow
 @pytest.mark.timeout(BUILD_LIMIT_S + 300)
 def test_pages_in_a_browser(built):
-    """Bugs guarded: progress widgets or blank gaps saved into pages, figures shrunk below 75% of their size
-    (unreadable labels), sliders that move without changing their figure, links or citations that lead nowhere."""
+    """Bugs guarded, every page opened offline (network requests aborted) at 1400 px (2x) and 390 px (phone):
+    math left as raw TeX without the network (MathJax from a CDN), a display equation cut off or scrolling with no
+    cue, a page wider than a phone; figures not numbered per chapter ("Fig. 4.2"), a live figure without a numbered
+    caption; figures shrunk below 75% of their size, blurry on a 2x screen, or illegible on a phone without opening
+    full size on a tap; CDN scripts and console errors (thebe declared twice); a reports/ folder in the site; live
+    frames inlined into the page; controls that do not change their figure, choices offered as range sliders;
+    progress widgets or blank gaps saved into pages; links or citations that lead nowhere."""
     from browser_checks import check_book, chromium_path
 
     if chromium_path() is None:
