@@ -64,16 +64,24 @@ def test_header_names_the_profile_asked_for(tmp_path, capsys, monkeypatch, offli
 
 
 def test_settings_and_options_reach_the_config():
+    """Bug guarded: an option parsed and then dropped on its way to the configuration (the run ignores it)."""
     args = build_parser().parse_args(
         ["--profile", "quick", "--setting", "1:0", "--setting", "1:0.004", "--schedule", "linear",
-         "--max-grad-norm", "none", "--no-best-checkpoint", "--retained-blocks", "random",
-         "--decoding", "sample", "--accumulate"]
+         "--max-grad-norm", "none", "--no-best-checkpoint", "--retained-blocks", "first",
+         "--decoding", "sample", "--accumulate", "--init", "previous", "--select", "0.5",
+         "--tokenization", "text", "--pretrain-language", "same"]
     )
     config = config_from_args(args)
-    assert config.decoding == "sample" and config.accumulate
+    assert config.decoding == "sample" and config.data_schedule == "accumulate"
     assert [s.name for s in config.settings] == ["1ep-keep0.0", "1ep-keep0.004"]
-    assert config.schedule == "linear" and config.max_grad_norm is None and not config.best_checkpoint
-    assert config.retained_blocks == "random"
+    assert config.schedule == "linear" and config.max_grad_norm is None and config.checkpoint == "last"
+    assert config.retained_blocks == "first" and config.init == "previous" and config.select == 0.5
+    assert config.tokenization == "text" and config.pretrain_language == "same"
+    strict = config_from_args(build_parser().parse_args(["--profile", "quick", "--recipe", "strict"]))
+    assert strict.checkpoint == "generated" and strict.recipe == "strict"
+    schedule = config_from_args(build_parser().parse_args(["--profile", "quick", "--data-schedule",
+                                                           "accumulate-subsample"]))  # fmt: skip
+    assert schedule.data_schedule == "accumulate-subsample"
 
 
 def test_module_entry_point_exits_2(tmp_path):

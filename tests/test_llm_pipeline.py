@@ -74,7 +74,7 @@ def micro_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("micro") / "out"
     spy = Spy(model.continue_blocks)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(experiment.model_mod, "continue_blocks", spy)
+        mp.setattr(model, "continue_blocks", spy)
         results = experiment.run_experiment(MICRO, out, verbose=False, progress=False)
     prep = experiment.prepare(MICRO, out, verbose=False)
     return results, prep, spy
@@ -98,39 +98,58 @@ def random_blocks(n: int, length: int = 12, vocab: int = 40, seed: int = 0) -> n
 
 # ---------------------------------------------------------------- the six bugs of issue 13
 def test_retained_blocks_are_original_by_content():
-    """Bug: the retained 10% keep the is_original flags but the synthetic blocks (issue 13)."""
-    rng = np.random.default_rng(0)
+    """Bugs guarded: the retained share keeps the is_original flags but synthetic blocks (issue 13); the kept blocks'
+    own continuations also kept (the authors' pairing: a kept batch is not rewritten); the same subset every
+    generation where the authors' shuffled loader draws a new one."""
+    from collapse_utils.schedules import DataSchedule
+
     original = np.arange(40 * 4).reshape(40, 4)
-    previous = -np.arange(40 * 4).reshape(40, 4) - 1
-    for kind in ("first", "random"):
-        blocks, flags = experiment.training_set(previous, original, 0.1, rng, kind)
-        assert flags.sum() == 4
-        np.testing.assert_array_equal(blocks[flags], original[flags])
-        np.testing.assert_array_equal(blocks[~flags], previous[~flags])
-    blocks, flags = experiment.training_set(previous, original, 0.1, rng, "first")
-    assert flags[:4].all() and not flags[4:].any()  # the authors' index limit
-    assert (previous < 0).all()  # the previous generation's data are not changed in place
+    written = -np.arange(40 * 4).reshape(40, 4) - 1  # continuations of every original block, row by row
+    sched = DataSchedule(original, 1, 0.1)
+    subsets = []
+    for g in range(6):
+        rng = np.random.default_rng(g)
+        kept = sched.choose_retained(rng)
+        others = np.setdiff1d(np.arange(40), kept)
+        blocks = sched.next_training_set(written[others], rng, retained=kept)
+        flags = sched.last_is_original
+        assert len(blocks) == 40 and flags.sum() == 4 and flags[:4].all()
+        np.testing.assert_array_equal(blocks[flags], original[kept])
+        np.testing.assert_array_equal(blocks[~flags], written[others])  # the other blocks' continuations
+        subsets.append(tuple(kept))
+    assert len(set(subsets)) > 1
+    with pytest.raises(ValueError, match="distinct"):
+        sched.next_training_set(written[:36], np.random.default_rng(0), retained=np.array([1, 1, 2, 3]))
+    assert ExperimentConfig().retained_blocks == "random"  # the authors' default
+
+
+def _original_rows(blocks: np.ndarray, original: np.ndarray) -> np.ndarray:
+    """The index in ``original`` of every row of ``blocks`` (-1 where it is not an original block)."""
+    lookup = {row.tobytes(): i for i, row in enumerate(np.asarray(original, dtype=np.int64))}
+    return np.array([lookup.get(np.asarray(row, dtype=np.int64).tobytes(), -1) for row in blocks])
 
 
 def test_retained_blocks_in_the_run_are_original(micro_run):
-    """Bug: the retained blocks of a generation are synthetic although flagged original (issue 13)."""
+    """Bugs guarded: the retained blocks of a generation are synthetic although flagged original (issue 13); the same
+    retained blocks in every generation (the authors draw a fresh random subset)."""
     results, prep, _ = micro_run
     setting = MICRO.settings[0].name
     ppl0 = results.array("train_ppl", setting, 0)
+    kept = []
     for g in (1, 2):
         flags = results.array("is_original", setting, g)
+        blocks = np.load(results.output / setting / "run0" / f"gen{g}" / "blocks.npy")
+        rows = _original_rows(blocks, prep.train_blocks)
         assert flags.sum() == round(0.25 * len(flags)) and flags[: flags.sum()].all()
+        assert (rows[flags] >= 0).all() and (rows[~flags] == -1).all()
         # a retained block is scored by generation 0 exactly as the original block it is
-        np.testing.assert_allclose(results.array("train_ppl", setting, g)[flags], ppl0[flags], rtol=1e-5)
+        np.testing.assert_allclose(results.array("train_ppl", setting, g)[flags], ppl0[rows[flags]], rtol=1e-5)
+        kept.append(set(rows[flags]))
+    assert kept[0] != kept[1]
 
 
 def _gen_blocks(results, prep, g: int) -> np.ndarray:
-    folder = results.output / MICRO.settings[0].name / "run0"
-    previous = np.load(folder / f"gen{g - 1}" / "synthetic.npy")
-    blocks, _ = experiment.training_set(
-        previous, prep.train_blocks, MICRO.settings[0].retention, np.random.default_rng(0), "first"
-    )
-    return blocks
+    return np.load(results.output / MICRO.settings[0].name / "run0" / f"gen{g}" / "blocks.npy")
 
 
 def test_figure_11_is_scored_by_generation_0(micro_run):
@@ -153,12 +172,15 @@ def test_continue_blocks_asks_for_the_papers_beam_search(monkeypatch):
     spy = Spy(lm.generate)
     monkeypatch.setattr(lm, "generate", spy)
     prompts = random_blocks(3)
-    out = model.continue_blocks(lm, prompts, new_tokens=5, batch_size=8, pad_token_id=0, eos_token_id=1)
+    out = model.continue_blocks(lm, prompts, new_tokens=5, batch_size=8, pad_token_id=0, eos_token_id=1,
+                                fast_beam=False)  # fmt: skip
     kw = spy.calls[0]
     assert kw["num_beams"] == 5 and kw["repetition_penalty"] == 3.0 and kw["do_sample"] is False
     assert kw["min_new_tokens"] == kw["max_new_tokens"] == 5
     full = lm.generate(**kw)
     np.testing.assert_array_equal(out, full[:, prompts.shape[1] :].numpy())  # the continuation alone
+    fast = model.continue_blocks(lm, prompts, new_tokens=5, batch_size=8, pad_token_id=0, eos_token_id=1)
+    np.testing.assert_array_equal(fast, out)  # the fast search writes the same tokens
 
 
 def test_beam_search_and_penalty_change_the_text():

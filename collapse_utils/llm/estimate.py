@@ -6,7 +6,7 @@ import math
 
 from .. import validate
 from . import model as model_mod
-from .config import ExperimentConfig
+from .config import WIKITEXT2_TEST_BLOCKS, WIKITEXT2_TRAIN_BLOCKS, WIKITEXT2_VALID_BLOCKS, ExperimentConfig
 
 # Throughput at OPT-125m's shapes (12 layers, width 768, vocabulary 50272, random weights, 64-token blocks)
 # measured by benchmarks/bench_llm.py on this book's 2-core CPU machine (shared, heavily loaded: 2026-11-24).
@@ -22,8 +22,6 @@ PEAK_TFLOPS = {"T4": 65.0, "L4": 121.0, "A10G": 70.0, "V100": 125.0, "A100": 312
 # measured matmul rate (the CPU reached about 26% in training; OPT-125m training on GPUs typically 20-40%)
 GPU_EFFICIENCY = 1.0
 GEN_STEP_FLOOR_S = 0.025  # one beam-search step of one batch takes at least this long on a GPU (Python, kernels)
-WIKITEXT2_VALID_BLOCKS = 3_900  # about 250k OPT tokens
-WIKITEXT2_TEST_BLOCKS = 4_400  # about 283k OPT tokens
 
 
 def estimate_seconds(config: ExperimentConfig, device_name: str = "T4", hub_model: bool | None = None) -> float:
@@ -65,7 +63,8 @@ def estimate_seconds(config: ExperimentConfig, device_name: str = "T4", hub_mode
     for setting in config.settings:
         gens = config.generations + 1
         train_tokens = gens * setting.epochs * n * length
-        forward_tokens = gens * (setting.epochs * n_valid * config.best_checkpoint + n_test + n) * length
+        chooses = config.checkpoint != "last"  # a validation pass every epoch
+        forward_tokens = gens * (setting.epochs * n_valid * chooses + n_test + n) * length
         gen_s = config.generations * n * config.continuation / gen_tps
         if name != "cpu":
             steps = config.generations * math.ceil(n / config.gen_batch_size) * config.continuation

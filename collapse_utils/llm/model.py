@@ -43,7 +43,7 @@ import torch
 
 from .. import validate
 from . import decoding
-from .data import HUB_ERRORS, Corpus, _short, hub_or_fallback, looks_like_path, make_blocks
+from .data import Corpus, hub_or_fallback, looks_like_path, make_blocks
 
 HUB_MODEL = "facebook/opt-125m"
 SMALL = "small"
