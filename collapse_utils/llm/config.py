@@ -158,7 +158,7 @@ class ExperimentConfig:
     synthetic_words: tuple[int, int, int] = (60_000, 6_000, 6_000)
     pretrain_words: int | None = 300_000  # the embedded language's pretraining corpus (None: pretrain on train)
     pretrain_language: str = "related"
-    pretrain_blend: float = 0.7
+    pretrain_blend: float = 0.95
     decoding: str = "beam"  # "beam": the paper's beam search; "sample": plain sampling (temperature 1)
     keep_models: str = "all"  # "all", "first" (generation 0 only) or "none"
     samples: int = 4  # decoded samples of every generation's data kept in samples.json
