@@ -41,8 +41,11 @@ def _seconds(cell) -> float | None:
     return (parse(end) - parse(start)).total_seconds()
 
 
-def time_cells(path: Path, limit: float) -> list[tuple[int, float, str]]:
-    """Execute ``path``; returns ``(cell number, seconds, first line)`` for every executed code cell."""
+def time_cells(path: Path, limit: float, save: Path | None = None) -> list[tuple[int, float, str]]:
+    """Execute ``path``; returns ``(cell number, seconds, first line)`` for every executed code cell.
+
+    ``save`` writes the executed notebook (outputs included) there.
+    """
     nb = nbformat.read(path, as_version=4)
     os.environ.setdefault("COLLAPSE_BOOK_BUILD", "1")
     share = Path(sys.executable).resolve().parents[1] / "share" / "jupyter"
@@ -56,6 +59,8 @@ def time_cells(path: Path, limit: float) -> list[tuple[int, float, str]]:
     client = NotebookClient(nb, timeout=int(limit), kernel_name="python3", record_timing=True,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
+    if save is not None:
+        nbformat.write(nb, save)
     rows = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
@@ -70,12 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--check", action="store_true", help="exit 1 if a cell used over half of the limit")
     parser.add_argument("--top", type=int, default=8, help="how many of the slowest cells to list")
+    parser.add_argument("--save", type=Path, help="folder to write the executed notebooks to (outputs included)")
     args = parser.parse_args(argv)
     limit = cell_limit()
     over = []
     for path in args.notebooks:
         start = time.perf_counter()
-        rows = time_cells(path, limit)
+        rows = time_cells(path, limit, args.save / path.name if args.save else None)
         total = time.perf_counter() - start
         print(f"{path.name}: {total:.1f} s in all (profile {os.environ.get('COLLAPSE_PROFILE', 'default')})")
         for i, s, first in sorted(rows, key=lambda r: -r[1])[: args.top]:

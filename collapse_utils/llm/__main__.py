@@ -199,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start afresh: move an existing output folder aside (<output>.replaced-<time>)",
     )
+    p.add_argument(
+        "--chapter",
+        action="store_true",
+        help="run every experiment of chapter 4 at this profile (the main one, the strict recipe, and at the CPU "
+        "profiles the sampling experiment and the ablation), each in OUTPUT/<its name>; "
+        "COLLAPSE_LLM_RESULTS=OUTPUT makes the chapter plot them",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
@@ -298,6 +305,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if config.model != "small":
             print(estimate_line(config))
     try:
+        if args.chapter:
+            from .experiment import chapter_experiments, run_chapter
+
+            found = run_chapter(chapter_experiments(config, args.profile), output, progress=not args.quiet,
+                                device=args.device)  # fmt: skip
+            if world.is_main:
+                for name, res in found.items():
+                    print(f"{name}: {res.describe()}")
+            return 0
         results = run_experiment(
             config, output, progress=not args.quiet, device=args.device, fresh=args.fresh
         )

@@ -71,11 +71,18 @@ from .config import (  # noqa: F401  (the chapter's names)
 )
 from .estimate import MEASURED, PEAK_TFLOPS, estimate_line, estimate_seconds  # noqa: F401
 from .presets import (  # noqa: F401
+    ABLATION,
     GPU_SHARE,
+    MAIN,
+    SAMPLING,
+    STRICT,
     WIKITEXT2_TRAIN_BLOCKS,
     ablation,
+    chapter_experiments,
     decoding_variant,
     profile_config,
+    real_text_experiment,
+    slug,
     strict_variant,
 )
 from .results import (  # noqa: F401
@@ -123,3 +130,38 @@ def run_experiment(
         {"experiment": (config, output)}, cache_dir=cache_dir if cache_dir is not None else Path(output) / "cache",
         workers=workers, verbose=verbose, progress=progress, device=device, fresh=fresh, stop_after=stop_after,
     )["experiment"]  # fmt: skip
+
+
+def run_chapter(
+    experiments: dict[str, ExperimentConfig],
+    root: str | Path,
+    workers: int = 1,
+    verbose: bool = True,
+    progress: bool = True,
+    device: str | None = None,
+) -> dict[str, Results]:
+    """Run (or resume) the chapter's experiments together, each in ``root/<slug of its name>``.
+
+    The cache of pretrained models and shared generations 0 is ``root/cache``
+    (see :func:`.workers.run_many`). Returns the results by name.
+    """
+    root = Path(root)
+    jobs = {name: (cfg, root / slug(name)) for name, cfg in experiments.items()}
+    return run_many(jobs, cache_dir=root / "cache", workers=workers, verbose=verbose, progress=progress, device=device)
+
+
+def load_chapter(root: str | Path, names: list[str] | None = None) -> dict[str, Results]:
+    """The saved results of the chapter's experiments under ``root`` (a folder of :func:`run_chapter`).
+
+    ``names`` are the experiments' names (default: every one of
+    :func:`.presets.chapter_experiments` found there, the main one first; the
+    main one is required). Raises ``ValueError`` naming the folder when the main
+    experiment is missing.
+    """
+    root = Path(root)
+    if names is None:
+        names = [MAIN, STRICT, SAMPLING, *ABLATION]
+    found = {n: load_results(root / slug(n)) for n in names if (root / slug(n) / "config.json").exists()}
+    if MAIN not in found:
+        raise ValueError(f"{root} holds no results of {MAIN!r} (expected {root / slug(MAIN)})")
+    return found

@@ -19,6 +19,7 @@ folder aside and starts again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -51,8 +52,13 @@ CODE_FILES = (
 PRETRAIN_FILES = ("llm/data.py", "llm/distributed.py", "llm/model.py", "llm/synthetic.py", "validate.py")
 
 
-def code_version(files: Iterable[str] = CODE_FILES) -> str:
-    """A 12-character hash of the sources that compute the results (:data:`CODE_FILES`, every one of them)."""
+@functools.cache
+def code_version(files: tuple[str, ...] = CODE_FILES) -> str:
+    """A 12-character hash of the sources that compute the results (:data:`CODE_FILES`, every one of them).
+
+    Read once per process: the version of the code this process imported
+    (sources edited during a run do not change the keys of its results).
+    """
     h = hashlib.sha256()
     for name in files:
         h.update(name.encode())

@@ -362,7 +362,9 @@ def reference_perplexity(
     return np.exp(np.nanmean(token_nll(gen0, valid_blocks, batch_size), axis=1))
 
 
-def perplexity_shift(ppl: Mapping[int, np.ndarray], reference: np.ndarray, quantile: float = 0.99):
+def perplexity_shift(
+    ppl: Mapping[int, np.ndarray], reference: np.ndarray, quantile: float = 0.99, fresh: np.ndarray | None = None
+):
     """How each generation's training blocks sit against the reference, under the generation-0 model.
 
     ``ppl`` maps a generation to the perplexities of its training blocks; the
@@ -371,7 +373,9 @@ def perplexity_shift(ppl: Mapping[int, np.ndarray], reference: np.ndarray, quant
     reference's median (0.5 for text like the reference) and above its
     ``quantile`` (1 - quantile for text like the reference): the bulk moving
     left shows as the first falling, the paper's long right tail as the second
-    rising.
+    rising. ``fresh`` (a fresh sample of the source as large as a training set,
+    scored the same way) adds the sampling baseline of both shares: what text of
+    the source itself shows in a sample of that size.
     """
     import pandas as pd
 
@@ -388,16 +392,17 @@ def perplexity_shift(ppl: Mapping[int, np.ndarray], reference: np.ndarray, quant
         }
         for g, v in sorted(ppl.items())
     ]
-    rows.insert(
-        0,
-        {
-            "generation": "reference",
-            "median perplexity": float(median),
-            "share above the reference median": float(np.mean(reference > median)),
-            f"share above the reference's {q}th percentile": float(np.mean(reference > high)),
-        },
-    )
-    return pd.DataFrame(rows)
+    def row(name: str, values: np.ndarray) -> dict[str, Any]:
+        values = np.asarray(values, dtype=float)
+        return {
+            "generation": name,
+            "median perplexity": float(np.median(values)),
+            "share above the reference median": float(np.mean(values > median)),
+            f"share above the reference's {q}th percentile": float(np.mean(values > high)),
+        }
+
+    head = [row("reference", reference)] + ([row("a fresh sample of the source", fresh)] if fresh is not None else [])
+    return pd.DataFrame(head + rows)
 
 
 # --------------------------------------------------------------------------- does generation 0 write the language?
@@ -509,7 +514,9 @@ def band_sentence(
     if not growth:
         return "No band holds scored tokens in both generations."
     order = sorted(growth, key=growth.get, reverse=True)
-    parts = [f"{b} tokens {growth[b]:+.0%}".replace("-0%", "+0%") for b in order]  # no negative zero
+    from ..prose import percent
+
+    parts = [f"{b} tokens {percent(growth[b], signed=True)}" for b in order]  # never "-0%"
     lead = order[0]
     verdict = (
         "the rare tokens, the tail, suffered most, as the paper's account of collapse predicts"
@@ -641,6 +648,10 @@ class Judge:
     # -------------------------------------------------------------------- text
     def fresh_texts(self, blocks: int, block_size: int, salt: int = 11) -> list[str]:
         """A fresh sample of the source cut into ``blocks`` blocks of ``block_size`` tokens (decoded)."""
+        return decode_blocks(self.tokenizer, self.fresh_blocks(blocks, block_size, salt))
+
+    def fresh_blocks(self, blocks: int, block_size: int, salt: int = 19) -> np.ndarray:
+        """A fresh sample of the source cut into ``blocks`` blocks of ``block_size`` tokens (token ids)."""
         from .data import make_blocks
 
         if self.language is None:
@@ -651,7 +662,7 @@ class Judge:
             cut = make_blocks(text.splitlines(keepends=True), self.tokenizer, block_size,
                               special_tokens=self.special_tokens)  # fmt: skip
             if len(cut) >= blocks:
-                return decode_blocks(self.tokenizer, cut[:blocks])
+                return cut[:blocks]
             words *= 2
 
     def baseline(self) -> np.ndarray:

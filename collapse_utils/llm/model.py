@@ -281,6 +281,8 @@ def _small_base(
             f"{words:,} words of a related language (the same words; {corpus.pretrain_language.config.blend:.0%} "
             "of every word's transitions another language's), disjoint from the fine-tuning, validation and test text"
         )
+    elif corpus.language is None:
+        what = f"a separate pretraining corpus of {words:,} words (the folder's pretrain.txt)"
     else:
         what = (
             f"a separate pretraining corpus of {words:,} words of the same language, disjoint from the fine-tuning, "
@@ -295,7 +297,7 @@ def _small_base(
         with quiet_progress():
             lm = OPTForCausalLM.from_pretrained(folder, attn_implementation="sdpa")
         info = json.loads((folder / "pretrain.json").read_text())
-        note = f"model: {name}, pretrained here on {what} ({info['summary']}), loaded from the cache {folder}"
+        note = f"model: {name}, pretrained here on {what} ({info['summary']}), loaded from the cache ({folder.name})"
         return Base(name, "cache", lm, tok, max_positions(lm), [note])
     # not cached: every process pretrains (the same tokenizer, initial weights and
     # batches everywhere), the main process alone writes the cache
@@ -327,7 +329,7 @@ def _small_base(
             tok.save_pretrained(tmp)
             (tmp / "pretrain.json").write_text(json.dumps({"summary": summary, "config": asdict(config)}))
     world.barrier()
-    note = f"model: {name} pretrained here on {what} ({summary}), cached in {folder}"
+    note = f"model: {name} pretrained here on {what} ({summary}), cached ({folder.name})"
     return Base(name, "trained here", lm, tok, max_positions(lm), [note])
 
 

@@ -520,4 +520,184 @@ def shift_table(results: Results, setting: str, quantile: float = 0.99):
 
     ppl = {g: results.array("train_ppl", setting, g) for g in results.generations(setting)}
     ref = reference_ppl(results, setting)
-    return perplexity_shift(ppl, ppl[0] if ref is None else ref, quantile).round(3)
+    try:  # the sampling baseline: a fresh sample of the source scored by generation 0 (the embedded language)
+        fresh = results.array("fresh_ppl", setting, 0)
+    except KeyError:
+        fresh = None
+    return perplexity_shift(ppl, ppl[0] if ref is None else ref, quantile, fresh=fresh).round(3)
+
+
+# --------------------------------------------------------------------------- several experiments of the chapter
+def model_name(results: Results) -> str:
+    """The model the results started from, in readers' words (``"OPT-125m"``, ``"a small OPT (2 layers, ...)"``)."""
+    name = str(results.base.get("model", results.config.model))
+    if name.startswith("facebook/opt-"):
+        return "OPT-" + name.split("-", 1)[1]
+    return f"a {name}" if name.startswith("small") else name
+
+
+def data_name(results: Results) -> str:
+    """The data in readers' words: ``"the embedded language"``, ``"wikitext-2"``, or a folder's own description."""
+    from pathlib import Path
+
+    data = str(results.base.get("data", results.config.data))
+    if data == "synthetic" or data.endswith("synthetic"):
+        return "the embedded language"
+    if data.startswith("wikitext-2"):
+        return "wikitext-2"
+    source = Path(str(results.config.data)) / "source.txt"
+    return source.read_text().strip() if source.is_file() else f"the text of the folder {Path(data).name!r}"
+
+
+def generation_values(results: Results, setting: str, generation: int, metric: str = "test_perplexity") -> np.ndarray:
+    """``metric`` of every run at ``generation`` (``-1``: the last) for one setting (runs with the value only)."""
+    gens, values = runs_matrix(results, metric, setting)
+    column = values[:, generation if generation < 0 else list(gens).index(generation)]
+    return column[np.isfinite(column)]
+
+
+def best_epochs(results: Results, setting: str, generation: int) -> np.ndarray:
+    """The epoch every run of ``setting`` kept at ``generation`` (0 is the first)."""
+    return generation_values(results, setting, generation, "best_epoch")
+
+
+def recipe_curves(named: dict[str, Results], setting: str, metric: str = "test_perplexity") -> dict[str, tuple]:
+    """``{name: (generations, values (runs, generations))}`` of ``metric`` for one setting of several experiments."""
+    return {name: runs_matrix(res, metric, setting) for name, res in named.items() if setting in res.settings}
+
+
+def best_epochs_by_generation(named: dict[str, Results], setting: str) -> dict[str, tuple]:
+    """:func:`recipe_curves` of the epoch each generation kept."""
+    return recipe_curves(named, setting, "best_epoch")
+
+
+def plot_recipes(named: dict[str, Results], setting: str, ax=None, metric: str = "test_perplexity"):
+    """The paper's Figure 10 for one setting under several recipes, with the pretrained model's level (dashed)."""
+    first = next(iter(named.values()))
+    base = first.base.get("test_perplexity") if metric == "test_perplexity" else None
+    ax = plot_variants(named, setting, metric, ax=ax, ylabel="perplexity on the original test set",
+                       reference=base, reference_label="the pretrained model, before fine-tuning")  # fmt: skip
+    ax.set_title(first.label(setting))
+    return ax
+
+
+def plot_vocabulary(language: Any, ax=None):
+    """Every word's probability against its rank (log-log), the tail (the rarest words carrying ~10% of the mass) shaded."""
+    ax = _ax(ax)
+    freq = np.sort(language.stationary[2:])[::-1]
+    rank = np.arange(1, len(freq) + 1)
+    ax.loglog(rank, freq, color="C0", label="word probability (stationary)")
+    tail = int(language.tail.sum())
+    ax.axvspan(len(freq) - tail, len(freq), color="C3", alpha=0.15, label=f"the tail: the {tail} rarest words")
+    ax.set(xlabel="rank", ylabel="probability", title="A Zipf-like vocabulary with a long tail")
+    ax.legend()
+    return ax
+
+
+def show_table(table, digits: int = 3):
+    """A table for the page: its row names as a first column, no numeric index, numbers rounded."""
+    flat = table.reset_index() if table.index.name is not None or not _plain_index(table) else table
+    return flat.style.hide(axis="index").format(precision=digits, na_rep="n/a")
+
+
+def _plain_index(table) -> bool:
+    import pandas as pd
+
+    return isinstance(table.index, pd.RangeIndex)
+
+
+ABLATION_COLUMNS = ("generation 0", "last generation", "change", "change, 10%", "change, 90%", "pretrained model",
+                    "epoch kept after generation 0", "runs")  # fmt: skip
+
+
+def ablation_table(named: dict[str, Results], setting: str, metric: str = "test_perplexity"):
+    """One row per experiment: ``metric`` at generation 0 and at the last generation (median over runs), the change
+    (median and 10-90% over runs), the pretrained model's ``metric``, the median epoch kept by generations 1.. ,
+    the runs, and the recipe's three switches (``checkpoint``, ``init``, ``pretrain_language``)."""
+    import pandas as pd
+
+    rows = {}
+    for name, res in named.items():
+        if setting not in res.settings:
+            continue
+        gens, values = runs_matrix(res, metric, setting)
+        change = values[:, -1] - values[:, 0]
+        change = change[np.isfinite(change)]
+        _, epochs = runs_matrix(res, "best_epoch", setting)
+        c = res.config
+        rows[name] = {
+            "generation 0": float(np.nanmedian(values[:, 0])),
+            "last generation": float(np.nanmedian(values[:, -1])),
+            "change": float(np.median(change)) if len(change) else float("nan"),
+            "change, 10%": float(np.quantile(change, 0.1)) if len(change) else float("nan"),
+            "change, 90%": float(np.quantile(change, 0.9)) if len(change) else float("nan"),
+            "pretrained model": float(res.base.get("test_perplexity", float("nan"))),
+            "epoch kept after generation 0": float(np.nanmedian(epochs[:, 1:])) if epochs.shape[1] > 1 else float("nan"),
+            "runs": int(np.isfinite(values[:, -1]).sum()),
+            "checkpoint": c.checkpoint,
+            "init": c.init,
+            "pretrain_language": c.pretrain_language,
+            "last": int(gens[-1]),
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "experiment"
+    return table
+
+
+def plot_ablation(named: dict[str, Results], setting: str, ax=None):
+    """The ablation as intervals: each experiment's change of test perplexity from generation 0 to the last
+    (median dot, 10-90% line over runs), and (grey) its pretrained model's perplexity minus generation 0's."""
+    ax = _ax(ax)
+    table = ablation_table(named, setting)
+    y = np.arange(len(table))[::-1]
+    for k, (name, row) in enumerate(table.iterrows()):
+        ax.plot([row["change, 10%"], row["change, 90%"]], [y[k], y[k]], color="C0", lw=2.5, solid_capstyle="round")
+        ax.plot(row["change"], y[k], "o", color="C0", ms=6, label="change over the generations" if k == 0 else None)
+        ax.plot(row["pretrained model"] - row["generation 0"], y[k], "|", color="0.45", ms=14, mew=2,
+                label="the pretrained model, against generation 0" if k == 0 else None)  # fmt: skip
+    ax.axvline(0, color="0.6", lw=0.8)
+    ax.set_yticks(y, [f"{name} ({int(r['runs'])} runs)" for name, r in table.iterrows()])
+    ax.set_xlabel(f"test perplexity: generation {int(table['last'].iloc[0])} minus generation 0")
+    ax.legend(loc="lower right")
+    return ax
+
+
+def band_shares(results: Results, setting: str) -> dict[str, float]:
+    """The share of the test tokens in each frequency band (the same at every generation)."""
+    t = results.table
+    t = t[(t["setting"] == setting) & (t["generation"] == 0)]
+    return {b: float(np.nanmedian(t[f"test_nll_{b}_share"])) for b in BAND_NAMES if f"test_nll_{b}_share" in t}
+
+
+def plot_sampling(variants: dict[str, Results], setting: str):
+    """Beam search against sampling, one setting: test perplexity, the training data's median perplexity under
+    generation 0, and the tail's coverage beside a fresh sample's (three stacked panels); returns the figure."""
+    import matplotlib.pyplot as plt
+
+    first = next(iter(variants.values()))
+    tail = "coverage_rare" in first.table
+    fig, axes = plt.subplots(2 + tail, 1, figsize=(plotting.COLUMN_WIDTH, 2.6 * (2 + tail)), sharex=True)
+    plot_variants(variants, setting, "test_perplexity", ax=axes[0], ylabel="test perplexity")
+    plot_variants(variants, setting, "train_ppl_gen0_median", ax=axes[1],
+                  ylabel="training data: median\nperplexity under gen. 0")  # fmt: skip
+    axes[1].get_legend().remove()
+    if tail:
+        plot_variants(variants, setting, "coverage_rare", ax=axes[2], ylabel="tail words used",
+                      reference=float(np.nanmedian(first.table["coverage_rare_baseline"])),
+                      reference_label="a fresh sample of the source, same size")  # fmt: skip
+        handles, labels = axes[2].get_legend_handles_labels()
+        axes[2].legend(handles[:1], labels[:1])  # the baseline; the other two are named in the first panel
+    for ax in axes[:-1]:
+        ax.set_xlabel("")
+    fig.suptitle(first.label(setting))
+    fig.tight_layout()
+    return fig
+
+
+def plot_experiment_generation(runs: dict[str, Results], experiment: str, setting: str, generation: int, ax=None,
+                               legend: bool = True):  # fmt: skip
+    """The chapter's slider: Figure 11 for one experiment (of ``runs``), setting and generation."""
+    res = runs[experiment]
+    ax = plot_ppl_histogram(res, setting, generation, ax=ax, legend=legend)
+    ax.set_title(f"{experiment}, generation {generation}")
+    return ax

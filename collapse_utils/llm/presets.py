@@ -177,3 +177,64 @@ def ablation(config: ExperimentConfig, profile: str | None = None) -> dict[str, 
         return {}
     first = replace(config, settings=tuple(config.settings[:1]), runs=min(runs, config.runs))
     return {name: replace(first, **change).validate() for name, change in ABLATION.items()}
+
+
+#: The chapter's experiments by name (the folder of each is its slug), in the order the chapter shows them.
+MAIN, SAMPLING, STRICT = "the authors' recipe", "sampling instead of beam search", "the strict recipe"
+
+
+def chapter_experiments(config: ExperimentConfig, profile: str | None = None) -> dict[str, ExperimentConfig]:
+    """Every experiment of the chapter at a profile: the main one, the strict recipe, sampling, the ablation.
+
+    ``config`` is the main experiment (the paper's settings and more, the
+    authors' recipe). :func:`strict_variant` runs at every profile (it is the
+    paper's question asked without real validation data);
+    :func:`decoding_variant` and :func:`ablation` at the CPU profiles only.
+    """
+    out = {MAIN: config, STRICT: strict_variant(config)}
+    sampling = decoding_variant(config, profile)
+    if sampling is not None:
+        out[SAMPLING] = sampling
+    out.update(ablation(config, profile))
+    return out
+
+
+def slug(name: str) -> str:
+    """A folder name for an experiment's name (``"the strict recipe"`` -> ``"the-strict-recipe"``)."""
+    import re
+
+    text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    if not text:
+        raise ValueError(f"an experiment's name needs letters or digits, got {name!r}")
+    return text
+
+
+def real_text_experiment(config: ExperimentConfig, folder, profile: str | None = None) -> ExperimentConfig | None:
+    """The chapter's run on real English text: the strict recipe, no original data, on a docstring folder.
+
+    ``folder`` is where :func:`.realtext.write_folder` writes (once) a wikitext-shaped
+    folder of the Python standard library's docstrings, ``pretrain.txt``
+    included (the small model is pretrained on other modules' docstrings). At the
+    ``quick`` and ``book`` profiles only (``None`` at ``gpu`` and ``paper``,
+    which run on wikitext2 itself): the first setting, the small model of the
+    profile, fewer runs and generations.
+    """
+    from pathlib import Path
+
+    from . import realtext
+
+    scale = _at(profile, quick=dict(runs=1, generations=2, words=(3_000, 1_500, 2_000), pretrain=20_000),
+                book=dict(runs=2, generations=3, words=(6_000, 3_000, 5_000), pretrain=40_000), gpu=None, paper=None)
+    if scale is None:
+        return None
+    folder = Path(folder)
+    if not (folder / "DONE").exists():
+        from .model import atomic_dir
+
+        with atomic_dir(folder) as tmp:
+            realtext.write_folder(tmp, scale["words"], scale["pretrain"], seed=0)
+    first = config.settings[0]
+    return replace(
+        with_recipe(config, "strict"), data=str(folder), model=model_mod.SMALL, settings=(Setting(first.epochs, 0.0),),
+        runs=scale["runs"], generations=scale["generations"],
+    ).validate()

@@ -50,28 +50,35 @@ def _paragraphs(doc: str) -> list[str]:
     return out
 
 
-def module_articles(root: str | Path | None = None) -> dict[str, list[str]]:
-    """``{module: paragraphs}`` for every module of the standard library at ``root`` (default: this Python's)."""
+def module_files(root: str | Path | None = None) -> dict[str, Path]:
+    """``{module name: source file}`` of the standard library at ``root`` (default: this Python's), tests left out."""
     root = Path(root or sysconfig.get_paths()["stdlib"])
-    articles: dict[str, list[str]] = {}
+    out = {}
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root)
         if any(part in SKIP or part.startswith("_") and part != "__init__.py" for part in rel.parts):
             continue
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-        except (SyntaxError, ValueError):
-            continue
-        docs = [ast.get_docstring(tree)] + [
-            ast.get_docstring(node)
-            for node in ast.walk(tree)
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not node.name.startswith("_")
-        ]
-        paragraphs = [p for d in docs if d for p in _paragraphs(d)]
-        if paragraphs:
-            name = ".".join(rel.with_suffix("").parts).removesuffix(".__init__")
-            articles[name] = paragraphs
-    return articles
+        out[".".join(rel.with_suffix("").parts).removesuffix(".__init__")] = path
+    return out
+
+
+def article(path: Path) -> list[str]:
+    """The prose paragraphs of one module's docstrings (module, public classes and functions), in order, once each."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (SyntaxError, ValueError):
+        return []
+    docs = [ast.get_docstring(tree)] + [
+        ast.get_docstring(node)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not node.name.startswith("_")
+    ]
+    return list(dict.fromkeys(p for d in docs if d for p in _paragraphs(d)))
+
+
+def module_articles(root: str | Path | None = None) -> dict[str, list[str]]:
+    """``{module: paragraphs}`` for every module of the standard library at ``root`` that has prose."""
+    return {name: paras for name, path in module_files(root).items() if (paras := article(path))}
 
 
 def _split_of(name: str, seed: int) -> int:
@@ -92,20 +99,25 @@ def write_folder(
     sizes = dict(zip(SPLITS, [*words, pretrain_words]))
     for name, n in sizes.items():
         validate.integer(f"words[{name!r}]", n, 1)
-    articles = module_articles()
-    order = sorted(articles, key=lambda m: (_split_of(m, seed), m))
+    files = module_files()
+    order = sorted(files, key=lambda m: (_split_of(m, seed), m))  # a stable shuffle of the modules
     texts: dict[str, list[str]] = {s: [] for s in SPLITS}
     counts = dict.fromkeys(SPLITS, 0)
-    for module in order:
+    seen: set[str] = set()
+    for module in order:  # parsed in that order, only as many as the sizes need
         open_splits = [s for s in SPLITS if counts[s] < sizes[s]]
         if not open_splits:
             break
+        paragraphs = [p for p in article(files[module]) if p not in seen]
+        if not paragraphs:
+            continue
+        seen.update(paragraphs)
         split = open_splits[0]
         lines = [f" = {module} = ", ""]
-        for para in articles[module]:
+        for para in paragraphs:
             lines += [f" {para} ", ""]
         texts[split] += lines
-        counts[split] += sum(len(p.split()) for p in articles[module])
+        counts[split] += sum(len(p.split()) for p in paragraphs)
     short = [s for s in SPLITS if counts[s] < sizes[s]]
     if short:
         raise ValueError(

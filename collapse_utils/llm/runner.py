@@ -144,6 +144,34 @@ def pretraining_language(config: ExperimentConfig) -> SyntheticLanguage | None:
     return SyntheticLanguage(config.language).related(config.pretrain_blend, blend_seed=config.language.seed + 1)
 
 
+_CORPORA: OrderedDict[str, data_mod.Corpus] = OrderedDict()
+
+
+def load_corpus(config: ExperimentConfig, hub: bool | None = None, verbose: bool = False) -> data_mod.Corpus:
+    """The experiment's corpus (:func:`.data.load_corpus`), built once per process for experiments that share it.
+
+    The embedded language's corpus with its pretraining text takes a second or
+    two to write; the chapter's experiments share it (all but the ablation's
+    same-language pretraining), and every process builds it once.
+    """
+    fields_ = ("data", "fallback", "synthetic_words", "language", "seed", "pretrain_words", "pretrain_language",
+               "pretrain_blend")  # fmt: skip
+    key = model_mod.config_hash({f: v for f, v in config.to_json().items() if f in fields_}, hub)
+    if key not in _CORPORA:
+        _CORPORA[key] = data_mod.load_corpus(
+            config.data, fallback=config.fallback, synthetic_words=config.synthetic_words, language=config.language,
+            seed=config.seed, verbose=False, hub=hub, pretrain_words=config.pretrain_words,
+            pretrain_language=pretraining_language(config),
+        )  # fmt: skip
+        while len(_CORPORA) > 4:
+            _CORPORA.popitem(last=False)
+    corpus = _CORPORA[key]
+    if verbose:
+        for note in corpus.notes:
+            print(note)
+    return corpus
+
+
 def prepare(
     config: ExperimentConfig,
     output: str | Path,
@@ -166,20 +194,7 @@ def prepare(
     sources = sources or check_sources(config)
     hub = {"reachable": True, "unreachable": False}.get(sources["hub"])
     special = config.tokenization == "lines"
-    corpus = _main_first(
-        world,
-        lambda: data_mod.load_corpus(
-            config.data,
-            fallback=config.fallback,
-            synthetic_words=config.synthetic_words,
-            language=config.language,
-            seed=config.seed,
-            verbose=verbose,
-            hub=hub,
-            pretrain_words=config.pretrain_words,
-            pretrain_language=pretraining_language(config),
-        ),
-    )
+    corpus = _main_first(world, lambda: load_corpus(config, hub, verbose))
     small = replace(config.small, block_size=config.block_size)
     cache = Path(output) / "cache" if cache_dir is None else Path(cache_dir)
 
@@ -429,12 +444,18 @@ def run_gen0(ctx: Context, epochs: int, run: int, progress: bool = False) -> Pat
     measured = model_measures(ctx, lm)
     reference = prep.judge.reference(lm)
     train_ppl = np.exp(model_mod.sequence_nll(lm, prep.train_blocks, c.eval_batch_size))
+    fresh_ppl = None  # Figure 11's sampling baseline: a fresh sample of the source as large as a training set
+    if prep.corpus.language is not None:
+        fresh = prep.judge.fresh_blocks(len(prep.train_blocks), c.block_size)
+        fresh_ppl = np.exp(model_mod.sequence_nll(lm, fresh, c.eval_batch_size))
     stats_json = _train_stats(stats)
     if ctx.world.is_main:
         with atomic_dir(folder) as tmp:
             model_mod.save_model(lm, tmp / "model")
             np.save(tmp / "reference_ppl.npy", reference)
             np.save(tmp / "train_ppl.npy", train_ppl)
+            if fresh_ppl is not None:
+                np.save(tmp / "fresh_ppl.npy", fresh_ppl)
             np.save(tmp / "lrs.npy", np.asarray(stats["lrs"]))
             (tmp / "measures.json").write_text(json.dumps({**measured, **stats_json,
                                                            "eval_s": time.perf_counter() - t0}, indent=1))  # fmt: skip
@@ -496,8 +517,9 @@ def materialize_gen0(ctx: Context, setting: Setting, run: int) -> None:
     if ctx.world.is_main:
         with atomic_dir(folder) as tmp:
             _link_tree(shared / "model", tmp / "model")  # always kept: it judges every later generation
-            for name in ("reference_ppl.npy", "train_ppl.npy", "lrs.npy"):
-                _link(shared / name, tmp / name)
+            for name in ("reference_ppl.npy", "train_ppl.npy", "lrs.npy", "fresh_ppl.npy"):
+                if (shared / name).exists():
+                    _link(shared / name, tmp / name)
             if written is not None:
                 np.save(tmp / "synthetic.npy", written)
                 if candidates(c) > 1:

@@ -82,21 +82,55 @@ def _execute(task: tuple, job: Job, cache_dir: Path, device: str | None, progres
     return task
 
 
+def _pretrain_rank(rank: int, size: int, port: int, config: ExperimentConfig, output: str, cache_dir: str) -> None:
+    """One of ``size`` processes that pretrain the small model together (gloo on the CPU), then leave."""
+    import torch.distributed as dist
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=size)
+    try:
+        world = distributed.World(rank=rank, size=size, local_rank=rank, device=torch.device("cpu"))
+        runner.prepare(config, output, verbose=False, cache_dir=cache_dir, world=world)
+    finally:
+        dist.destroy_process_group()
+
+
+def pretrain_together(job: Job, cache_dir: Path, processes: int) -> None:
+    """Pretrain ``job``'s small model in ``processes`` processes at once, sharing every batch (all CPU cores busy).
+
+    The global batch and the schedule are those of one process (:func:`.model.train`);
+    the gradients are summed across processes, so the weights equal a single
+    process' up to the order of float sums. The main one writes the cache.
+    """
+    import multiprocessing
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    context = multiprocessing.get_context("spawn")
+    procs = [
+        context.Process(target=_pretrain_rank, args=(rank, processes, port, job.config, str(job.output), str(cache_dir)))
+        for rank in range(processes)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    failed = [p.exitcode for p in procs if p.exitcode != 0]
+    if failed:
+        raise RuntimeError(f"pretraining the small model in {processes} processes failed (exit codes {failed})")
+
+
 def _small_cache_missing(config: ExperimentConfig, output: Path, cache_dir: Path, sources: dict[str, str]) -> str | None:
     """The cache folder of a small model this experiment must pretrain, or ``None`` (cached, or not a small model)."""
     if sources["model"] not in ("small", "fallback"):
         return None
     from dataclasses import replace
 
-    from . import data as data_mod
     from . import model as model_mod
 
-    hub = {"reachable": True, "unreachable": False}.get(sources["hub"])
-    corpus = data_mod.load_corpus(
-        config.data, fallback=config.fallback, synthetic_words=config.synthetic_words, language=config.language,
-        seed=config.seed, verbose=False, hub=hub, pretrain_words=config.pretrain_words,
-        pretrain_language=runner.pretraining_language(config),
-    )  # fmt: skip
+    corpus = runner.load_corpus(config, {"reachable": True, "unreachable": False}.get(sources["hub"]))
     small = replace(config.small, block_size=config.block_size)
     folder = model_mod.small_cache_folder(corpus, cache_dir, small, config.tokenization == "lines")
     return None if (folder / "DONE").exists() else str(folder)
@@ -167,13 +201,16 @@ def run_many(
                 folder = _small_cache_missing(job.config, job.output, cache, sources[job.name])
                 if folder is not None:
                     missing.setdefault(folder, job)
-        if len(missing) > 1:
+        if len(missing) > 1:  # several small models: one per worker, at once
             futures = [pool.submit(_execute, ("pretrain", j.name), j, cache, device) for j in missing.values()]
             for f in futures:
                 f.result()
+        elif missing and world.device.type == "cpu":  # one: every worker takes part in each of its steps
+            pretrain_together(next(iter(missing.values())), cache, workers)
         if world.device.type == "cpu" and any(s["model"] in ("small", "fallback") for s in sources.values()):
             torch.set_num_threads(1)  # pretraining here, and scoring: see runner.small_model_threads
         printed: set[str] = set()
+        summaries: dict[str, dict[str, Any]] = {}
         for job in plan:
             prep = runner.prepare(job.config, job.output, verbose=False, progress=progress and world.is_main,
                                   cache_dir=cache, world=world, sources=sources[job.name])  # fmt: skip
@@ -187,9 +224,14 @@ def run_many(
             if world.is_main:
                 runner.record(job.output, job.config, ident, prep.notes)
                 if not (job.output / "base.json").exists():
+                    from . import model as model_mod
                     from .model import atomic_write_text
 
-                    atomic_write_text(job.output / "base.json", json.dumps(runner.base_summary(prep), indent=1))
+                    # experiments that share their base model, data and decoding share the summary
+                    key = model_mod.config_hash(ident, runner.write_key(job.config), job.config.eval_batch_size)
+                    if key not in summaries:
+                        summaries[key] = runner.base_summary(prep)
+                    atomic_write_text(job.output / "base.json", json.dumps(summaries[key], indent=1))
             world.barrier()
             _context(job, cache, device, world, prep)  # this process' context (the inline path uses it)
         graph = _graph(plan, cache, device, world)
