@@ -391,7 +391,7 @@ def test_fast_accumulate_subsample_matches_the_shared_schedule():
 
 def test_accumulate_subsample_in_chunks_is_the_same_process(monkeypatch):
     """Bug guarded: runs processed in chunks sharing (or skipping) pools."""
-    monkeypatch.setattr(G, "POOL_VALUES", 3 * 10 * 31)  # three runs per chunk
+    monkeypatch.setattr(G.simulation, "POOL_VALUES", 3 * 10 * 31)  # three runs per chunk
     run = G.simulate(n=10, generations=30, runs=1000, approach=2, seed=3)
     mean, var = reference_accumulate_subsample(10, 30, 3000, seed=4)
     assert stats.ks_2samp(run.var[30], var[30]).pvalue > 1e-4
