@@ -242,11 +242,11 @@ def test_functional_error_two_mode_mixture():
     x = sampler((200_000,), np.random.default_rng(0))
     assert abs(x.mean()) < 0.01 and abs(x.var() - 1) < 0.01
     run = G.simulate(n=1000, generations=3, runs=50, original=sampler, seed=0)
-    assert run.method == "sample"
+    assert run.method == "exact"  # generation 0 from actual points, the rest exactly
     # generation 0 is a single Gaussian close to N(0, 1): the two modes are gone
     assert np.allclose(run.var[0], 1, atol=0.15)
     with pytest.raises(ValueError, match="method='sample'"):
-        G.simulate(n=10, generations=3, runs=5, original=sampler, method="exact")
+        G.simulate(n=10, generations=3, runs=5, original=sampler, retention=0.1, method="exact")
     with pytest.raises(ValueError, match="separation"):
         G.two_mode_mixture(1.2)
 

@@ -56,9 +56,26 @@ Layout
 Every public name is importable from the package itself (``gaussian.simulate``).
 """
 
-from .categorical import CategoricalRun, expected_absorption_time, loss_probability, simulate_categorical
-from .distributions import Sampler, standard_normal, two_mode_mixture, two_mode_pdf
-from .measures import _check_array, collapsed_fraction, tail_mass, wasserstein2_sq
+from .categorical import (
+    CategoricalRun,
+    absorbing_gap,
+    expected_absorption_time,
+    loss_probability,
+    simulate_categorical,
+)
+from .distributions import Sampler, normal_score, standard_normal, two_mode_cdf, two_mode_mixture, two_mode_pdf
+from .measures import (
+    _check_array,
+    collapsed_fraction,
+    first_crossing,
+    largest_gap,
+    max_z_level,
+    median_tail_ratio,
+    sample_generations,
+    tail_mass,
+    wasserstein2_sq,
+    wasserstein2_sq_to,
+)
 from .plots import (
     DISPLAY_POINTS,
     SAMPLE_SECONDS_PER_GENERATION,
@@ -68,18 +85,51 @@ from .plots import (
     simulate_within,
 )
 from .sentences import (
+    Note,
+    absorbing_note,
     absorption_sentence,
+    carriers_sentence,
     early_collapse_events,
     early_collapse_sentence,
     early_collapse_title,
+    estimator_note,
+    estimator_sentence,
+    expressivity_sentence,
+    first_order_note,
+    gap_explanation,
+    gap_explanations,
+    growth_note,
     growth_sentence,
+    levels_off,
+    mean_limit_sentence,
+    paper_summary,
     retention_kinds_sentence,
+    retention_memory_sentence,
+    rise,
     schedules_sentence,
+    scientific,
+    takeaway,
+    theorem_note,
+    theorem_sentence,
+    typical_sentence,
     within_error_sentence,
 )
-from .simulation import METHODS, POOL_VALUES, GaussianRun, _merge, simulate, simulate_sizes
+from .simulation import (
+    ESTIMATORS,
+    EXACT_BLOCK_VALUES,
+    METHODS,
+    POOL_VALUES,
+    GaussianRun,
+    _merge,
+    simulate,
+    simulate_sizes,
+)
 from .theory import (
     GROWTHS,
+    Carriers,
+    expectation_carriers,
+    expected_var,
+    halving_generation,
     expected_log_var,
     expected_std_factor,
     expected_w2_sq,

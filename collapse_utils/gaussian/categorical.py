@@ -111,3 +111,20 @@ def expected_absorption_time(p: float, n: int) -> float:
     return float(-2.0 * n * (p * np.log(p) + (1 - p) * np.log(1 - p)))
 
 
+
+
+def absorbing_gap(frequencies: np.ndarray, probs: np.ndarray, absorbed: int) -> float:
+    """The largest gap, in standard errors, between absorbing-state frequencies and the original probabilities.
+
+    Each frequency over ``absorbed`` runs has the standard error
+    ``sqrt(p (1 - p) / absorbed)`` if the paper's statement holds. ``nan`` if no
+    run was absorbed.
+    """
+    f = np.asarray(frequencies, dtype=float)
+    p = np.asarray(probs, dtype=float)
+    if absorbed <= 0:
+        return float("nan")
+    se = np.sqrt(p * (1 - p) / absorbed)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, np.abs(f - p) / se, 0.0)
+    return float(np.max(z))

@@ -6,7 +6,7 @@ Generation t is the result of t + 1 fits, each to n points: generation 0 is one 
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 from scipy import special, stats
@@ -48,15 +48,20 @@ def _generations(generations) -> np.ndarray:
     return t
 
 
-def log_var_drift(n: int) -> float:
-    """E[log(chi2(n-1)/(n-1))] = psi((n-1)/2) + log(2/(n-1)) < 0: the drift of log var per fit."""
+def log_var_drift(n: int, estimator: str = "unbiased") -> float:
+    """The drift of log var per fit: E[log(chi2(n-1)/(n-ddof))] = psi((n-1)/2) + log(2/(n-ddof)) < 0.
+
+    About ``-1/(n-1)`` for the unbiased estimator (``ddof = 1``); the
+    maximum-likelihood one (``ddof = 0``) adds ``log(1 - 1/n)``, about
+    ``-1/n``: nearly twice the drift.
+    """
     n = check_count("n", n, 2)
-    return float(special.digamma((n - 1) / 2.0) + np.log(2.0 / (n - 1)))
+    return float(special.digamma((n - 1) / 2.0) + np.log(2.0 / (n - _ddof(estimator))))
 
 
-def expected_log_var(n: int, generations: int | np.ndarray) -> np.ndarray:
-    """E[log var_t] = (t + 1) (psi((n-1)/2) + log(2/(n-1))): a negative drift per generation."""
-    drift = log_var_drift(n)
+def expected_log_var(n: int, generations: int | np.ndarray, estimator: str = "unbiased") -> np.ndarray:
+    """E[log var_t] = (t + 1) (psi((n-1)/2) + log(2/(n-ddof))): a negative drift per generation."""
+    drift = log_var_drift(n, estimator)
     return (_generations(generations) + 1.0) * drift
 
 
@@ -87,11 +92,25 @@ def expected_std_factor(n: int | np.ndarray) -> np.ndarray | float:
     return float(out) if out.ndim == 0 else out
 
 
-def expected_w2_sq(n: int, generations: int | np.ndarray) -> np.ndarray:
-    """Exact E[W2^2(N(mean_t, var_t), N(0, 1))] = (t+1)/n + 2 (1 - c_n^(t+1)), c_n = :func:`expected_std_factor`."""
+def expected_w2_sq(n: int, generations: int | np.ndarray, estimator: str = "unbiased") -> np.ndarray:
+    """Exact E[W2^2(N(mean_t, var_t), N(0, 1))] (derived here).
+
+    With ``q = (n-1)/(n-ddof)`` (1 for the unbiased estimator) and
+    ``c_n`` = :func:`expected_std_factor`: E[var_t] = q^(t+1),
+    E[mean_t^2] = (1/n) sum_{s=0..t} q^s, E[sd_t] = (c_n sqrt(q))^(t+1), and
+    E[W2^2] = E[mean_t^2] + E[var_t] + 1 - 2 E[sd_t]. For the unbiased estimator
+    this is ``(t+1)/n + 2 (1 - c_n^(t+1))``, without bound; for the
+    maximum-likelihood one (``q = (n-1)/n``) E[mean_t^2] tends to 1, so
+    E[W2^2] tends to 2: bounded.
+    """
     n = check_count("n", n, 2)
     f = _generations(generations) + 1.0
-    return f / n + 2.0 * (1.0 - expected_std_factor(n) ** f)
+    q = (n - 1.0) / (n - _ddof(estimator))
+    c = expected_std_factor(n)
+    if q == 1.0:
+        return f / n + 2.0 * (1.0 - c**f)
+    mean_sq = (1.0 - q**f) / (1.0 - q) / n
+    return mean_sq + q**f + 1.0 - 2.0 * (c * np.sqrt(q)) ** f
 
 
 def expected_w2_sq_sizes(sizes: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -146,3 +165,75 @@ def fitted_var_pdf(x: np.ndarray, s2: float, n: int) -> np.ndarray:
     return stats.chi2.pdf(np.asarray(x) * (n - 1) / s2, n - 1) * (n - 1) / s2
 
 
+
+
+# ---------------------------------------------------------------------------
+# the two variance estimators, and the rare runs that carry the expectations
+
+
+def _ddof(estimator: str) -> int:
+    from .simulation import ESTIMATORS
+
+    return ESTIMATORS[validate.choice("estimator", estimator, tuple(ESTIMATORS))]
+
+
+def expected_var(n: int, generations: int | np.ndarray, estimator: str = "unbiased") -> np.ndarray:
+    """E[var_t]: 1 for the unbiased estimator; ``((n-1)/n)^(t+1)`` for the maximum-likelihood one."""
+    n = check_count("n", n, 2)
+    f = _generations(generations) + 1.0
+    return ((n - 1.0) / (n - _ddof(estimator))) ** f
+
+
+def halving_generation(n: int, estimator: str = "unbiased") -> float:
+    """The generation ``t`` at which ``exp E[log var_t]`` (about the median run's variance) is one half.
+
+    ``(t + 1) * drift = log(1/2)``, with the drift of :func:`log_var_drift`: about
+    ``(n - 1) log 2 - 1`` for the unbiased estimator and half that for the
+    maximum-likelihood one.
+    """
+    return float(np.log(0.5) / log_var_drift(n, estimator) - 1.0)
+
+
+class Carriers(NamedTuple):
+    """Which runs carry the expected variance, per generation (:func:`expectation_carriers`)."""
+
+    #: the fraction of runs whose variance is at least ``threshold``
+    fraction: np.ndarray
+    #: the share of E[var_t] that those runs hold
+    share: np.ndarray
+    #: the threshold on ``log var_t``: its mean under the variance-weighted distribution
+    log_threshold: np.ndarray
+
+
+def expectation_carriers(sizes: Sequence[int] | np.ndarray, estimator: str = "unbiased") -> Carriers:
+    """The rare runs that hold about half of the expected variance, generation by generation.
+
+    Generation ``t``'s variance is ``var_t = prod_{i<=t} X_i`` with independent
+    ``X_i = chi2(M_i - 1) / (M_i - ddof)`` (``M_i = sizes[i]``), so ``S = log var_t``
+    has the cumulant generating function ``K(h) = sum_i [h log(2/(M_i - ddof))
+    + lgamma(k_i + h) - lgamma(k_i)]`` with ``k_i = (M_i - 1)/2``. Weighting every
+    run by its variance (the measure that E[var_t] is the mass of) shifts ``S``
+    to the mean ``s* = K'(1)``. The runs with ``S >= s*`` hold about half of
+    E[var_t] (``share``, from the skewness of ``S`` under that weighting) and are
+    a fraction ``fraction`` of all runs, computed with the Lugannani-Rice
+    saddle-point formula, whose saddle point here is exactly ``h = 1`` (derived
+    here). A simulation of ``R`` runs holds about ``R * fraction`` of them: once
+    that is well below 1, its mean over runs cannot show the expectation.
+    """
+    m = _check_sizes(sizes).astype(float)
+    ddof = _ddof(estimator)
+    k = (m - 1.0) / 2.0
+    log_scale = np.log(2.0 / (m - ddof))
+    big_k1 = np.cumsum(log_scale + special.gammaln(k + 1.0) - special.gammaln(k))  # K(1) = log E[var_t]
+    k1 = np.cumsum(log_scale + special.digamma(k + 1.0))  # K'(1) = s*
+    k2 = np.cumsum(special.polygamma(1, k + 1.0))  # K''(1)
+    k3 = np.cumsum(special.polygamma(2, k + 1.0))  # K'''(1)
+    w = np.sqrt(2.0 * np.maximum(k1 - big_k1, 0.0))  # h s* - K(h) at h = 1
+    u = np.sqrt(k2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        correction = stats.norm.pdf(w) * (1.0 / u - 1.0 / w)
+    # close to the centre the formula is 0/0: its limit there is 1/2 - skewness / (6 sqrt(2 pi))
+    centre = 0.5 - k3 / (6.0 * np.sqrt(2.0 * np.pi) * k2**1.5)
+    fraction = np.where(w > 1e-3, stats.norm.sf(w) + np.nan_to_num(correction), centre)
+    share = 0.5 - k3 / (6.0 * np.sqrt(2.0 * np.pi) * k2**1.5)
+    return Carriers(np.clip(fraction, 0.0, 1.0), np.clip(share, 0.0, 1.0), k1)
