@@ -234,15 +234,20 @@ class DataSchedule:
     def _append(self, new: np.ndarray, is_original: np.ndarray) -> None:
         size = self._pool_size + new.shape[self.axis]
         capacity = self._pool.shape[self.axis]
-        if size > capacity:
+        # samples that the pool's type cannot hold (float samples of integer original data) widen the pool,
+        # instead of being truncated to the original data's type
+        dtype = (self._pool.dtype if np.can_cast(new.dtype, self._pool.dtype, "same_kind")
+                 else np.result_type(self._pool.dtype, new.dtype))
+        if size > capacity or dtype != self._pool.dtype:
             shape = list(self._pool.shape)
-            shape[self.axis] = max(size, 2 * capacity)
-            grown = np.empty(shape, self._pool.dtype)
+            shape[self.axis] = max(size, 2 * capacity) if size > capacity else capacity
+            grown = np.empty(shape, dtype)
             grown[_along(self.axis, slice(0, self._pool_size))] = self._pool[
                 _along(self.axis, slice(0, self._pool_size))
             ]
             self._pool = grown
-            flags = np.zeros(shape[self.axis], dtype=bool)
+        if size > self._pool_is_original.size:
+            flags = np.zeros(self._pool.shape[self.axis], dtype=bool)
             flags[: self._pool_size] = self._pool_is_original[: self._pool_size]
             self._pool_is_original = flags
         self._pool[_along(self.axis, slice(self._pool_size, size))] = new
@@ -265,7 +270,9 @@ class DataSchedule:
             )
         self.generation += 1
         if self.k:
-            fresh = self._fresh_original(rng).astype(synthetic.dtype, copy=False)
+            fresh = self._fresh_original(rng)
+            if np.can_cast(fresh.dtype, synthetic.dtype, "same_kind"):
+                fresh = fresh.astype(synthetic.dtype, copy=False)  # the samples' type (float32 stays float32)
             new = np.concatenate([fresh, synthetic], axis=self.axis)
         else:
             new = synthetic

@@ -538,7 +538,7 @@ def test_growth_sentence_both_ways():
     flat = np.concatenate([np.linspace(0, 1, 50), np.full(50, 1.0)])
     rising = np.linspace(0.1, 2, 100)
     s = G.growth_sentence({"superlinear": flat, "constant": rising})
-    assert "levels off: superlinear" in s and "still grows: constant" in s
+    assert "levels off for superlinear" in s and "still grows for constant" in s
     assert "still grows" not in G.growth_sentence({"superlinear": flat})
 
 

@@ -189,7 +189,7 @@ def halving_generation(n: int, estimator: str = "unbiased") -> float:
 
     ``(t + 1) * drift = log(1/2)``, with the drift of :func:`log_var_drift`: about
     ``(n - 1) log 2 - 1`` for the unbiased estimator and half that for the
-    maximum-likelihood one.
+    maximum-likelihood one. Below 0 for ``n`` of 3 or less (halved before the first fit).
     """
     return float(np.log(0.5) / log_var_drift(n, estimator) - 1.0)
 
