@@ -326,7 +326,8 @@ ax.hist(run.mean[-1], bins=edges, weights=np.full(run.runs, 1 / (run.runs * (edg
         label="each run's mean" + (f" ({prose.percent(beyond, 1)} beyond)" if beyond else ""))
 ax.plot(edges, stats.norm.pdf(edges, 0, spread), "k--", lw=1.2, label=r"$\mathcal{N}(0, (T+1)/n)$")
 ax.set(yscale="log", xlabel=rf"$\mu_T$, generation T = {run.generations}", ylabel="density", title="where each run's mean ends")
-ax.legend(loc="lower center")
+ax.set_ylim(top=ax.get_ylim()[1] * 30)  # room for the legend above the bars
+ax.legend(loc="upper center")
 ax = axes[1]
 ahead = shown[shown < run.generations]
 remaining = np.abs(run.mean[-1] - run.mean[ahead])
@@ -727,7 +728,7 @@ share_ax = ax.twinx()
 share_ax.plot(g, two_collapsed, "C1", label=r"share of runs with $\sigma_t < 0.1$ (right axis)")
 share_ax.set(ylim=(0, 1.05), ylabel="share of runs")
 share_ax.spines["right"].set_visible(True)
-ax.legend(handles=ax.get_legend_handles_labels()[0] + share_ax.get_legend_handles_labels()[0], loc="lower left")
+ax.legend(handles=ax.get_legend_handles_labels()[0] + share_ax.get_legend_handles_labels()[0], loc="center left")
 ax = axes[1]
 lo, med, hi = np.quantile(two_w2, [0.1, 0.5, 0.9], axis=1)
 ax.fill_between(shown, lo, hi, color="C0", alpha=0.2, lw=0)

@@ -136,7 +136,7 @@ def plot_collapse(
     ax.set_yscale("log")
     ax.set_ylim(1e-4, 3)
     ax.set_xlabel("generation")
-    ax.set_ylabel("fitted std")
+    ax.set_ylabel("fitted σ")
     note = f"; {used} of {runs} runs, to answer in time" if used < runs else ""
     if title:
         kind = f", {retained}" if run.retention > 0 else ""
