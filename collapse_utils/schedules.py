@@ -19,10 +19,10 @@ Inevitable?*; Kazdan et al. 2024, *Collapse or Thrive?*):
 2. ``approach=2``, **accumulate-subsample**: the latest samples join the pool
    of all earlier generations' data (the original data included) and the
    training set is a subsample of ``n`` points of the pool, without
-   replacement (a fixed-size sample of the pooled data, as in the paper's
-   supplementary experiments).
+   replacement (a fixed-size sample of the pooled data).
 3. ``approach=3``, **accumulate**: the *whole* pool (the training set grows by
-   ``n`` every generation; the paper's supplementary experiments fit it too).
+   ``n`` every generation; the authors' Gaussian notebook,
+   ``Normals_GMM_experiments.ipynb``, runs this case too).
 
 **Retention** keeps part of the original data in play: each generation's new
 data consists of ``k = round(retention * n)`` original points and ``n - k``

@@ -39,7 +39,7 @@ from scipy import stats
 from collapse_utils import gaussian, live, plotting, profiles, prose, widgets
 from collapse_utils.plotting import COLUMN_WIDTH, first_below, plot_band
 from collapse_utils.progress import progress
-from collapse_utils.schedules import APPROACHES, SCHEDULE_NAMES, SCHEDULE_VARIANTS
+from collapse_utils.schedules import SCHEDULE_NAMES, SCHEDULE_VARIANTS
 
 plotting.style()
 
@@ -755,11 +755,13 @@ prose.show(notes[-1])
 # (gauss-schedules)=
 # ## Three data schedules, and keeping original data
 #
-# Shumailov et al.'s theory uses **replacement**: each generation fits only the previous model's samples. Their
-# supplementary experiments also fit a fixed-size sample of the pooled data of all generations and the whole
-# pool. Follow-up work names these three schedules *replace*, *accumulate-subsample* and *accumulate*, and shows
-# that accumulating data avoids collapse {cite}`gerstgrasser2024collapse`; see also {cite}`kazdan2024collapse`.
-# This book uses their names as its framing, and keeps the numbers as the API (`approach` in `collapse_utils`):
+# Shumailov et al.'s theory uses **replacement**: each generation fits only the previous model's samples. The
+# authors' notebook also runs a second case, "where data gets saved over time and not thrown away": every
+# generation's samples join all earlier ones and the fit (`np.std` again) uses the whole pool
+# (`Normals_GMM_experiments.ipynb` {cite}`shumailov2023code`; this book's version fits the unbiased variance).
+# Follow-up work names three schedules *replace*, *accumulate-subsample* and *accumulate*, and shows that
+# accumulating data avoids collapse {cite}`gerstgrasser2024collapse`; see also {cite}`kazdan2024collapse`. This
+# book uses their names as its framing, and keeps the numbers as the API (`approach` in `collapse_utils`):
 #
 # 1. **replace**: samples of the latest model only (what we did so far);
 # 2. **accumulate-subsample**: the latest samples join the pool of all earlier generations' data (the original
@@ -814,7 +816,7 @@ prose.show(gaussian.schedules_sentence({label[name]: r.std[-1] for name, r in re
 #
 # "Keeping original data" means two different things. In this chapter, by default, the retained points are
 # **fresh** draws from the true distribution every generation: an unlimited supply of new real data. In
-# {doc}`chapters 2 <02_gmm>` to 4 they are a **fixed** set: a random subset, drawn anew each generation, of the
+# {doc}`chapter 2 <02_gmm>` and the chapters after it they are a **fixed** set: a random subset, drawn anew each generation, of the
 # *one* original sample. Fresh data bring new information every generation; a fixed sample only keeps repeating
 # what generation 0 saw, so in theory a run stays near its own generation-0 fit, errors included
 # (`retained="fresh"` or `"fixed"` in `gaussian.simulate`).
