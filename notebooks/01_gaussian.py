@@ -646,8 +646,8 @@ ax.legend()
 fig.tight_layout()
 
 # %% [markdown]
-# The static panels below are what the slider at the end of the chapter shows for a few values of $n$, side by
-# side. Thin lines are single runs; the band holds 80% of the runs.
+# The static panels below are what {ref}`the slider at the end of the chapter <gauss-explore>` shows for a few
+# values of $n$, side by side. Thin lines are single runs; the band holds 80% of the runs.
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The slider's function at four sample sizes n: single runs, median and 10-90% band of the fitted standard deviation.", "name": "fig-gauss-multiples-n"}, "image": {"alt": "Fitted standard deviation against generation for four sample sizes"}}
 fig = widgets.small_multiples(

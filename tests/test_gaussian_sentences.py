@@ -100,7 +100,9 @@ def test_typical_and_mean_limit_sentences():
     moves = np.r_[np.full(90, 0.004), np.full(10, 0.5)]
     m = G.mean_limit_sentence(moves, np.linspace(-1, 1, 100), 4.47, 1000, 2000)
     assert m.startswith("Between generations 1000 and 2000") and "moved by $4.00 \\times 10^{-3}$" in m
-    assert "would suggest 4.47" in m
+    assert "would suggest 4.47" in m and "has settled near its limit" in m
+    moving = G.mean_limit_sentence(np.full(100, 0.29), np.linspace(-1.5, 1.5, 100), 1.73, 150, 300)
+    assert "is still moving" in moving and "settled" not in moving
 
 
 def test_estimator_sentence_and_note_both_ways():

@@ -276,15 +276,19 @@ def mean_limit_sentence(late_moves: np.ndarray, final_means: np.ndarray, expecte
     """Each run's mean settles: how far it moved after generation ``start``, against the spread the expectation suggests.
 
     ``late_moves``: per run, ``|mean_end - mean_start|``; ``final_means``: per
-    run, ``mean_end``; ``expected_sd``: ``sqrt(E[mean_end^2])`` from theory.
+    run, ``mean_end``; ``expected_sd``: ``sqrt(E[mean_end^2])`` from theory. The means count as settled
+    when the median late move is below a tenth of the median ``|mean_end|``.
     """
     moves = np.asarray(late_moves, dtype=float)
     finals = np.abs(np.asarray(final_means, dtype=float))
     med_move, q90_move = np.quantile(moves, [0.5, 0.9])
     med_final = float(np.median(finals))
+    settled = med_move < 0.1 * med_final  # the typical late move is small against where the means end
+    verdict = ("each run's mean has settled near its limit" if settled
+               else "the typical run's mean is still moving (its variance has not collapsed yet)")
     return (
         f"Between generations {start} and {end}, the median run's mean moved by {scientific(med_move, 2)} "
-        f"(90% of runs by less than {scientific(q90_move, 2)}): each run's mean has settled near its limit. "
+        f"(90% of runs by less than {scientific(q90_move, 2)}): {verdict}. "
         f"Those limits are spread over a typical $|\\mu|$ of {scientific(med_final, 2)}, while the expectation "
         f"$\\mathbb E[\\mu_{{{end}}}^2] = ({end}+1)/n$ alone would suggest {scientific(expected_sd, 2)}."
     )

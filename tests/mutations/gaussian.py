@@ -192,4 +192,6 @@ MUTANTS = [
      "the slider's thinned display drops the last generation"),
     (DIST, "        return _two_mode_score(float(a))", "        return 1.0",
      "the two-mode truth's normal score taken as a Gaussian's"),
+    (SENTENCES, "    settled = med_move < 0.1 * med_final", "    settled = True",
+     "each run's mean called settled whatever it did"),
 ]
