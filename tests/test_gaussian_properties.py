@@ -17,7 +17,9 @@ from collapse_utils.gaussian import simulation as S
 from collapse_utils.gaussian import variates as V
 from collapse_utils.plotting import first_below
 
-FAST = settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def z_of(estimate, expected, se):
@@ -28,10 +30,10 @@ def z_of(estimate, expected, se):
 
 
 def test_normal32_is_standard_normal_in_both_halves_and_independent():
-    """Bugs guarded: Box-Muller with cos in both halves (the second half repeats the first: noise shared between
-    runs), an angle of pi instead of 2 pi (the sine half only positive), a radius without its factor 2, or an odd
-    count that drops a value. Checked on each half apart: mean and variance within 5 SE, KS p > 1e-4, halves
-    uncorrelated, no repeated values."""
+    """Bugs guarded: Box-Muller with cos in both halves (the second half repeats the first: noise shared
+    between runs), an angle of pi instead of 2 pi (the sine half only positive), a radius without its factor
+    2, or an odd count that drops a value. Checked on each half apart: mean and variance within 5 SE, KS p >
+    1e-4, halves uncorrelated, no repeated values."""
     m = 200_001
     x = V._normal32(np.random.default_rng(3), m).astype(np.float64)
     assert x.shape == (m,)
@@ -49,22 +51,24 @@ def test_normal32_is_standard_normal_in_both_halves_and_independent():
 @FAST
 @given(shape=st.sampled_from([0.3, 0.5, 1.0, 1.5, 2.0, 4.5, 12.5, 49.5, 499.5]), seed=st.integers(0, 1000))
 def test_gamma32_matches_the_gamma_distribution(shape, seed):
-    """Bugs guarded: Marsaglia-Tsang with a wrong constant (d or c), a squeeze that accepts draws the exact test
-    would reject, rejected draws redrawn without their scale, or the shape-below-1 boost with the wrong exponent.
-    Mean and variance within 5 SE, KS p > 1e-4 against scipy's Gamma(shape), for shapes on both sides of 1 (the
-    chapter uses (n - 1) / 2 for n from 2 to 10,000)."""
+    """Bugs guarded: Marsaglia-Tsang with a wrong constant (d or c), a squeeze that accepts draws the exact
+    test would reject, rejected draws redrawn without their scale, or the shape-below-1 boost with the wrong
+    exponent. Mean and variance within 5 SE, KS p > 1e-4 against scipy's Gamma(shape), for shapes on both
+    sides of 1 (the chapter uses (n - 1) / 2 for n from 2 to 10,000)."""
     m = 60_000
     x = V._gamma32(np.random.default_rng(seed), shape, m).astype(np.float64)
     assert x.shape == (m,) and np.all(x >= 0)
     assert z_of(x.mean(), shape, np.sqrt(shape / m)) < 5
-    assert z_of(x.var(), shape, np.sqrt((2 * shape**2 + 6 * shape) / m)) < 5  # fourth cumulant of Gamma: 6 shape
+    assert (
+        z_of(x.var(), shape, np.sqrt((2 * shape**2 + 6 * shape) / m)) < 5
+    )  # fourth cumulant of Gamma: 6 shape
     assert stats.kstest(x, stats.gamma(shape).cdf).pvalue > 1e-4
 
 
 def test_gamma32_rejections_are_redrawn_correctly():
-    """Bug guarded: the rare rejected draws of Marsaglia-Tsang redrawn without dividing by d (their scale off by a
-    factor d), invisible in a mean. At shape 0.6 (boosted to 1.6, where about 5% go to the exact test), the upper
-    tail P(X > q_0.999) must be 0.001 within 5 SE over 400,000 draws."""
+    """Bug guarded: the rare rejected draws of Marsaglia-Tsang redrawn without dividing by d (their scale off
+    by a factor d), invisible in a mean. At shape 0.6 (boosted to 1.6, where about 5% go to the exact test),
+    the upper tail P(X > q_0.999) must be 0.001 within 5 SE over 400,000 draws."""
     shape, m = 0.6, 400_000
     x = V._gamma32(np.random.default_rng(1), shape, m)
     for q in (0.99, 0.999):
@@ -73,7 +77,8 @@ def test_gamma32_rejections_are_redrawn_correctly():
 
 
 def test_chi2_of_zero_degrees_is_zero():
-    """Bug guarded: one retained point (k = 1: chi-square with 0 degrees of freedom) crashing or drawing noise."""
+    """Bug guarded: one retained point (k = 1: chi-square with 0 degrees of freedom) crashing or drawing
+    noise."""
     assert np.all(V._chi2(np.random.default_rng(0), 0, 7) == 0.0)
     x = V._chi2(np.random.default_rng(0), 3, 50_000)
     assert z_of(x.mean(), 3.0, np.sqrt(6 / 50_000)) < 5
@@ -92,15 +97,17 @@ def markov_steps(run):
 
 @pytest.mark.parametrize("estimator", ["unbiased", "ml"])
 @pytest.mark.parametrize("block_values", [45, 1 << 20])
-def test_exact_replace_chain_is_the_markov_chain_at_every_block_boundary(monkeypatch, estimator, block_values):
-    """Bugs guarded: a block of generations that starts from the wrong previous generation (the first row of the
-    last block instead of its last), the mean's step scaled by the new variance or by the truth's, the factor
-    scaled by n - 1 whatever the estimator, and noise repeated between generations or runs.
+def test_exact_replace_chain_is_the_markov_chain_at_every_block_boundary(
+    monkeypatch, estimator, block_values
+):
+    """Bugs guarded: a block of generations that starts from the wrong previous generation (the first row of
+    the last block instead of its last), the mean's step scaled by the new variance or by the truth's, the
+    factor scaled by n - 1 whatever the estimator, and noise repeated between generations or runs.
 
-    With ``EXACT_BLOCK_VALUES = 45`` and 15 runs every block holds 3 generations, so most steps cross or touch a
-    block boundary. For every generation: var_t / var_{t-1} (n - ddof) ~ chi2(n - 1) and the standardised step of
-    the mean ~ N(0, 1), independent of each other and of the previous step (pooled over 15 runs x 60 generations,
-    KS p > 1e-4, correlations within 5 SE)."""
+    With ``EXACT_BLOCK_VALUES = 45`` and 15 runs every block holds 3 generations, so most steps cross or touch
+    a block boundary. For every generation: var_t / var_{t-1} (n - ddof) ~ chi2(n - 1) and the standardised
+    step of the mean ~ N(0, 1), independent of each other and of the previous step (pooled over 15 runs x 60
+    generations, KS p > 1e-4, correlations within 5 SE)."""
     monkeypatch.setattr(S, "EXACT_BLOCK_VALUES", block_values)
     n = 6
     runs = [G.simulate(n, 60, 15, seed=s, estimator=estimator, method="exact") for s in range(40)]
@@ -123,12 +130,14 @@ def test_exact_replace_chain_is_the_markov_chain_at_every_block_boundary(monkeyp
     estimator=st.sampled_from(["unbiased", "ml"]),
     n=st.integers(3, 9),
 )
-def test_exact_and_sample_methods_agree_for_every_schedule_retention_and_estimator(approach, retention, estimator, n):
+def test_exact_and_sample_methods_agree_for_every_schedule_retention_and_estimator(
+    approach, retention, estimator, n
+):
     """Bugs guarded: the exact method's pooled or retained statistics with a wrong scale or degrees of freedom
-    (a step scaled by 1/n instead of 1/(n - k), a chi-square of n - k instead of n - k - 1 degrees, the original
-    part's mean without its 1/k), an estimator applied in one method only, and a block of generations in the exact
-    method that loses its place. The two methods must agree in distribution (KS p > 1e-4) at an early and a late
-    generation, with blocks of 2 generations."""
+    (a step scaled by 1/n instead of 1/(n - k), a chi-square of n - k instead of n - k - 1 degrees, the
+    original part's mean without its 1/k), an estimator applied in one method only, and a block of generations
+    in the exact method that loses its place. The two methods must agree in distribution (KS p > 1e-4) at an
+    early and a late generation, with blocks of 2 generations."""
     S_block = S.EXACT_BLOCK_VALUES
     S.EXACT_BLOCK_VALUES = 2 * 6000
     try:
@@ -142,11 +151,13 @@ def test_exact_and_sample_methods_agree_for_every_schedule_retention_and_estimat
         assert stats.ks_2samp(a.mean[t], b.mean[t]).pvalue > 1e-4, t
 
 
-@pytest.mark.parametrize("method,approach", [("exact", 1), ("exact", 3), ("sample", 1), ("sample", 2), ("sample", 3)])
+@pytest.mark.parametrize(
+    "method,approach", [("exact", 1), ("exact", 3), ("sample", 1), ("sample", 2), ("sample", 3)]
+)
 @pytest.mark.parametrize("estimator", ["unbiased", "ml"])
 def test_generation_zero_uses_the_chosen_estimator_on_every_path(method, approach, estimator):
-    """Bug guarded: a path that ignores ``estimator`` (always n - 1, or always n). Generation 0 is one fit to n
-    points of N(0, 1): var_0 (n - ddof) ~ chi2(n - 1), whatever the schedule (KS p > 1e-4, 20,000 runs)."""
+    """Bug guarded: a path that ignores ``estimator`` (always n - 1, or always n). Generation 0 is one fit to
+    n points of N(0, 1): var_0 (n - ddof) ~ chi2(n - 1), whatever the schedule (KS p > 1e-4, 20,000 runs)."""
     n = 5
     run = G.simulate(n, 1, 20_000, approach=approach, method=method, estimator=estimator, seed=8)
     ddof = S.ESTIMATORS[estimator]
@@ -156,8 +167,8 @@ def test_generation_zero_uses_the_chosen_estimator_on_every_path(method, approac
 
 @pytest.mark.parametrize("method", ["exact", "sample"])
 def test_maximum_likelihood_variance_decays_in_expectation(method):
-    """Bug guarded: the maximum-likelihood estimate applied at generation 0 only (or not compounding): its expected
-    variance is ((n-1)/n)^(t+1) at every generation (5 SE, 100,000 runs)."""
+    """Bug guarded: the maximum-likelihood estimate applied at generation 0 only (or not compounding): its
+    expected variance is ((n-1)/n)^(t+1) at every generation (5 SE, 100,000 runs)."""
     n, runs = 4, 100_000
     run = G.simulate(n, 6, runs, method=method, estimator="ml", seed=5)
     for t in (0, 3, 6):
@@ -167,9 +178,11 @@ def test_maximum_likelihood_variance_decays_in_expectation(method):
 
 
 def test_a_non_gaussian_truth_enters_through_generation_zero_only():
-    """Bugs guarded: the exact method with a non-Gaussian truth that ignores it (generation 0 fitted to N(0, 1)),
-    or that keeps sampling it after generation 0. Generation 0 must be the moments of n actual draws of the truth
-    (a sampler whose draws are known), and the exact and the sample methods must agree in distribution later."""
+    """Bugs guarded: the exact method with a non-Gaussian truth that ignores it (generation 0 fitted to N(0,
+    1)), or that keeps sampling it after generation 0. Generation 0 must be the moments of n actual draws of
+    the truth (a sampler whose draws are known), and the exact and the sample methods must agree in
+    distribution later."""
+
     def fixed(shape, rng):  # every run's original data: 0, 1, ..., n - 1 (mean (n-1)/2, variance n (n+1)/12)
         return np.broadcast_to(np.arange(shape[-1], dtype=float), shape).copy()
 
@@ -191,8 +204,8 @@ def test_a_non_gaussian_truth_enters_through_generation_zero_only():
 
 def test_sample_sizes_chain_with_growing_sizes():
     """Bugs guarded: ``simulate_sizes`` scaling every step by the first size, or drawing chi-square with M_t
-    degrees instead of M_t - 1. Per generation, var_t / var_{t-1} (M_t - 1) ~ chi2(M_t - 1) and the standardised
-    step of the mean ~ N(0, 1) (KS p > 1e-4 on the pooled, standardised values)."""
+    degrees instead of M_t - 1. Per generation, var_t / var_{t-1} (M_t - 1) ~ chi2(M_t - 1) and the
+    standardised step of the mean ~ N(0, 1) (KS p > 1e-4 on the pooled, standardised values)."""
     sizes = G.sample_sizes(3, 8, "linear")
     run = G.simulate_sizes(sizes, 20_000, seed=4)
     u, z = [], []
@@ -205,8 +218,8 @@ def test_sample_sizes_chain_with_growing_sizes():
 
 
 def test_fixed_retention_under_accumulate_subsample_keeps_original_points():
-    """Bug guarded: the retained points of accumulate-subsample drawn fresh (or with repeats) instead of from the
-    run's own original sample; and runs processed together reading each other's pools."""
+    """Bug guarded: the retained points of accumulate-subsample drawn fresh (or with repeats) instead of from
+    the run's own original sample; and runs processed together reading each other's pools."""
     run = G.simulate(12, 4, 6, approach=2, retention=0.5, retained="fixed", keep_samples=True, seed=2)
     as32 = lambda a: a.astype(np.float32).astype(float)  # noqa: E731  (the pool holds float32 values)
     for r in range(6):
@@ -215,7 +228,9 @@ def test_fixed_retention_under_accumulate_subsample_keeps_original_points():
         for t in range(1, 5):
             x = run.samples[t, r]
             assert np.isin(x, others).sum() == 0  # nothing from another run's pool
-            assert np.isin(x, original).sum() >= 1  # the pool holds the original points (and 6 per generation)
+            assert (
+                np.isin(x, original).sum() >= 1
+            )  # the pool holds the original points (and 6 per generation)
     np.testing.assert_allclose(run.samples.mean(axis=2), run.mean, rtol=1e-5, atol=1e-6)
 
 
@@ -241,7 +256,8 @@ def quantile_w2(mean, var, quantile):
 @FAST
 @given(mean=st.floats(-2, 2), var=st.floats(0.05, 3), mean0=st.floats(-2, 2), var0=st.floats(0.2, 3))
 def test_wasserstein2_between_gaussians_is_the_quantile_integral(mean, var, mean0, var0):
-    """Bug guarded: W2^2 with variances where standard deviations belong, or the reference's moments ignored."""
+    """Bug guarded: W2^2 with variances where standard deviations belong, or the reference's moments
+    ignored."""
     direct = quantile_w2(mean, var, lambda u: mean0 + np.sqrt(var0) * special.ndtri(u))
     assert np.isclose(G.wasserstein2_sq(mean, var, mean0, var0), direct, rtol=1e-3, atol=1e-5)
 
@@ -249,10 +265,10 @@ def test_wasserstein2_between_gaussians_is_the_quantile_integral(mean, var, mean
 @FAST
 @given(mean=st.floats(-2, 2), var=st.floats(0.01, 3), a=st.floats(0.3, 0.95))
 def test_wasserstein2_to_the_two_mode_truth_is_the_quantile_integral(mean, var, a):
-    """Bugs guarded: the distance to a non-Gaussian truth computed as if it were N(0, 1), a normal score with the
-    wrong coupling or range, or the cross term with the variance instead of the standard deviation. The oracle is
-    the mean of (Gaussian quantile - truth quantile)^2 over 200,000 evenly spaced levels, the truth's quantile
-    function inverted from its distribution function on a fine grid."""
+    """Bugs guarded: the distance to a non-Gaussian truth computed as if it were N(0, 1), a normal score with
+    the wrong coupling or range, or the cross term with the variance instead of the standard deviation. The
+    oracle is the mean of (Gaussian quantile - truth quantile)^2 over 200,000 evenly spaced levels, the
+    truth's quantile function inverted from its distribution function on a fine grid."""
     sd0 = np.sqrt(1 - a * a)
     x = np.linspace(-a - 9 * sd0, a + 9 * sd0, 400_001)
     u = (np.arange(200_000) + 0.5) / 200_000
@@ -290,7 +306,8 @@ def test_max_z_level_is_bonferroni_two_sided(points, alpha):
 
 
 def test_max_z_level_holds_for_the_largest_of_many_gaps():
-    """Bug guarded: a level that correct simulations exceed far more often than alpha (a one-sided quantile)."""
+    """Bug guarded: a level that correct simulations exceed far more often than alpha (a one-sided
+    quantile)."""
     z = np.random.default_rng(0).standard_normal((4000, 200))
     exceed = np.mean(np.abs(z).max(axis=1) > G.max_z_level(200, 0.05))
     assert exceed < 0.05 + 5 * np.sqrt(0.05 * 0.95 / 4000)
@@ -300,19 +317,21 @@ def test_max_z_level_holds_for_the_largest_of_many_gaps():
 @FAST
 @given(generations=st.integers(0, 30_000), dense=st.integers(0, 300), points=st.integers(1, 400))
 def test_sample_generations_covers_the_axis(generations, dense, points):
-    """Bug guarded: a subset that drops the last generation, a dense start with a hole, or generations beyond the
-    run (an index error two cells later)."""
+    """Bug guarded: a subset that drops the last generation, a dense start with a hole, or generations beyond
+    the run (an index error two cells later)."""
     gens = G.sample_generations(generations, dense, points)
     assert gens[0] == 0 and gens[-1] == generations
     assert np.all(np.diff(gens) > 0) and gens.max() <= generations
-    np.testing.assert_array_equal(gens[gens <= min(dense, generations)], np.arange(min(dense, generations) + 1))
+    np.testing.assert_array_equal(
+        gens[gens <= min(dense, generations)], np.arange(min(dense, generations) + 1)
+    )
 
 
 @FAST
 @given(seed=st.integers(0, 10_000), level=st.floats(0.05, 0.95), length=st.integers(5, 3000))
 def test_first_crossing_equals_the_full_search_on_decreasing_curves(seed, level, length):
-    """Bug guarded: the refinement between grid points missing the grid point itself, starting one generation late,
-    or returning the coarse generation. On any non-increasing curve the answer is the full search's."""
+    """Bug guarded: the refinement between grid points missing the grid point itself, starting one generation
+    late, or returning the coarse generation. On any non-increasing curve the answer is the full search's."""
     rng = np.random.default_rng(seed)
     curve = np.cumprod(np.exp(-rng.exponential(3.0 / length, length)))
     grid = G.sample_generations(length - 1, dense=10, points=30)
@@ -327,15 +346,16 @@ def test_first_crossing_equals_the_full_search_on_decreasing_curves(seed, level,
 
 
 def test_median_tail_ratio_and_largest_gap():
-    """Bugs guarded: the tail ratio not relative to the truth, a median over generations, and a largest gap that
-    reports the wrong index or direction (or divides by a zero standard error)."""
+    """Bugs guarded: the tail ratio not relative to the truth, a median over generations, and a largest gap
+    that reports the wrong index or direction (or divides by a zero standard error)."""
     run = G.simulate(50, 30, 400, seed=1)
     rows = np.array([0, 7, 30])
     direct = np.median(G.tail_mass(run.mean[rows], run.var[rows], 3.0), axis=1) / G.tail_mass(0.0, 1.0, 3.0)
     np.testing.assert_allclose(G.median_tail_ratio(run, 3.0, rows), direct)
     assert G.median_tail_ratio(run, 3.0).shape == (31,)
-    z, i, below = G.largest_gap(np.array([1.0, 2.0, 0.0, 5.0]), np.array([1.0, 1.0, 1.0, 1.0]),
-                                np.array([0.1, 0.5, 0.25, 0.0]))
+    z, i, below = G.largest_gap(
+        np.array([1.0, 2.0, 0.0, 5.0]), np.array([1.0, 1.0, 1.0, 1.0]), np.array([0.1, 0.5, 0.25, 0.0])
+    )
     assert (z, i, below) == (4.0, 2, True)
     assert G.largest_gap(np.array([3.0]), np.array([1.0]), np.array([1.0]))[2] is False
 
@@ -347,9 +367,9 @@ def test_median_tail_ratio_and_largest_gap():
 @given(n=st.integers(2, 400), estimator=st.sampled_from(["unbiased", "ml"]), seed=st.integers(0, 100))
 def test_log_variance_theory_matches_the_chi_square_distribution(n, estimator, seed):
     """Bugs guarded: the drift of the log-variance with the wrong digamma argument or scale (for either
-    estimator), its spread with the wrong trigamma, and a halving generation inconsistent with the drift. Oracle:
-    400,000 draws of log(chi2(n - 1) / (n - ddof)) with numpy, within 5 SE (a digamma argument off by 1/2 is
-    tens of SE away at every n)."""
+    estimator), its spread with the wrong trigamma, and a halving generation inconsistent with the drift.
+    Oracle: 400,000 draws of log(chi2(n - 1) / (n - ddof)) with numpy, within 5 SE (a digamma argument off by
+    1/2 is tens of SE away at every n)."""
     ddof = S.ESTIMATORS[estimator]
     logs = np.log(np.random.default_rng(seed).chisquare(n - 1, 400_000) / (n - ddof))
     assert z_of(G.log_var_drift(n, estimator), logs.mean(), logs.std() / np.sqrt(logs.size)) < 5
@@ -389,7 +409,8 @@ def test_expected_w2_sq_matches_simulation_for_both_estimators(estimator):
 @pytest.mark.parametrize("n,t", [(10, 0), (10, 4), (6, 12), (30, 20)])
 def test_expectation_carriers_against_simulation(n, t):
     """Bugs guarded: the saddle-point fraction with a wrong sign or cumulant (digamma of (M-1)/2 instead of
-    (M+1)/2), or a share of E[var] that is not about a half. Simulated fraction and share of 200,000 runs, 5 SE."""
+    (M+1)/2), or a share of E[var] that is not about a half. Simulated fraction and share of 200,000 runs, 5
+    SE."""
     runs = 200_000
     c = G.expectation_carriers(np.full(t + 1, n))
     v = G.simulate(n, t, runs, seed=3).var[t]
@@ -426,20 +447,22 @@ def test_first_order_formula_is_the_derivative_of_the_exact_one():
 @FAST
 @given(s2=st.floats(0.1, 5), n=st.integers(2, 40), mu=st.floats(-2, 2))
 def test_fitted_densities_match_scipy(s2, n, mu):
-    """Bug guarded: the density of the next variance without its Jacobian (n - 1) / s2, or the mean's density with
-    the variance as its scale."""
+    """Bug guarded: the density of the next variance without its Jacobian (n - 1) / s2, or the mean's density
+    with the variance as its scale."""
     x = np.array([0.3, 1.0, 2.5]) * s2
     expected = stats.gamma((n - 1) / 2, scale=2 * s2 / (n - 1)).pdf(x)
     np.testing.assert_allclose(G.fitted_var_pdf(x, s2, n), expected, rtol=1e-9)
-    np.testing.assert_allclose(G.fitted_mean_pdf(x, mu, s2, n), stats.norm(mu, np.sqrt(s2 / n)).pdf(x), rtol=1e-9)
+    np.testing.assert_allclose(
+        G.fitted_mean_pdf(x, mu, s2, n), stats.norm(mu, np.sqrt(s2 / n)).pdf(x), rtol=1e-9
+    )
 
 
 # --- the categorical chain ------------------------------------------------------------------------------
 
 
 def test_categorical_chain_is_a_martingale_with_independent_runs():
-    """Bugs guarded: every run drawing the same counts (one multinomial broadcast to all runs), the next frequencies
-    taken from the truth instead of the last counts, or counts that do not sum to n."""
+    """Bugs guarded: every run drawing the same counts (one multinomial broadcast to all runs), the next
+    frequencies taken from the truth instead of the last counts, or counts that do not sum to n."""
     p = np.array([0.5, 0.3, 0.2])
     run = G.simulate_categorical(p, n=40, generations=5, runs=20_000, seed=1)
     assert np.all(run.counts.sum(axis=2) == 40)
@@ -450,7 +473,9 @@ def test_categorical_chain_is_a_martingale_with_independent_runs():
     c = run.counts[4, :, 2].astype(float)
     expected = np.mean(c * (40 - c) / 40)
     assert z_of((step**2).mean(), expected, (step**2).std() / np.sqrt(step.size)) < 5
-    assert abs(np.corrcoef(run.counts[3, :, 0], run.counts[3, :, 1])[0, 1] + 0.65) < 0.1  # truth's 3rd category
+    assert (
+        abs(np.corrcoef(run.counts[3, :, 0], run.counts[3, :, 1])[0, 1] + 0.65) < 0.1
+    )  # truth's 3rd category
 
 
 def test_absorbing_gap_in_standard_errors():
@@ -464,8 +489,8 @@ def test_absorbing_gap_in_standard_errors():
 
 
 def test_plot_collapse_draws_every_generation_up_to_the_display_limit():
-    """Bugs guarded: the thinned display dropping the last generation, or drawing more points than the limit (a
-    slow slider); and a title with an API number instead of the schedule's name."""
+    """Bugs guarded: the thinned display dropping the last generation, or drawing more points than the limit
+    (a slow slider); and a title with an API number instead of the schedule's name."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots()

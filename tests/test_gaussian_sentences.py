@@ -15,7 +15,8 @@ def flat_then(level, n=101):
 
 
 def test_scientific_numbers_for_readers():
-    """Bugs guarded: tiny or huge numbers printed as 0.0 or 1234567.0, a mantissa of 10.0, or a negative zero."""
+    """Bugs guarded: tiny or huge numbers printed as 0.0 or 1234567.0, a mantissa of 10.0, or a negative
+    zero."""
     assert G.scientific(8.4e-49) == "$8.4 \\times 10^{-49}$"
     assert G.scientific(1.19e48, 0) == "$10^{48}$"
     assert G.scientific(9.96e-7) == "$10^{-6}$"  # 9.96 rounds to 10.0: one more power of ten
@@ -26,7 +27,8 @@ def test_scientific_numbers_for_readers():
 
 
 def test_rise_and_levels_off():
-    """Bug guarded: the growth over the second half measured from the first point, or with the sign flipped."""
+    """Bug guarded: the growth over the second half measured from the first point, or with the sign
+    flipped."""
     assert G.rise([1.0, 5.0, 2.0, 2.2, 3.0]) == pytest.approx(0.5)
     assert G.rise([5.0, 4.0, 3.0, 2.0, 1.0]) == pytest.approx(-2 / 3)
     assert G.levels_off(flat_then(3.0)) and not G.levels_off(np.linspace(1, 10, 101))
@@ -49,7 +51,8 @@ def test_takeaway_both_ways():
 
 
 def test_carriers_sentence_both_ways():
-    """Bug guarded: "the mean over runs cannot show the expectation" printed when the runs do hold its carriers."""
+    """Bug guarded: "the mean over runs cannot show the expectation" printed when the runs do hold its
+    carriers."""
     rare = G.carriers_sentence(2000, 1.1e-10, 5000)
     assert "one run in" in rare and "cannot show" in rare and "$5.5 \\times 10^{-7}$" in rare
     common = G.carriers_sentence(300, 0.007, 500)
@@ -59,15 +62,17 @@ def test_carriers_sentence_both_ways():
 
 
 def test_gap_explanation_picks_the_reason_from_the_verdict():
-    """Bug guarded: the rare-run explanation given to any curve off its theory (one above it, a log-variance, or
-    one whose carriers the runs do hold), or an explanation when nothing is off."""
+    """Bug guarded: the rare-run explanation given to any curve off its theory (one above it, a log-variance,
+    or one whose carriers the runs do hold), or an explanation when nothing is off."""
     assert "nothing to explain" in G.gap_explanation("the mean", 2.0, 4.0, True, 1e-9)
     rare = G.gap_explanation("the mean's drift", 6.0, 4.0, True, 1e-9)
     assert rare.startswith("The mean's drift falls below its theory") and "finite number of runs" in rare
     for below, carriers in [(False, 1e-9), (True, None), (True, 12.0)]:
         other = G.gap_explanation("the mean's drift", 6.0, 4.0, below, carriers)
         assert "rare runs do not explain" in other and "6.0 standard errors" in other
-    many = G.gap_explanations({"a": (1.0, 0, True), "b": (9.0, 2, True)}, 4.0, {"a": None, "b": np.array([1, 1, 1e-8])})
+    many = G.gap_explanations(
+        {"a": (1.0, 0, True), "b": (9.0, 2, True)}, 4.0, {"a": None, "b": np.array([1, 1, 1e-8])}
+    )
     assert many.startswith("B falls below") and "A falls" not in many and "A is off" not in many
     assert G.gap_explanations({"a": (1.0, 0, True)}, 4.0, {"a": None}) == ""
 
@@ -86,14 +91,16 @@ def test_growth_sentence_formats_changes_without_negative_zero():
     flat = np.r_[np.linspace(0, 1, 50), np.full(50, 1.0) - np.linspace(0, 1e-5, 50)]
     rising = np.linspace(0.1, 2, 100)
     s = G.growth_sentence({"superlinear": flat, "constant": rising}, subject="the exact expectation")
-    assert s.startswith("Over the second half of the generations, the exact expectation levels off for superlinear")
+    assert s.startswith(
+        "Over the second half of the generations, the exact expectation levels off for superlinear"
+    )
     assert "-0%" not in s and "still grows for constant (+" in s
     assert "still grows" not in G.growth_sentence({"superlinear": flat})
 
 
 def test_typical_and_mean_limit_sentences():
-    """Bug guarded: the typical run's numbers swapped with the expectation's, or the movement of the mean taken
-    from the start of the run."""
+    """Bug guarded: the typical run's numbers swapped with the expectation's, or the movement of the mean
+    taken from the start of the run."""
     s = G.typical_sentence(2000, 22.0, 18.6, 1.66, 9.45, 5000)
     assert "exact $\\mathbb E[W_2^2]$ is 22.00" in s and "5,000 simulated runs is 18.60" in s
     assert "median run's $W_2^2$ is 1.66" in s and "below 9.45" in s
@@ -106,9 +113,9 @@ def test_typical_and_mean_limit_sentences():
 
 
 def test_estimator_sentence_and_note_both_ways():
-    """Bugs guarded: the ratio of halving generations counted in generations instead of fits, a missing halving
-    reported as a number, and a note that calls the authors' estimator's expectation unbounded when it levels off
-    (or bounded when it grows)."""
+    """Bugs guarded: the ratio of halving generations counted in generations instead of fits, a missing
+    halving reported as a number, and a note that calls the authors' estimator's expectation unbounded when it
+    levels off (or bounded when it grows)."""
     theory = {"unbiased": G.halving_generation(100), "ml": G.halving_generation(100, "ml")}
     s = G.estimator_sentence(100, {"unbiased": 68, "ml": 34}, theory)
     assert "generation 67 in theory" in s and "at 33 with" in s and "1.99 times as fast" in s
@@ -124,13 +131,19 @@ def test_estimator_sentence_and_note_both_ways():
 
 
 def test_theorem_note_and_sentence_both_ways():
-    """Bugs guarded: a verdict typed in rather than computed, a typical distance called settled when it grows, and
-    a mean below the theory's bound explained by rare runs the simulation does hold."""
+    """Bugs guarded: a verdict typed in rather than computed, a typical distance called settled when it grows,
+    and a mean below the theory's bound explained by rare runs the simulation does hold."""
     agrees = G.theorem_note(0.99, 0.86, 0.03)
     assert agrees.verdict == "agrees" and agrees.startswith("> **Against the paper** (Theorem 3.1)")
     assert "does not grow: it settles (+3%" in agrees
-    partly = G.theorem_note(0.29, 0.9, 0.27, subject="Theorem 3.1 with a two-mode truth", truth="the two-mode truth",
-                            expectation="the lower bound on the expectation")
+    partly = G.theorem_note(
+        0.29,
+        0.9,
+        0.27,
+        subject="Theorem 3.1 with a two-mode truth",
+        truth="the two-mode truth",
+        expectation="the lower bound on the expectation",
+    )
     assert partly.verdict == "partly" and "grows as well (+27%)" in partly and "lower bound" in partly
     assert G.theorem_note(0.1, 0.0, 0.0).verdict == "differs"
     base = (0.99, 0.1, 2000, 6.4, 1.66)
@@ -154,15 +167,17 @@ def test_first_order_growth_absorbing_notes_compute_their_verdicts():
     bad = G.absorbing_note(4.2, 3.0, 5000)
     assert bad.verdict == "differs" and "4.2 standard errors" in bad and "5,000" in bad
     summary = G.paper_summary([ok, bad])
-    assert summary == ("Against the paper: the paper's condition on sample sizes, agrees; "
-                       "the paper's absorbing states, does not agree.")
+    assert summary == (
+        "Against the paper: the paper's condition on sample sizes, agrees; "
+        "the paper's absorbing states, does not agree."
+    )
     with pytest.raises(ValueError):
         G.paper_summary([])
 
 
 def test_expressivity_and_retention_memory_sentences_both_ways():
-    """Bugs guarded: "more" printed where the fit puts less mass, and a retention kind said to remember its start
-    whatever its correlation."""
+    """Bugs guarded: "more" printed where the fit puts less mass, and a retention kind said to remember its
+    start whatever its correlation."""
     assert "2.9 times more" in G.expressivity_sentence(0.082, 0.236, 0.3)
     assert "2.0 times less" in G.expressivity_sentence(0.2, 0.1, 0.3)
     s = G.retention_memory_sentence({"fixed retention": 0.72, "fresh retention": -0.08})
@@ -176,5 +191,7 @@ def test_early_collapse_title_and_sentence_both_ways():
     """Bug guarded: a title that claims the tails go first whatever the data show."""
     tails_first = G.early_collapse_title({2.0: 30, 3.0: 10, 4.0: 5}, 20)
     assert tails_first == "the tails beyond 3σ and 4σ halve before the variance; beyond 2σ, not"
-    assert G.early_collapse_title({2.0: 30, 3.0: 25}, 20) == "the variance halves before any of these tails does"
+    assert (
+        G.early_collapse_title({2.0: 30, 3.0: 25}, 20) == "the variance halves before any of these tails does"
+    )
     assert G.early_collapse_title({3.0: 5}, None) == "the tail beyond 3σ halves before the variance"

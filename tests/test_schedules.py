@@ -336,7 +336,9 @@ def test_schedule_names():
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-FAST = settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @FAST
@@ -389,13 +391,13 @@ def pool_sources(data):
 )
 def test_schedule_composition_matches_the_data(approach, n, retention, rows, generations, seed):
     """Bugs guarded: compositions not tied to the data they count (counts per run instead of summed over runs,
-    original flags lost when the pool grows, synthetic points flagged as original, a truncated instead of rounded
-    retained count), training sets of the wrong size, a pool that loses old data or hands out samples of later
-    models, and runs of a batch mixing data.
+    original flags lost when the pool grows, synthetic points flagged as original, a truncated instead of
+    rounded retained count), training sets of the wrong size, a pool that loses old data or hands out samples
+    of later models, and runs of a batch mixing data.
 
-    Values are tagged: original point j of run r is ``r / 100 + j / 10_000`` (below 1); sample j of generation g in
-    run r is ``1000 (g + 1) + r / 100 + j / 10_000``. So each training set says where each point came from.
-    """
+    Values are tagged: original point j of run r is ``r / 100 + j / 10_000`` (below 1); sample j of generation
+    g in run r is ``1000 (g + 1) + r / 100 + j / 10_000``. So each training set says where each point came
+    from. """
     rng = np.random.default_rng(seed)
     j = np.arange(n) / 10_000
     original = np.stack([r / 100 + j for r in range(rows)])
@@ -417,7 +419,8 @@ def test_schedule_composition_matches_the_data(approach, n, retention, rows, gen
             # the whole pool: n original points, then every generation's new data, in order
             assert np.all((src == -1).sum(axis=1) == n + k * (g + 1))
         if approach in (1, 2):
-            assert all(len(set(row)) == n for row in data) or k > 0  # without replacement (retained copies aside)
+            # without replacement (retained copies aside)
+            assert all(len(set(row)) == n for row in data) or k > 0
         comp = schedule.last_composition
         assert comp["original"] == int((src == -1).sum()) and comp["synthetic"] == int((src >= 0).sum())
         assert comp["original"] + comp["synthetic"] == data.size
@@ -425,9 +428,9 @@ def test_schedule_composition_matches_the_data(approach, n, retention, rows, gen
 
 
 def test_accumulate_subsample_reaches_every_part_of_a_grown_pool():
-    """Bug guarded: a pool that loses its old data when it grows (copy skipped), or a subsample that draws from
-    the first `n` slots only. Over many generations every earlier generation must still be drawn, about as often
-    as its share of the pool (chi-square, p > 1e-4)."""
+    """Bug guarded: a pool that loses its old data when it grows (copy skipped), or a subsample that draws
+    from the first `n` slots only. Over many generations every earlier generation must still be drawn, about
+    as often as its share of the pool (chi-square, p > 1e-4)."""
     rng = np.random.default_rng(11)
     n, gens, rows = 10, 12, 400
     schedule = DataSchedule(np.zeros((rows, n)), approach=2, axis=1)
@@ -439,8 +442,8 @@ def test_accumulate_subsample_reaches_every_part_of_a_grown_pool():
 
 @pytest.mark.parametrize("approach", [1, 2, 3])
 def test_fixed_retention_draws_each_runs_subset_independently(approach):
-    """Bug guarded: the runs of a batch sharing one retained subset (one index row broadcast to all runs), or a
-    retained subset that never changes between generations."""
+    """Bug guarded: the runs of a batch sharing one retained subset (one index row broadcast to all runs), or
+    a retained subset that never changes between generations."""
     rng = np.random.default_rng(3)
     n, rows = 20, 50
     original = np.tile(np.arange(n, dtype=float), (rows, 1))
@@ -455,8 +458,9 @@ def test_fixed_retention_draws_each_runs_subset_independently(approach):
 
 
 def test_integer_original_data_is_not_truncated_by_float_samples():
-    """Bug guarded (found while writing these tests): a pool that keeps the original data's integer type, so that
-    float samples appended under accumulate or accumulate-subsample are silently truncated (0.5 stored as 0)."""
+    """Bug guarded (found while writing these tests): a pool that keeps the original data's integer type, so
+    that float samples appended under accumulate or accumulate-subsample are silently truncated (0.5 stored as
+    0)."""
     rng = np.random.default_rng(0)
     for approach in (2, 3):
         schedule = DataSchedule(np.arange(4), approach=approach)
@@ -472,14 +476,16 @@ def test_integer_original_data_is_not_truncated_by_float_samples():
 
 
 def test_multidimensional_points_along_axis_1():
-    """Bug guarded: points of dimension d > 1 (chapter 2's 2-D data) split or mixed by the batched subsample."""
+    """Bug guarded: points of dimension d > 1 (chapter 2's 2-D data) split or mixed by the batched
+    subsample."""
     rng = np.random.default_rng(5)
     rows, n = 6, 12
     original = np.stack([np.stack([np.full(n, r), np.arange(n)], axis=1) for r in range(rows)]).astype(float)
     for approach, retention in [(2, 0.0), (2, 0.25), (1, 0.5), (3, 0.25)]:
         schedule = DataSchedule(original, approach, retention, axis=1)
-        syn = np.stack([np.stack([np.full(schedule.n_synthetic, r), 100 + np.arange(schedule.n_synthetic)], axis=1)
-                        for r in range(rows)]).astype(float)
+        m = schedule.n_synthetic
+        syn = np.stack([np.stack([np.full(m, r), 100 + np.arange(m)], axis=1) for r in range(rows)])
+        syn = syn.astype(float)
         data = schedule.next_training_set(syn, rng)
         assert data.shape[0] == rows and data.shape[2] == 2
         assert np.all(data[:, :, 0] == np.arange(rows)[:, None])  # each point stays whole and in its run

@@ -29,7 +29,8 @@ class CategoricalRun:
         return self.counts > 0
 
     def survival(self) -> np.ndarray:
-        """Per generation and category, the fraction of runs in which the category is still alive, ``(generations + 1, k)``."""
+        """Per generation and category, the fraction of runs in which the category is still alive,
+        ``(generations + 1, k)``."""
         return self.alive.mean(axis=1)
 
     def absorption_time(self) -> np.ndarray:
@@ -111,10 +112,9 @@ def expected_absorption_time(p: float, n: int) -> float:
     return float(-2.0 * n * (p * np.log(p) + (1 - p) * np.log(1 - p)))
 
 
-
-
 def absorbing_gap(frequencies: np.ndarray, probs: np.ndarray, absorbed: int) -> float:
-    """The largest gap, in standard errors, between absorbing-state frequencies and the original probabilities.
+    """The largest gap, in standard errors, between absorbing-state frequencies and the original
+    probabilities.
 
     Each frequency over ``absorbed`` runs has the standard error
     ``sqrt(p (1 - p) / absorbed)`` if the paper's statement holds. ``nan`` if no

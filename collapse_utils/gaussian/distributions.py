@@ -93,5 +93,3 @@ def _moments_of(original: Sampler) -> tuple[float, float]:
         return 0.0, 1.0  # two_mode_mixture has mean 0 and variance 1 by construction
     big = original((200_000,), np.random.default_rng(0))
     return float(big.mean()), float(big.var())
-
-

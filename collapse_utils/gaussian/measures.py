@@ -78,10 +78,9 @@ def collapsed_fraction(run: GaussianRun, threshold: float = 0.1) -> np.ndarray:
     return (run.std < threshold).mean(axis=1)
 
 
-
-
 def max_z_level(points: int, alpha: float = 0.01) -> float:
-    """The level that the largest of ``points`` gaps, each in standard errors, exceeds with probability below ``alpha``.
+    """The level that the largest of ``points`` gaps, each in standard errors, exceeds with probability below
+    ``alpha``.
 
     A curve compared with its theory at many generations has a largest gap
     well above 3 standard errors by chance alone (one in 370 points exceeds 3).
@@ -155,7 +154,9 @@ def largest_gap(simulated: np.ndarray, theory: np.ndarray, se: np.ndarray) -> tu
     """
     sim, th, se = (np.asarray(a, dtype=float) for a in (simulated, theory, se))
     if not (sim.shape == th.shape == se.shape):
-        raise ValueError(f"simulated, theory and se must have one shape, got {sim.shape}, {th.shape}, {se.shape}")
+        raise ValueError(
+            f"simulated, theory and se must have one shape, got {sim.shape}, {th.shape}, {se.shape}"
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, np.abs(sim - th) / se, 0.0)
     i = int(np.argmax(z))

@@ -26,7 +26,12 @@ DISPLAY_POINTS = 1000
 
 
 def affordable_runs(
-    n: int, generations: int, runs: int, approach: int = 1, retention: float = 0.0, retained: str = "fresh",
+    n: int,
+    generations: int,
+    runs: int,
+    approach: int = 1,
+    retention: float = 0.0,
+    retained: str = "fresh",
     budget: float | None = 1.0,
 ) -> int:
     """How many of ``runs`` the simulation can afford within ``budget`` seconds (at least 1).
@@ -74,8 +79,10 @@ def simulate_within(
     ``budget=None`` simulates every run (deterministic, for static figures).
     """
     modelled = affordable_runs(n, generations, runs, approach, retention, retained, budget)
-    if budget is None or modelled == runs and not (
-        approach == 2 or (retained == "fixed" and n_retained(n, retention) > 0)
+    if (
+        budget is None
+        or modelled == runs
+        and not (approach == 2 or (retained == "fixed" and n_retained(n, retention) > 0))
     ):
         return simulate(n, generations, runs, approach, retention, seed=seed, retained=retained)
     budget = validate.real("budget", budget, 0.0, low_open=True)
@@ -94,9 +101,19 @@ def simulate_within(
             break
     first = parts[0]
     return GaussianRun(
-        n, generations, done, first.approach, first.retention, first.method, seed,
-        np.concatenate([p.mean for p in parts], axis=1), np.concatenate([p.var for p in parts], axis=1),
-        None, first.true_mean, first.true_var, first.retained,
+        n,
+        generations,
+        done,
+        first.approach,
+        first.retention,
+        first.method,
+        seed,
+        np.concatenate([p.mean for p in parts], axis=1),
+        np.concatenate([p.var for p in parts], axis=1),
+        None,
+        first.true_mean,
+        first.true_var,
+        first.retained,
     )
 
 
@@ -129,7 +146,8 @@ def plot_collapse(
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     # at most about DISPLAY_POINTS generations are drawn (and their quantiles computed), clipped to the axis
-    shown = np.unique(np.r_[np.arange(0, run.generations + 1, max(1, -(-(run.generations + 1) // DISPLAY_POINTS))), run.generations])
+    step = max(1, -(-(run.generations + 1) // DISPLAY_POINTS))
+    shown = np.unique(np.r_[np.arange(0, run.generations + 1, step), run.generations])
     std = np.clip(run.std[shown], 1e-6, 1e3)
     plot_band(ax, shown, std.T, color="C0", label="median, 10-90% of runs", lines=20)
     ax.axhline(np.sqrt(run.true_var), color="k", ls=":", lw=1, label="true σ")

@@ -1,4 +1,5 @@
-"""Sentences computed from the run (shown with ``prose.show`` in the chapter); each is tested on both outcomes."""
+"""Sentences computed from the run (shown with ``prose.show`` in the chapter); each is tested on both
+outcomes."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ def _sigma(c: float) -> str:
     return f"{c:g}σ"
 
 
-def early_collapse_events(half_tail: Mapping[float, int | None], half_var: int | None) -> dict[str, int | None]:
+def early_collapse_events(
+    half_tail: Mapping[float, int | None], half_var: int | None
+) -> dict[str, int | None]:
     """The events of the early-collapse figure, ``{description: generation or None}``."""
     events = {f"the mass beyond {_sigma(c)} halves": t for c, t in half_tail.items()}
     events["the variance halves"] = half_var
@@ -26,7 +29,8 @@ def early_collapse_title(half_tail: Mapping[float, int | None], half_var: int | 
     rest = [c for c in half_tail if c not in before]
     if not before:
         return "the variance halves before any of these tails does"
-    text = f"the {'tail' if len(before) == 1 else 'tails'} beyond {prose.join_words([_sigma(c) for c in before])} "
+    tails = prose.join_words([_sigma(c) for c in before])
+    text = f"the {'tail' if len(before) == 1 else 'tails'} beyond {tails} "
     text += f"{'halves' if len(before) == 1 else 'halve'} before the variance"
     if rest:
         text += f"; beyond {prose.join_words([_sigma(c) for c in rest])}, not"
@@ -53,12 +57,17 @@ def within_error_sentence(z_scores: Mapping[str, float], k: float = 3.0, points:
     bad = [f"{name} (up to {z:.1f} SE)" for name, z in z_scores.items() if z > k]
     note = (
         f"; {level} is the level that a correct simulation's largest gap over {points:,} generations "
-        "exceeds with probability below 1%" if points else ""
+        "exceeds with probability below 1%"
+        if points
+        else ""
     )
     if not bad:
-        return (f"Every simulated curve ({prose.join_words(good)}) lies within {level} standard errors of its "
-                f"theory{where}{note}.")
-    text = f"Outside {level} standard errors of its theory{' somewhere' if points else ''}: {prose.join_words(bad)}"
+        return (
+            f"Every simulated curve ({prose.join_words(good)}) lies within {level} standard errors of its "
+            f"theory{where}{note}."
+        )
+    somewhere = " somewhere" if points else ""
+    text = f"Outside {level} standard errors of its theory{somewhere}: {prose.join_words(bad)}"
     return text + (f"; within them: {prose.join_words(good)}" if good else "") + f"{note}."
 
 
@@ -69,9 +78,14 @@ def schedules_sentence(final_std: Mapping[str, np.ndarray], level: float = 0.5) 
     below = [name for name, s in final_std.items() if np.median(s) < level]
     parts = []
     if above:
-        parts.append(f"{prose.join_words(above)} {'keeps' if len(above) == 1 else 'keep'} the median σ at or above {level:g}")
+        parts.append(
+            f"{prose.join_words(above)} {'keeps' if len(above) == 1 else 'keep'} the median σ at or above "
+            f"{level:g}"
+        )
     if below:
-        parts.append(f"{prose.join_words(below)} {'lets' if len(below) == 1 else 'let'} it fall below {level:g}")
+        parts.append(
+            f"{prose.join_words(below)} {'lets' if len(below) == 1 else 'let'} it fall below {level:g}"
+        )
     return "At the last generation, " + "; ".join(parts) + "."
 
 
@@ -85,7 +99,8 @@ def rise(curve: np.ndarray) -> float:
 def growth_sentence(
     curves: Mapping[str, np.ndarray], tolerance: float = 0.05, subject: str = "the expected squared distance"
 ) -> str:
-    """Which curves level off (grew by less than ``tolerance``, relative, over the second half) and which keep growing."""
+    """Which curves level off (grew by less than ``tolerance``, relative, over the second half) and which keep
+    growing."""
     tolerance = validate.real("tolerance", tolerance, 0.0, low_open=True)
     flat, growing = [], []
     for name, curve in curves.items():
@@ -100,7 +115,8 @@ def growth_sentence(
 
 
 def absorption_sentence(frequencies: np.ndarray, probs: np.ndarray, absorbed: int, k: float = 3.0) -> str:
-    """Whether the absorbing-state frequencies agree with the original probabilities within ``k`` standard errors."""
+    """Whether the absorbing-state frequencies agree with the original probabilities within ``k`` standard
+    errors."""
     f = np.asarray(frequencies, dtype=float)
     p = np.asarray(probs, dtype=float)
     if absorbed <= 0:
@@ -127,8 +143,6 @@ def retention_kinds_sentence(final_std: Mapping[str, np.ndarray]) -> str:
         lo, med, hi = np.quantile(s, [0.1, 0.5, 0.9])
         parts.append(f"{name}: median σ {med:.2f} (10-90% of runs: {lo:.2f}-{hi:.2f})")
     return "At the last generation, " + "; ".join(parts) + "."
-
-
 
 
 # ---------------------------------------------------------------------------
@@ -176,24 +190,34 @@ def takeaway(
     last = collapsed.size - 1
     half = np.flatnonzero(collapsed >= 0.5)
     when = (
-        f"the median run's σ fell below {threshold:g} at generation {int(half[0])}" if half.size
+        f"the median run's σ fell below {threshold:g} at generation {int(half[0])}"
+        if half.size
         else f"the median run's σ was still above {threshold:g} at the last generation"
     )
     share = float(collapsed[-1])
-    verb = ("collapses" if share >= 0.5 else "collapses in some runs, not yet in most" if share > 0
-            else "has not collapsed in any run yet")
+    verb = (
+        "collapses"
+        if share >= 0.5
+        else "collapses in some runs, not yet in most"
+        if share > 0
+        else "has not collapsed in any run yet"
+    )
     first = (
         f"**Fitted to n = {n} samples of its own previous fit, a Gaussian {verb}:** {when}; by generation "
         f"{last}, {prose.percent(share)} of the {runs:,} runs had σ below {threshold:g}."
     )
     typical_flat, expected_flat = levels_off(typical_w2), levels_off(expected_w2)
     typical = (
-        f"levelled off near {scientific(typical_w2[-1], 2)}" if typical_flat
-        else f"still grew ({prose.percent(rise(typical_w2), signed=True)} over the second half, to {scientific(typical_w2[-1], 2)})"
+        f"levelled off near {scientific(typical_w2[-1], 2)}"
+        if typical_flat
+        else f"still grew ({prose.percent(rise(typical_w2), signed=True)} over the second half, "
+        f"to {scientific(typical_w2[-1], 2)})"
     )
     expected = (
-        f"grew to {scientific(expected_w2[-1], 1)} ({prose.percent(rise(expected_w2), signed=True)} over the second half)"
-        if not expected_flat else f"levelled off too, near {scientific(expected_w2[-1], 2)}"
+        f"grew to {scientific(expected_w2[-1], 1)} ({prose.percent(rise(expected_w2), signed=True)} over "
+        "the second half)"
+        if not expected_flat
+        else f"levelled off too, near {scientific(expected_w2[-1], 2)}"
     )
     second = f"The median run's squared distance from the truth {typical}, while its expectation {expected}"
     if typical_flat and not expected_flat:
@@ -207,9 +231,14 @@ def carriers_sentence(generation: int, fraction: float, runs: int) -> str:
     """How rare the runs are that hold half of the expected variance at ``generation``, against ``runs``."""
     fraction = validate.probability("fraction", fraction)
     expected = fraction * runs
-    rarity = prose.percent(fraction, 1) + " of runs" if fraction >= 0.001 else f"one run in {scientific(1 / fraction, 0)}"
+    rarity = (
+        prose.percent(fraction, 1) + " of runs"
+        if fraction >= 0.001
+        else f"one run in {scientific(1 / fraction, 0)}"
+    )
     text = (
-        f"At generation {generation}, about half of the expected variance $\\mathbb E[\\sigma_t^2] = 1$ sits in "
+        f"At generation {generation}, about half of the expected variance $\\mathbb E[\\sigma_t^2] = 1$ "
+        "sits in "
         f"runs whose variance is far above the median: {rarity}. The {runs:,} runs simulated here hold "
         f"{scientific(expected, 1)} of them on average"
     )
@@ -229,16 +258,19 @@ def gap_explanation(name: str, z: float, k: float, below: bool, expected_carrier
     """
     k = validate.real("k", k, 0.0, low_open=True)
     if z <= k:
-        return (f"{name[:1].upper() + name[1:]} agrees with its theory: nothing to explain.")
+        return f"{name[:1].upper() + name[1:]} agrees with its theory: nothing to explain."
     if below and expected_carriers is not None and expected_carriers < 0.5:
         return (
-            f"{name[:1].upper() + name[1:]} falls below its theory: at the late generations that expectation is "
-            f"held by runs so rare that the simulation is expected to contain {scientific(expected_carriers, 1)} of "
+            f"{name[:1].upper() + name[1:]} falls below its theory: at the late generations that "
+            "expectation is "
+            "held by runs so rare that the simulation is expected to contain "
+            f"{scientific(expected_carriers, 1)} of "
             "them. A finite number of runs cannot show an expectation carried by rare runs (and the standard "
             "errors, computed from the same runs, miss them too)."
         )
     return (
-        f"{name[:1].upper() + name[1:]} is off its theory by {z:.1f} standard errors, and rare runs do not explain "
+        f"{name[:1].upper() + name[1:]} is off its theory by {z:.1f} standard errors, and rare runs do not "
+        "explain "
         "it here (the runs that carry that expectation are common enough, or the simulation lies above the "
         "theory): this is a gap the chapter does not explain, worth a look at the simulation."
     )
@@ -263,17 +295,24 @@ def gap_explanations(
     )
 
 
-def typical_sentence(generation: int, expected: float, mean_runs: float, median: float, q90: float, runs: int) -> str:
-    """The squared distance from the truth at ``generation``: its exact expectation, the mean over runs, the typical run."""
+def typical_sentence(
+    generation: int, expected: float, mean_runs: float, median: float, q90: float, runs: int
+) -> str:
+    """The squared distance from the truth at ``generation``: its exact expectation, the mean over runs, the
+    typical run."""
     return (
-        f"At generation {generation}, the exact $\\mathbb E[W_2^2]$ is {scientific(expected, 2)}; the mean over "
+        f"At generation {generation}, the exact $\\mathbb E[W_2^2]$ is {scientific(expected, 2)}; the mean "
+        "over "
         f"{runs:,} simulated runs is {scientific(mean_runs, 2)}; the median run's $W_2^2$ is "
         f"{scientific(median, 2)}, and 90% of runs are below {scientific(q90, 2)}."
     )
 
 
-def mean_limit_sentence(late_moves: np.ndarray, final_means: np.ndarray, expected_sd: float, start: int, end: int) -> str:
-    """Each run's mean settles: how far it moved after generation ``start``, against the spread the expectation suggests.
+def mean_limit_sentence(
+    late_moves: np.ndarray, final_means: np.ndarray, expected_sd: float, start: int, end: int
+) -> str:
+    """Each run's mean settles: how far it moved after generation ``start``, against the spread the
+    expectation suggests.
 
     ``late_moves``: per run, ``|mean_end - mean_start|``; ``final_means``: per
     run, ``mean_end``; ``expected_sd``: ``sqrt(E[mean_end^2])`` from theory. The means count as settled
@@ -284,18 +323,23 @@ def mean_limit_sentence(late_moves: np.ndarray, final_means: np.ndarray, expecte
     med_move, q90_move = np.quantile(moves, [0.5, 0.9])
     med_final = float(np.median(finals))
     settled = med_move < 0.1 * med_final  # the typical late move is small against where the means end
-    verdict = ("each run's mean has settled near its limit" if settled
-               else "the typical run's mean is still moving (its variance has not collapsed yet)")
+    verdict = (
+        "each run's mean has settled near its limit"
+        if settled
+        else "the typical run's mean is still moving (its variance has not collapsed yet)"
+    )
     return (
         f"Between generations {start} and {end}, the median run's mean moved by {scientific(med_move, 2)} "
         f"(90% of runs by less than {scientific(q90_move, 2)}): {verdict}. "
-        f"Those limits are spread over a typical $|\\mu|$ of {scientific(med_final, 2)}, while the expectation "
+        f"Those limits are spread over a typical $|\\mu|$ of {scientific(med_final, 2)}, while the "
+        "expectation "
         f"$\\mathbb E[\\mu_{{{end}}}^2] = ({end}+1)/n$ alone would suggest {scientific(expected_sd, 2)}."
     )
 
 
 def estimator_sentence(n: int, half: Mapping[str, int | None], theory: Mapping[str, float]) -> str:
-    """The median variance's halving generation under each estimator, simulated and in theory, and their ratio.
+    """The median variance's halving generation under each estimator, simulated and in theory, and their
+    ratio.
 
     ``half`` and ``theory`` map ``"unbiased"`` and ``"ml"`` to the generation at
     which the median run's variance first fell below one half (``None``: not
@@ -304,22 +348,29 @@ def estimator_sentence(n: int, half: Mapping[str, int | None], theory: Mapping[s
     u, m = half.get("unbiased"), half.get("ml")
     ratio_theory = (theory["unbiased"] + 1) / (theory["ml"] + 1)
     head = (
-        f"At n = {n}, the median run's variance halves at generation {prose.number(theory['unbiased'], 0)} in theory "
+        f"At n = {n}, the median run's variance halves at generation {prose.number(theory['unbiased'], 0)} "
+        "in theory "
         f"with the unbiased estimate and at {prose.number(theory['ml'], 0)} with the authors' `np.std` "
         f"(maximum likelihood): {prose.number(ratio_theory, 2)} times as fast, counted in fits."
     )
     if u is None or m is None:
-        missing = prose.join_words([name for name, t in (("unbiased", u), ("maximum-likelihood", m)) if t is None])
+        missing = prose.join_words(
+            [name for name, t in (("unbiased", u), ("maximum-likelihood", m)) if t is None]
+        )
         return head + f" In the simulation the {missing} median did not halve within the run."
     ratio = (u + 1) / (m + 1)
-    return head + (
-        f" Simulated: generation {u} against {m}, {prose.number(ratio, 2)} times as fast."
-    )
+    return head + (f" Simulated: generation {u} against {m}, {prose.number(ratio, 2)} times as fast.")
 
 
 def theorem_sentence(
-    collapsed_share: float, threshold: float, generation: int, mean_w2: float, median_w2: float, bound: float,
-    floor: float, expected_carriers: float | None = None,
+    collapsed_share: float,
+    threshold: float,
+    generation: int,
+    mean_w2: float,
+    median_w2: float,
+    bound: float,
+    floor: float,
+    expected_carriers: float | None = None,
 ) -> str:
     """The theorem's two conclusions checked on the two-mode run at its last generation.
 
@@ -330,16 +381,19 @@ def theorem_sentence(
     """
     text = (
         f"With the two-mode truth, {prose.percent(collapsed_share)} of runs have σ below {threshold:g} at "
-        f"generation {generation}. The squared distance to the two-mode truth averages {scientific(mean_w2, 2)} over "
+        f"generation {generation}. The squared distance to the two-mode truth averages "
+        f"{scientific(mean_w2, 2)} over "
         f"runs (median {scientific(median_w2, 2)}), against a theoretical lower bound on its expectation of "
-        f"{scientific(bound, 2)}, of which {scientific(floor, 3)} is the floor that no single Gaussian can go below "
+        f"{scientific(bound, 2)}, of which {scientific(floor, 3)} is the floor that no single Gaussian can "
+        "go below "
         "(functional expressivity error)."
     )
     if mean_w2 >= bound:
         return text
     if expected_carriers is not None and expected_carriers < 0.5:
         return text + (
-            " The mean over runs falls below that bound: here too the expectation is carried by runs so rare that "
+            " The mean over runs falls below that bound: here too the expectation is carried by runs so "
+            "rare that "
             f"the simulation is expected to contain {scientific(expected_carriers, 1)} of them."
         )
     return text + " The mean over runs falls below that bound, and rare runs do not explain it here."
@@ -351,7 +405,8 @@ def expressivity_sentence(mass_truth: float, mass_fit: float, width: float) -> s
     more = "more" if ratio >= 1 else "less"
     times = f"{prose.number(ratio, 1)} times" if ratio >= 1 else f"{prose.number(1 / ratio, 1)} times"
     return (
-        f"The single Gaussian of generation 0 puts {prose.percent(mass_fit, 1)} of its mass in $|x| < {width:g}$, "
+        f"The single Gaussian of generation 0 puts {prose.percent(mass_fit, 1)} of its mass in $|x| < "
+        f"{width:g}$, "
         f"where the two-mode truth puts {prose.percent(mass_truth, 1)}: {times} {more}."
     )
 
@@ -366,8 +421,11 @@ def retention_memory_sentence(correlations: Mapping[str, float], level: float = 
         parts.append(f"with {prose.join_words(keeps)}, each run's last σ remembers its first")
     if forgets:
         parts.append(f"with {prose.join_words(forgets)}, the runs forget where they started")
-    return (f"Correlation of each run's σ at generation 0 and at the last generation: " + "; ".join(parts)
-            + f" (judged at a correlation of {level:g}).")
+    return (
+        "Correlation of each run's σ at generation 0 and at the last generation: "
+        + "; ".join(parts)
+        + f" (judged at a correlation of {level:g})."
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -375,7 +433,8 @@ def retention_memory_sentence(correlations: Mapping[str, float], level: float = 
 
 
 class Note(str):
-    """An "against the paper" note (Markdown, shown with ``prose.show``) that remembers its subject and verdict."""
+    """An "against the paper" note (Markdown, shown with ``prose.show``) that remembers its subject and
+    verdict."""
 
     subject: str
     verdict: str
@@ -395,11 +454,17 @@ def paper_summary(notes: Sequence[Note]) -> str:
 
 
 def theorem_note(
-    collapsed_share: float, expected_rise: float, typical_rise: float, tolerance: float = 0.05,
-    subject: str = "Theorem 3.1", truth: str = "the truth", expectation: str = "the exact expectation",
+    collapsed_share: float,
+    expected_rise: float,
+    typical_rise: float,
+    tolerance: float = 0.05,
+    subject: str = "Theorem 3.1",
+    truth: str = "the truth",
+    expectation: str = "the exact expectation",
     threshold: float = 0.1,
 ) -> Note:
-    """The chapter against the paper's Theorem 3.1: variance to zero for (almost) every run, E[W2^2] without bound."""
+    """The chapter against the paper's Theorem 3.1: variance to zero for (almost) every run, E[W2^2] without
+    bound."""
     checks = [collapsed_share >= 0.5, expected_rise >= tolerance]
     verdict = prose.verdict_of(checks)
     text = (
@@ -411,7 +476,8 @@ def theorem_note(
     if typical_rise < tolerance:
         text += (
             " The typical run's distance does not grow: it settles "
-            f"({prose.percent(typical_rise, signed=True)} over the second half), which the theorem, a statement "
+            f"({prose.percent(typical_rise, signed=True)} over the second half), which the theorem, a "
+            "statement "
             "about the expectation, does not contradict."
         )
     else:
@@ -425,27 +491,38 @@ def first_order_note(breakdown: int | None, n: int, generations: int, z: float, 
     simulation_agrees = z <= k
     verdict = prose.verdict_of([holds_early, breakdown is None, simulation_agrees])
     where = (
-        f"it stays within 10% of the exact expectation up to generation {generations}" if breakdown is None
+        f"it stays within 10% of the exact expectation up to generation {generations}"
+        if breakdown is None
         else f"it is within 10% of the exact expectation until generation {breakdown - 1} (about "
         f"{prose.number(breakdown / n, 1)} n) and then overshoots, because the variance term saturates at 2"
     )
-    sim = ("the simulated mean agrees with the exact expectation" if simulation_agrees
-           else f"the simulated mean is {z:.1f} standard errors off the exact expectation")
+    sim = (
+        "the simulated mean agrees with the exact expectation"
+        if simulation_agrees
+        else f"the simulated mean is {z:.1f} standard errors off the exact expectation"
+    )
     return _note(
-        "the paper's first-order formula, supplementary 3.1.1 eq. 6", verdict,
+        "the paper's first-order formula, supplementary 3.1.1 eq. 6",
+        verdict,
         f"The formula is a first-order expansion: {where}; {sim}.",
     )
 
 
 def growth_note(exact_rise: Mapping[str, float], tolerance: float = 0.05) -> Note:
-    """The chapter against the paper's condition: only superlinearly growing sample sizes keep E[W2^2] bounded."""
-    checks = [exact_rise["superlinear"] < tolerance, exact_rise["linear"] >= tolerance,
-              exact_rise["constant"] >= tolerance]
+    """The chapter against the paper's condition: only superlinearly growing sample sizes keep E[W2^2]
+    bounded."""
+    checks = [
+        exact_rise["superlinear"] < tolerance,
+        exact_rise["linear"] >= tolerance,
+        exact_rise["constant"] >= tolerance,
+    ]
     verdict = prose.verdict_of(checks)
     parts = prose.join_words([f"{name} {prose.percent(r, signed=True)}" for name, r in exact_rise.items()])
     return _note(
-        "the paper's condition on sample sizes", verdict,
-        f"The exact expectation over the second half of the generations: {parts}. The paper's statement is about "
+        "the paper's condition on sample sizes",
+        verdict,
+        f"The exact expectation over the second half of the generations: {parts}. The paper's statement is "
+        "about "
         "the expectation; the simulated runs' mean can miss it (the paragraph above says when and why).",
     )
 
@@ -454,14 +531,19 @@ def absorbing_note(largest_gap: float, k: float, absorbed: int) -> Note:
     """The chapter against the paper's statement on absorbing states (probability = original probability)."""
     verdict = prose.verdict_of([largest_gap <= k])
     return _note(
-        "the paper's absorbing states", verdict,
+        "the paper's absorbing states",
+        verdict,
         f"Over {absorbed:,} absorbed runs, the largest gap between a category's absorbing frequency and its "
         f"original probability is {largest_gap:.1f} standard errors (judged at {k:g}).",
     )
 
 
 def estimator_note(
-    n: int, ratio_simulated: float | None, ratio_theory: float, ml_rise: float, unbiased_rise: float,
+    n: int,
+    ratio_simulated: float | None,
+    ratio_theory: float,
+    ml_rise: float,
+    unbiased_rise: float,
     tolerance: float = 0.05,
 ) -> Note:
     """Theorem 3.1 against the authors' estimator (``np.std``): the collapse, and whether E[W2^2] still grows.
@@ -474,21 +556,29 @@ def estimator_note(
     collapses = ratio_simulated is not None
     grows = ml_rise >= tolerance
     verdict = prose.verdict_of([collapses, grows])
-    sim = ("in this simulation the median did not halve within the run" if ratio_simulated is None
-           else f"{prose.number(ratio_simulated, 2)} times in this simulation")
+    sim = (
+        "in this simulation the median did not halve within the run"
+        if ratio_simulated is None
+        else f"{prose.number(ratio_simulated, 2)} times in this simulation"
+    )
     text = (
         "Theorem 3.1 assumes the unbiased variance, as this chapter does; the authors' simulation "
-        "(`Normals_GMM_experiments.ipynb`) takes `np.std`, the maximum-likelihood estimate. With it the median "
+        "(`Normals_GMM_experiments.ipynb`) takes `np.std`, the maximum-likelihood estimate. With it the "
+        "median "
         f"variance halves {prose.number(ratio_theory, 2)} times as fast at n = {n} in theory ({sim}). "
     )
     if grows:
-        text += (f"The expected squared distance from the truth still grows ({prose.percent(ml_rise, signed=True)} "
-                 "over the second half), as the theorem says.")
+        text += (
+            "The expected squared distance from the truth still grows "
+            f"({prose.percent(ml_rise, signed=True)} "
+            "over the second half), as the theorem says."
+        )
     else:
         text += (
             f"But the exact expected squared distance from the truth levels off "
             f"({prose.percent(ml_rise, signed=True)} over the second half, against "
-            f"{prose.percent(unbiased_rise, signed=True)} with the unbiased estimate): with `np.std` the expected "
+            f"{prose.percent(unbiased_rise, signed=True)} with the unbiased estimate): with `np.std` the "
+            "expected "
             "variance itself decays, so the mean's drift has a finite expectation. The theorem's unbounded "
             "expectation needs the unbiased estimate; its collapse does not."
         )

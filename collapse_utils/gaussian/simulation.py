@@ -113,7 +113,8 @@ def _draw_stats(rng, m: int, mu, s2, runs: int):
 
 
 def _replace_chain(mean, var, row0, prev_mean, prev_var, n, ddof, rng) -> None:
-    """Schedule 1 without retention, rows ``row0..`` of ``mean`` and ``var`` from the fit ``(prev_mean, prev_var)``.
+    """Schedule 1 without retention, rows ``row0..`` of ``mean`` and ``var`` from the fit ``(prev_mean,
+    prev_var)``.
 
     Fully vectorised over runs, in blocks of generations: the variance is a
     running product of chi2(n-1)/(n - ddof) factors (one per fit), the mean a
@@ -144,8 +145,8 @@ def _replace_chain(mean, var, row0, prev_mean, prev_var, n, ddof, rng) -> None:
 
 
 def _simulate_exact(n, generations, runs, approach, retention, rng, ddof=1, first=None):
-    """The exact method. ``first``: generation 0's ``(mean, sum of squares)`` per run, fitted to actual
-    points of a non-Gaussian original distribution; by default generation 0 is fitted to n points of N(0, 1)."""
+    """The exact method. ``first``: generation 0's ``(mean, sum of squares)`` per run, fitted to actual points
+    of a non-Gaussian original distribution; by default generation 0 is fitted to n points of N(0, 1)."""
     mean = np.empty((generations + 1, runs))
     var = np.empty((generations + 1, runs))
     k = n_retained(n, retention)
@@ -208,8 +209,9 @@ def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return m, np.einsum("ij,ij->i", d, d, dtype=np.float64)
 
 
-def _simulate_sample(n, generations, runs, approach, retention, retained, rng, original: Sampler, keep_samples,
-                     ddof=1):
+def _simulate_sample(
+    n, generations, runs, approach, retention, retained, rng, original: Sampler, keep_samples, ddof=1
+):
     mean = np.empty((generations + 1, runs))
     var = np.empty((generations + 1, runs))
     samples = np.empty((generations + 1, runs, n)) if keep_samples else None
@@ -222,9 +224,13 @@ def _simulate_sample(n, generations, runs, approach, retention, retained, rng, o
     pool = None
     for t in range(generations + 1):
         if t > 0:
-            synthetic = mean[t - 1][:, None] + np.sqrt(var[t - 1])[:, None] * rng.standard_normal((runs, n - k))
+            synthetic = mean[t - 1][:, None] + np.sqrt(var[t - 1])[:, None] * rng.standard_normal(
+                (runs, n - k)
+            )
             if k:
-                data = np.concatenate([_retained_points(retained, original, data0, k, rng), synthetic], axis=1)
+                data = np.concatenate(
+                    [_retained_points(retained, original, data0, k, rng), synthetic], axis=1
+                )
             else:
                 data = synthetic
         m, m2 = _moments(data)
@@ -358,7 +364,8 @@ def simulate(
     if method == "exact":
         if approach == 2:
             raise ValueError(
-                "approach=2 subsamples a pool of actual points: use method='sample' (exact covers approaches 1 and 3)"
+                "approach=2 subsamples a pool of actual points: use method='sample' "
+                "(exact covers approaches 1 and 3)"
             )
         if custom and k > 0:
             raise ValueError("retaining data of a non-Gaussian original distribution needs method='sample'")
@@ -379,7 +386,19 @@ def simulate(
             n, generations, runs, approach, retention, retained, rng, original, keep_samples, ddof
         )
     return GaussianRun(
-        n, generations, runs, approach, retention, method, seed, mean, var, samples, true_mean, true_var, retained,
+        n,
+        generations,
+        runs,
+        approach,
+        retention,
+        method,
+        seed,
+        mean,
+        var,
+        samples,
+        true_mean,
+        true_var,
+        retained,
         estimator=estimator,
     )
 

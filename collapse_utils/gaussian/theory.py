@@ -40,7 +40,6 @@ def _check_sizes(sizes) -> np.ndarray:
     return m.astype(np.int64)
 
 
-
 def _generations(generations) -> np.ndarray:
     t = _check_array("generations", generations, 0.0)
     if np.isinf(t).any():
@@ -138,7 +137,8 @@ def w2_first_order(sizes: Sequence[int] | np.ndarray, sigma2: float = 1.0) -> np
 
 
 def first_order_breakdown(n: int, generations: int, tolerance: float = 0.1) -> int | None:
-    """First generation at which the paper's first-order formula is off the exact E[W2^2] by more than ``tolerance`` (relative).
+    """First generation at which the paper's first-order formula is off the exact E[W2^2] by more than
+    ``tolerance`` (relative).
 
     ``None`` if it stays within ``tolerance`` up to ``generations``.
     """
@@ -163,8 +163,6 @@ def fitted_var_pdf(x: np.ndarray, s2: float, n: int) -> np.ndarray:
     s2 = validate.real("s2", s2, 0.0, low_open=True)
     n = check_count("n", n, 2)
     return stats.chi2.pdf(np.asarray(x) * (n - 1) / s2, n - 1) * (n - 1) / s2
-
-
 
 
 # ---------------------------------------------------------------------------

@@ -74,4 +74,3 @@ def _chi2(rng: np.random.Generator, df: int, size: int) -> np.ndarray:
     if df <= 0:
         return np.zeros(size)
     return 2.0 * _gamma32(rng, df / 2.0, size).astype(np.float64)
-
