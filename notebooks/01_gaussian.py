@@ -703,8 +703,9 @@ prose.show(gaussian.expressivity_sentence(mass_original, mass_fit, 0.3))
 # variance. In one dimension the optimal coupling is monotone, so the distance from a Gaussian to it is explicit:
 # $W_2^2(\mathcal N(\mu, \sigma^2), \mathcal D_0) = \mu^2 + \sigma^2 + 1 - 2\sigma\kappa$, with
 # $\kappa = \mathbb E[Z\,Q_0(\Phi(Z))] < 1$ for the quantile function $Q_0$ of $\mathcal D_0$
-# (`gaussian.wasserstein2_sq_to`, derived here). Even the best Gaussian, $\mathcal N(0, 1)$, stays $2(1-\kappa)$
-# away: the floor of expressivity error. With the unbiased estimate $\mathbb E[\mu_t^2] = (t+1)/n$ and
+# (`gaussian.wasserstein2_sq_to`, derived here). Even $\mathcal N(0, 1)$, the Gaussian that unlimited data would
+# fit (the same mean and variance), stays $2(1-\kappa)$ away, and no Gaussian comes closer than $1 - \kappa^2$:
+# that is expressivity error. With the unbiased estimate $\mathbb E[\mu_t^2] = (t+1)/n$ and
 # $\mathbb E[\sigma_t^2] = 1$ whatever $\mathcal D_0$ (its variance is 1), and
 # $\mathbb E[\sigma_t] \le 1$, so $\mathbb E[W_2^2] \ge (t+1)/n + 2(1-\kappa)$, which grows without bound.
 # The recursion below starts from the two-mode truth at this chapter's $n$ and runs as many generations as the
@@ -718,7 +719,7 @@ bound = (shown + 1) / two.n + floor
 two_collapsed = gaussian.collapsed_fraction(two, 0.1)
 two_median = np.median(gaussian.wasserstein2_sq_to(two.mean[every], two.var[every], mixture), axis=1)  # even grid
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Theorem 3.1 with the two-mode truth. Left: the fitted standard deviation (median and 10-90% of runs) and the share of runs below 0.1. Right: the squared Wasserstein-2 distance to the two-mode truth: the median run with its 10-90% band, the mean over runs, the theory's lower bound on the expectation, and the floor that no single Gaussian goes below.", "name": "fig-gauss-two-mode-theorem"}, "image": {"alt": "Standard deviation collapsing and distance to a two-mode truth, typical against expected"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Theorem 3.1 with the two-mode truth. Left: the fitted standard deviation (median and 10-90% of runs) and the share of runs below 0.1. Right: the squared Wasserstein-2 distance to the two-mode truth: the median run with its 10-90% band, the mean over runs, the theory's lower bound on the expectation, and the distance of N(0, 1), the Gaussian that unlimited data would fit (expressivity error).", "name": "fig-gauss-two-mode-theorem"}, "image": {"alt": "Standard deviation collapsing and distance to a two-mode truth, typical against expected"}}
 fig, axes = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 3.2))
 ax = axes[0]
 plot_band(ax, shown, two.std[shown].T, color="C0", label=r"$\sigma_t$, median (10-90%)")
@@ -735,7 +736,7 @@ ax.fill_between(shown, lo, hi, color="C0", alpha=0.2, lw=0)
 ax.plot(shown, med, "C0", label="median run (10-90%)")
 ax.plot(shown, two_w2.mean(axis=1), "C1", label="mean over runs")
 ax.plot(shown, bound, "k--", lw=1.2, label="lower bound on the expectation")
-ax.axhline(floor, color="0.5", ls=":", lw=1, label="expressivity floor")
+ax.axhline(floor, color="0.5", ls=":", lw=1, label=r"$\mathcal{N}(0, 1)$: expressivity error")
 ax.set(xscale="symlog", yscale="log", xlim=(0, two.generations), xlabel="generation",
        ylabel=r"$W_2^2$ to the two-mode truth", title="distance to the two-mode truth")
 ax.legend(loc="upper left")

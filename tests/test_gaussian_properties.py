@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scipy import special, stats
+from scipy import integrate, special, stats
 
 from collapse_utils import gaussian as G
 from collapse_utils.gaussian import simulation as S
@@ -500,3 +500,56 @@ def test_plot_collapse_draws_every_generation_up_to_the_display_limit():
     assert "accumulate" in ax.get_title() and "approach" not in ax.get_title()
     assert run.runs == 3
     plt.close(fig)
+
+
+def test_two_mode_density_distribution_and_sampler_agree():
+    """Bugs guarded: the mixture's density or distribution function with the variance as the scale (it still
+    integrates to 1), unequal weights, or a sampler that draws another mixture. The distribution function must
+    be the integral of the density, and 100,000 draws must follow it (KS p > 1e-4)."""
+    a = 0.8
+    x = np.linspace(-4, 4, 9)
+    for xi in x:
+        integral = integrate.quad(lambda s: G.two_mode_pdf(s, a), -10, xi, points=[-a, a])[0]
+        assert np.isclose(G.two_mode_cdf(xi, a), integral, atol=1e-9)
+    draws = G.two_mode_mixture(a)((100_000,), np.random.default_rng(4))
+    assert stats.kstest(draws, lambda s: G.two_mode_cdf(s, a)).pvalue > 1e-4
+
+
+def test_distance_to_a_generic_truth_uses_its_own_moments():
+    """Bug guarded: the distance to a sampled truth computed against N(0, 1) (its mean and variance ignored)."""
+    shifted = lambda shape, rng: 3.0 + 2.0 * rng.standard_normal(shape)  # noqa: E731
+    got = G.wasserstein2_sq_to(np.array([0.0, 3.0, 1.0]), np.array([1.0, 4.0, 0.25]), shifted)
+    np.testing.assert_allclose(got, G.wasserstein2_sq(np.array([0.0, 3.0, 1.0]), np.array([1.0, 4.0, 0.25]), 3.0, 4.0),
+                               atol=0.02)
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: G.simulate(10, 3, 4, estimator="mle"), "estimator must be one of 'unbiased', 'ml'"),
+        (lambda: G.expected_var(10, 3, "biased"), "estimator must be one of"),
+        (lambda: G.sample_generations(-1), "generations must be an integer >= 0"),
+        (lambda: G.max_z_level(0), "points must be an integer >= 1"),
+        (lambda: G.max_z_level(10, 1.5), "alpha must be"),
+        (lambda: G.expectation_carriers([10, 1]), "sizes must be a 1-D sequence of integers >= 2"),
+        (lambda: G.two_mode_cdf(0.0, 1.0), "separation"),
+    ],
+)
+def test_new_functions_reject_bad_input_by_name(call, match):
+    """Bug guarded: bad arguments of the new functions failing later (a KeyError, NaN) instead of naming the
+    parameter and its range."""
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_time_limited_simulation_joins_its_batches_array_by_array():
+    """Bugs guarded: the time-limited simulation joining one array's batches and not its twin's (means of batch
+    0 with variances of batch 1, or the means written into the variances), or batches seeded alike. Each batch
+    is the plain simulation seeded from (seed, batch number)."""
+    kw = dict(n=20, generations=15, approach=2)
+    run = G.simulate_within(60.0, runs=30, seed=3, **kw)
+    assert run.runs == 30
+    children = [int(np.random.SeedSequence([3, i]).generate_state(1)[0]) for i in range(2)]
+    parts = [G.simulate(runs=15, seed=c, **kw) for c in children]
+    np.testing.assert_array_equal(run.mean, np.concatenate([p.mean for p in parts], axis=1))
+    np.testing.assert_array_equal(run.var, np.concatenate([p.var for p in parts], axis=1))

@@ -151,7 +151,7 @@ def test_theorem_note_and_sentence_both_ways():
     assert "falls below that bound: here too" in below_rare and "99% of runs" in below_rare
     assert "rare runs do not explain" in G.theorem_sentence(*base, 20.07, 0.057, 12.0)
     above = G.theorem_sentence(*base, 3.0, 0.057, 1e-6)
-    assert "falls below" not in above and "0.057" in above
+    assert "falls below" not in above and "0.057 is the distance of N(0, 1)" in above
 
 
 def test_first_order_growth_absorbing_notes_compute_their_verdicts():

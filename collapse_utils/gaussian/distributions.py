@@ -60,8 +60,10 @@ def normal_score(original: Sampler | None = None) -> float:
     """``kappa = E[Z Q(Phi(Z))]``, Z ~ N(0, 1), Q the quantile function of the true distribution.
 
     The covariance of the true distribution with a standard normal under their
-    monotone (optimal) coupling: 1 for N(0, 1), less for any other distribution
-    of variance 1. It is what the squared Wasserstein-2 distance from a Gaussian
+    monotone (optimal) coupling: the standard deviation ``s`` for a Gaussian truth
+    N(m, s^2), less than its standard deviation for any other truth (by
+    Cauchy-Schwarz, with equality only for a Gaussian). It is what the squared
+    Wasserstein-2 distance from a Gaussian
     needs (:func:`collapse_utils.gaussian.wasserstein2_sq_to`). Exact (by
     quadrature) for N(0, 1) and :func:`two_mode_mixture`; for any other sampler,
     estimated from 200,000 sorted draws (seed 0), which is off by about

@@ -57,18 +57,19 @@ def wasserstein2_sq_to(mean: np.ndarray, var: np.ndarray, original=None) -> np.n
 
     In one dimension the optimal coupling is monotone, so for a true
     distribution of mean ``m0``, variance ``v0`` and normal score ``kappa``
-    (:func:`~collapse_utils.gaussian.distributions.normal_score`)
-    ``W2^2 = (mean - m0)^2 + var + v0 - 2 sd kappa`` (derived here). With the
-    default N(0, 1) (``kappa = 1``) this is :func:`wasserstein2_sq`. A
-    non-Gaussian truth keeps ``W2^2 >= 2 (v0 - sqrt(v0) kappa) > 0`` even for
-    the best Gaussian: the floor of functional expressivity error.
+    (:func:`~collapse_utils.gaussian.distributions.normal_score`, at most
+    ``sqrt(v0)``) ``W2^2 = (mean - m0)^2 + var + v0 - 2 sd kappa`` (derived
+    here). With the default N(0, 1) (``kappa = 1``) this is :func:`wasserstein2_sq`.
+    For a non-Gaussian truth the Gaussian of its own mean and variance stays
+    ``2 (v0 - sqrt(v0) kappa) > 0`` away, and no Gaussian comes closer than
+    ``v0 - kappa^2`` (at ``sd = kappa``): functional expressivity error.
     """
     from .distributions import _moments_of, normal_score, standard_normal
 
     var = _check_array("var", var, 0.0)
     original = original or standard_normal
     m0, v0 = _moments_of(original)
-    kappa = normal_score(original) * np.sqrt(v0)
+    kappa = normal_score(original)
     return (np.asarray(mean) - m0) ** 2 + var + v0 - 2.0 * np.sqrt(var) * kappa
 
 

@@ -374,7 +374,8 @@ def theorem_sentence(
 ) -> str:
     """The theorem's two conclusions checked on the two-mode run at its last generation.
 
-    Where the mean over runs falls below the lower bound on the expectation, the
+    ``floor``: the distance between the truth and N(0, 1), the Gaussian of its mean
+    and variance, ``2 (1 - kappa)``. Where the mean over runs falls below the lower bound on the expectation, the
     sentence says whether rare runs explain it (``expected_carriers``: how many
     of the runs that hold half of the expected variance the simulation is
     expected to contain).
@@ -382,11 +383,9 @@ def theorem_sentence(
     text = (
         f"With the two-mode truth, {prose.percent(collapsed_share)} of runs have σ below {threshold:g} at "
         f"generation {generation}. The squared distance to the two-mode truth averages "
-        f"{scientific(mean_w2, 2)} over "
-        f"runs (median {scientific(median_w2, 2)}), against a theoretical lower bound on its expectation of "
-        f"{scientific(bound, 2)}, of which {scientific(floor, 3)} is the floor that no single Gaussian can "
-        "go below "
-        "(functional expressivity error)."
+        f"{scientific(mean_w2, 2)} over runs (median {scientific(median_w2, 2)}), against a theoretical lower "
+        f"bound on its expectation of {scientific(bound, 2)}, of which {scientific(floor, 3)} is the distance of "
+        "N(0, 1), the single Gaussian that unlimited data would fit (functional expressivity error)."
     )
     if mean_w2 >= bound:
         return text

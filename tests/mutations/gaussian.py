@@ -194,4 +194,6 @@ MUTANTS = [
      "the two-mode truth's normal score taken as a Gaussian's"),
     (SENTENCES, "    settled = med_move < 0.1 * med_final", "    settled = True",
      "each run's mean called settled whatever it did"),
+    (MEASURES, "    kappa = normal_score(original)\n", "    kappa = normal_score(original) * np.sqrt(v0)\n",
+     "the distance to a sampled truth scales its normal score twice by the truth's standard deviation"),
 ]
