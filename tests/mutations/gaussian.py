@@ -186,7 +186,7 @@ MUTANTS = [
      "the takeaway blames rare runs when the typical run grows too"),
     (SENTENCES, "    keeps = [f\"{name} ({prose.number(c, 2)})\" for name, c in correlations.items() if c >= level]",
      "    keeps = [f\"{name} ({prose.number(c, 2)})\" for name, c in correlations.items() if abs(c) >= level]",
-     "retention memory judged on the size of the correlation, whatever its sign"),
+     "retention memory judged on the size of the correlation, whatever its sign (arguably no bug: expected to survive)"),
     (PLOTS, "    shown = np.unique(np.r_[np.arange(0, run.generations + 1, step), run.generations])",
      "    shown = np.arange(0, run.generations + 1, step)",
      "the slider's thinned display drops the last generation"),
