@@ -953,10 +953,10 @@ ipw_controls = dict(
     retention=ipw.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.01, description="retention"),
     retained=ipw.Dropdown(options=["fresh", "fixed"], value="fresh", description="retained"),
 )
+prose.show(live.explore_note("01_gaussian"))
 
 # %%
 grid = dict(n=list(P["explore_n"]), generations=list(P["explore_generations"]), approach=[1, 2, 3], retention=[0.0, 0.1])
-prose.show(live.explore_note("01_gaussian"))
 live.explore(
     gaussian.plot_collapse,
     grid=grid,
