@@ -590,9 +590,11 @@ fig, axes = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 3.2))
 for (e, r), color in zip(estimators.items(), ["C0", "C3"]):
     plot_band(axes[0], est_shown, r.std[est_shown].T, color=color, label=est_names[e])
     axes[0].plot(r.generation, np.exp(gaussian.expected_log_var(run.n, r.generation, e) / 2), "--", color=color, lw=1)
-    axes[1].plot(g, est_exact[e], color=color, lw=1.5, label=est_names[e])
+    axes[1].plot(g, est_exact[e], color=color, lw=1.5)
     d = gaussian.wasserstein2_sq(r.mean[est_shown], r.var[est_shown]).mean(axis=1)
     axes[1].plot(est_shown[::8], d[::8], "o", color=color, ms=3)
+axes[1].plot([], [], "k-", lw=1.5, label="exact expectation")
+axes[1].plot([], [], "ko", ms=3, label="mean over runs")
 axes[0].set(xscale="symlog", yscale="log", xlim=(0, est_generations), xlabel="generation", ylabel=r"fitted $\sigma_t$",
             title=f"standard deviation, n = {run.n}")
 axes[0].legend(loc="lower left")
@@ -719,17 +721,18 @@ bound = (shown + 1) / two.n + floor
 two_collapsed = gaussian.collapsed_fraction(two, 0.1)
 two_median = np.median(gaussian.wasserstein2_sq_to(two.mean[every], two.var[every], mixture), axis=1)  # even grid
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Theorem 3.1 with the two-mode truth. Left: the fitted standard deviation (median and 10-90% of runs) and the share of runs below 0.1. Right: the squared Wasserstein-2 distance to the two-mode truth: the median run with its 10-90% band, the mean over runs, the theory's lower bound on the expectation, and the distance of N(0, 1), the Gaussian that unlimited data would fit (expressivity error).", "name": "fig-gauss-two-mode-theorem"}, "image": {"alt": "Standard deviation collapsing and distance to a two-mode truth, typical against expected"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Theorem 3.1 with the two-mode truth. Left: the fitted standard deviation (median and 10-90% of runs) and, in orange on the right axis, the share of runs below 0.1. Right: the squared Wasserstein-2 distance to the two-mode truth: the median run with its 10-90% band, the mean over runs, the theory's lower bound on the expectation, and the distance of N(0, 1), the Gaussian that unlimited data would fit (expressivity error).", "name": "fig-gauss-two-mode-theorem"}, "image": {"alt": "Standard deviation collapsing and distance to a two-mode truth, typical against expected"}}
 fig, axes = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 3.2))
 ax = axes[0]
 plot_band(ax, shown, two.std[shown].T, color="C0", label=r"$\sigma_t$, median (10-90%)")
 ax.set(xscale="symlog", yscale="log", xlim=(0, two.generations), ylim=(1e-5, 3), xlabel="generation",
        ylabel=r"fitted $\sigma_t$", title="fitted standard deviation")
 share_ax = ax.twinx()
-share_ax.plot(g, two_collapsed, "C1", label=r"share of runs with $\sigma_t < 0.1$ (right axis)")
-share_ax.set(ylim=(0, 1.05), ylabel="share of runs")
+share_ax.plot(g, two_collapsed, "C1")
+share_ax.set(ylim=(0, 1.05))
+share_ax.set_ylabel(r"share of runs with $\sigma_t < 0.1$", color="C1")
 share_ax.spines["right"].set_visible(True)
-ax.legend(handles=ax.get_legend_handles_labels()[0] + share_ax.get_legend_handles_labels()[0], loc="center left")
+ax.legend(loc="lower left")
 ax = axes[1]
 lo, med, hi = np.quantile(two_w2, [0.1, 0.5, 0.9], axis=1)
 ax.fill_between(shown, lo, hi, color="C0", alpha=0.2, lw=0)
