@@ -554,3 +554,16 @@ def test_time_limited_simulation_joins_its_batches_array_by_array():
     parts = [G.simulate(runs=15, seed=c, **kw) for c in children]
     np.testing.assert_array_equal(run.mean, np.concatenate([p.mean for p in parts], axis=1))
     np.testing.assert_array_equal(run.var, np.concatenate([p.var for p in parts], axis=1))
+
+
+@pytest.mark.parametrize("approach", [1, 2, 3])
+def test_sample_method_runs_draw_independent_noise(approach):
+    """Bug guarded: the sample method drawing one row of noise for all runs (broadcast), so that runs move
+    together; means and variances of each run look right, only the correlation between runs shows it. The
+    standardised steps of neighbouring runs must be uncorrelated (within 5 SE over 2,000 runs x 8 generations)."""
+    run = G.simulate(10, 8, 2000, approach=approach, method="sample", seed=12)
+    step = (run.mean[1:] - run.mean[:-1]) / np.sqrt(run.var[:-1])
+    a, b = step[:, :-1].ravel(), step[:, 1:].ravel()
+    assert abs(np.corrcoef(a, b)[0, 1]) < 5 / np.sqrt(a.size)
+    ratio = np.log(run.var[1:] / run.var[:-1])
+    assert abs(np.corrcoef(ratio[:, :-1].ravel(), ratio[:, 1:].ravel())[0, 1]) < 5 / np.sqrt(a.size)

@@ -196,4 +196,9 @@ MUTANTS = [
      "each run's mean called settled whatever it did"),
     (MEASURES, "    kappa = normal_score(original)\n", "    kappa = normal_score(original) * np.sqrt(v0)\n",
      "the distance to a sampled truth scales its normal score twice by the truth's standard deviation"),
+    (SIM, "                (runs, n - k)\n", "                (1, n - k)\n",
+     "sample method: one row of noise shared by all runs"),
+    (SIM, "            new = _normal32(rng, rows * (n - k)).reshape(rows, n - k)",
+     "            new = np.repeat(_normal32(rng, n - k)[None, :], rows, axis=0)",
+     "accumulate-subsample: the runs of a chunk share their new samples' noise"),
 ]
