@@ -10,6 +10,8 @@ machines can be compared:
 * the exact and the sample method against numpy drawing the same number of
   float64 standard normals as there are run-generations (exact) or points
   (sample): how many "normal draws" each simulated value costs;
+* a non-Gaussian truth by the exact method (generation 0 from actual points) against the sample
+  method, on the same sizes;
 * schedule 2 (accumulate-subsample) against the straightforward algorithm
   (the shared :class:`~collapse_utils.schedules.DataSchedule`: a float64 pool
   that grows by copying, subsampled by position), run on the same sizes: the
@@ -76,6 +78,8 @@ def main() -> None:
         ("sample, approach 2", dict(n=100, generations=1_000 // scale, runs=1_000, approach=2, method="sample"), None),
         ("sample, fixed retention 0.1", dict(n=100, generations=1_000 // scale, runs=1_000, retention=0.1,
                                              retained="fixed"), None),
+        ("exact,  np.std (ml)", dict(n=100, generations=10_000 // scale, runs=10_000, estimator="ml",
+                                     method="exact"), None),
     ]
     print(f"{'case':30s} {'runs':>7s} {'gens':>7s} {'n':>5s} {'seconds':>8s} {'x normals':>10s}  target")
     for name, kw, target in cases:
@@ -84,6 +88,14 @@ def main() -> None:
         ref = best_of(args.repeats, normals, values)
         verdict = "" if target is None or args.quick else f"< {target:g} s: {'met' if seconds < target else 'MISSED'}"
         print(f"{name:30s} {kw['runs']:7d} {kw['generations']:7d} {kw['n']:5d} {seconds:8.2f} {seconds / ref:10.2f}  {verdict}")
+    print("\na two-mode truth (chapter 1's Theorem 3.1 run): generation 0 from actual points, then exact,")
+    print("against the sample method for every generation (the only way before), in this process")
+    mixture = gaussian.two_mode_mixture(0.9)
+    print(f"{'n':>5s} {'gens':>6s} {'runs':>6s} {'exact s':>8s} {'sample s':>9s} {'speed-up':>9s}")
+    for n, gens, runs in [(100, 2000 // scale, 2000), (1000, 50, 200)]:
+        fast = best_of(args.repeats, gaussian.simulate, n, gens, runs, original=mixture, seed=0, method="exact")
+        slow = best_of(1, gaussian.simulate, n, gens, runs, original=mixture, seed=0, method="sample")
+        print(f"{n:5d} {gens:6d} {runs:6d} {fast:8.2f} {slow:9.2f} {slow / fast:9.1f}")
     print("\nschedule 2 (accumulate-subsample), against the straightforward algorithm in this process")
     print(f"{'n':>5s} {'gens':>6s} {'runs':>5s} {'fast s':>8s} {'straightforward s':>18s} {'speed-up':>9s}")
     for n, gens, runs in [(100, 1000 // scale, 200), (1000, 1000 // scale, 10), (1000, 5000 // scale, 2)]:

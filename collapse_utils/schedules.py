@@ -19,10 +19,10 @@ Inevitable?*; Kazdan et al. 2024, *Collapse or Thrive?*):
 2. ``approach=2``, **accumulate-subsample**: the latest samples join the pool
    of all earlier generations' data (the original data included) and the
    training set is a subsample of ``n`` points of the pool, without
-   replacement (a fixed-size sample of the pooled data, as in the paper's
-   supplementary experiments).
+   replacement (a fixed-size sample of the pooled data).
 3. ``approach=3``, **accumulate**: the *whole* pool (the training set grows by
-   ``n`` every generation; the paper's supplementary experiments fit it too).
+   ``n`` every generation; the authors' Gaussian notebook,
+   ``Normals_GMM_experiments.ipynb``, runs this case too).
 
 **Retention** keeps part of the original data in play: each generation's new
 data consists of ``k = round(retention * n)`` original points and ``n - k``
@@ -258,15 +258,20 @@ class DataSchedule:
     def _append(self, new: np.ndarray, is_original: np.ndarray) -> None:
         size = self._pool_size + new.shape[self.axis]
         capacity = self._pool.shape[self.axis]
-        if size > capacity:
+        # samples that the pool's type cannot hold (float samples of integer original data) widen the pool,
+        # instead of being truncated to the original data's type
+        dtype = (self._pool.dtype if np.can_cast(new.dtype, self._pool.dtype, "same_kind")
+                 else np.result_type(self._pool.dtype, new.dtype))
+        if size > capacity or dtype != self._pool.dtype:
             shape = list(self._pool.shape)
-            shape[self.axis] = max(size, 2 * capacity)
-            grown = np.empty(shape, self._pool.dtype)
+            shape[self.axis] = max(size, 2 * capacity) if size > capacity else capacity
+            grown = np.empty(shape, dtype)
             grown[_along(self.axis, slice(0, self._pool_size))] = self._pool[
                 _along(self.axis, slice(0, self._pool_size))
             ]
             self._pool = grown
-            flags = np.zeros(shape[self.axis], dtype=bool)
+        if size > self._pool_is_original.size:
+            flags = np.zeros(self._pool.shape[self.axis], dtype=bool)
             flags[: self._pool_size] = self._pool_is_original[: self._pool_size]
             self._pool_is_original = flags
         self._pool[_along(self.axis, slice(self._pool_size, size))] = new
@@ -294,7 +299,9 @@ class DataSchedule:
             )
         self.generation += 1
         if self.k:
-            fresh = self._fresh_original(rng, retained).astype(synthetic.dtype, copy=False)
+            fresh = self._fresh_original(rng, retained)
+            if np.can_cast(fresh.dtype, synthetic.dtype, "same_kind"):
+                fresh = fresh.astype(synthetic.dtype, copy=False)  # the samples' type (float32 stays float32)
             new = np.concatenate([fresh, synthetic], axis=self.axis)
         else:
             new = synthetic

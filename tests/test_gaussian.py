@@ -242,11 +242,11 @@ def test_functional_error_two_mode_mixture():
     x = sampler((200_000,), np.random.default_rng(0))
     assert abs(x.mean()) < 0.01 and abs(x.var() - 1) < 0.01
     run = G.simulate(n=1000, generations=3, runs=50, original=sampler, seed=0)
-    assert run.method == "sample"
+    assert run.method == "exact"  # generation 0 from actual points, the rest exactly
     # generation 0 is a single Gaussian close to N(0, 1): the two modes are gone
     assert np.allclose(run.var[0], 1, atol=0.15)
     with pytest.raises(ValueError, match="method='sample'"):
-        G.simulate(n=10, generations=3, runs=5, original=sampler, method="exact")
+        G.simulate(n=10, generations=3, runs=5, original=sampler, retention=0.1, method="exact")
     with pytest.raises(ValueError, match="separation"):
         G.two_mode_mixture(1.2)
 
@@ -391,7 +391,7 @@ def test_fast_accumulate_subsample_matches_the_shared_schedule():
 
 def test_accumulate_subsample_in_chunks_is_the_same_process(monkeypatch):
     """Bug guarded: runs processed in chunks sharing (or skipping) pools."""
-    monkeypatch.setattr(G, "POOL_VALUES", 3 * 10 * 31)  # three runs per chunk
+    monkeypatch.setattr(G.simulation, "POOL_VALUES", 3 * 10 * 31)  # three runs per chunk
     run = G.simulate(n=10, generations=30, runs=1000, approach=2, seed=3)
     mean, var = reference_accumulate_subsample(10, 30, 3000, seed=4)
     assert stats.ks_2samp(run.var[30], var[30]).pvalue > 1e-4
@@ -538,7 +538,7 @@ def test_growth_sentence_both_ways():
     flat = np.concatenate([np.linspace(0, 1, 50), np.full(50, 1.0)])
     rising = np.linspace(0.1, 2, 100)
     s = G.growth_sentence({"superlinear": flat, "constant": rising})
-    assert "levels off: superlinear" in s and "still grows: constant" in s
+    assert "levels off for superlinear" in s and "still grows for constant" in s
     assert "still grows" not in G.growth_sentence({"superlinear": flat})
 
 

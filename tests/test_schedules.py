@@ -329,3 +329,193 @@ def test_schedule_names():
     assert SCHEDULE_NAMES == {1: "replace", 2: "accumulate-subsample", 3: "accumulate"}
     assert all(APPROACHES[k].startswith(SCHEDULE_NAMES[k]) for k in (1, 2, 3))
     assert {"approach 1", "approach 2", "approach 3"} <= set(SCHEDULE_VARIANTS)
+
+
+# --- property-based tests (hypothesis, fixed fast budgets) -----------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FAST = settings(
+    max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@FAST
+@given(population=st.integers(1, 60), data=st.data(), rows=st.integers(1, 40), seed=st.integers(0, 2**16))
+def test_choose_without_replacement_rows_are_distinct_sorted_and_in_range(population, data, rows, seed):
+    """Bug guarded: a redraw that is not sorted again (duplicates no longer adjacent, so kept), indices out of
+    range, or rows that share one draw; on both branches (k small and k near the population)."""
+    k = data.draw(st.integers(0, population))
+    idx = choose_without_replacement(np.random.default_rng(seed), population, k, rows=rows)
+    assert idx.shape == (rows, k)
+    assert np.all((idx >= 0) & (idx < population))
+    assert np.all(np.diff(idx, axis=1) > 0)  # sorted and distinct
+    if 0 < k < population and rows >= 20:
+        assert len({tuple(r) for r in idx}) > 1  # rows are drawn independently
+
+
+@pytest.mark.parametrize("population,k", [(50, 10), (40, 3), (12, 5), (12, 11)])
+def test_choose_without_replacement_is_uniform_on_both_branches(population, k):
+    """Bug guarded: a redraw or key selection that favours some items (say, a redraw that never picks the last
+    one); each item must be chosen with probability k / population on both branches (5 k <= population, where
+    (50, 10) redraws about one index a row, and above). Every item's count within 5 SE of its expectation
+    (40,000 rows), and chi-square at p > 1e-4."""
+    rows = 40_000
+    idx = choose_without_replacement(np.random.default_rng(7), population, k, rows=rows)
+    counts = np.bincount(idx.ravel(), minlength=population)
+    p = k / population
+    assert np.max(np.abs(counts - rows * p)) < 5 * np.sqrt(rows * p * (1 - p))
+    assert stats.chisquare(counts).pvalue > 1e-4
+
+
+def test_choose_without_replacement_single_row_and_int32():
+    """Bug guarded: ``rows=None`` returning a 2-D array, or ``dtype`` ignored."""
+    idx = choose_without_replacement(np.random.default_rng(0), 100, 7, dtype=np.int32)
+    assert idx.shape == (7,) and idx.dtype == np.int32 and len(set(idx)) == 7
+
+
+def pool_sources(data):
+    """The generation each value of a tagged training set came from (-1: original data)."""
+    return np.floor_divide(data, 1000).astype(int) - 1
+
+
+@FAST
+@given(
+    approach=st.sampled_from([1, 2, 3]),
+    n=st.integers(2, 30),
+    retention=st.sampled_from([0.0, 0.1, 0.3, 0.5, 1.0]),
+    rows=st.integers(1, 4),
+    generations=st.integers(1, 12),
+    seed=st.integers(0, 1000),
+)
+def test_schedule_composition_matches_the_data(approach, n, retention, rows, generations, seed):
+    """Bugs guarded: compositions not tied to the data they count (counts per run instead of summed over runs,
+    original flags lost when the pool grows, synthetic points flagged as original, a truncated instead of
+    rounded retained count), training sets of the wrong size, a pool that loses old data or hands out samples
+    of later models, and runs of a batch mixing data.
+
+    Values are tagged: original point j of run r is ``r / 100 + j / 10_000`` (below 1); sample j of generation
+    g in run r is ``1000 (g + 1) + r / 100 + j / 10_000``. So each training set says where each point came
+    from. """
+    rng = np.random.default_rng(seed)
+    j = np.arange(n) / 10_000
+    original = np.stack([r / 100 + j for r in range(rows)])
+    schedule = DataSchedule(original, approach, retention, axis=1)
+    k = n_retained(n, retention)
+    assert schedule.k == k == int(round(retention * n)) and schedule.n_synthetic == n - k
+    for g in range(generations):
+        syn = np.stack([1000 * (g + 1) + r / 100 + np.arange(n - k) / 10_000 for r in range(rows)])
+        data = schedule.next_training_set(syn, rng)
+        size = n if approach in (1, 2) else n * (g + 2)
+        assert data.shape == (rows, size)
+        run_of = np.round((data % 1) * 100).astype(int)  # the run tag survives any pool
+        assert np.all(run_of == np.arange(rows)[:, None])
+        src = pool_sources(data)
+        assert src.min() >= -1 and src.max() <= g  # nothing from later models
+        if approach == 1:
+            assert np.all((src == -1).sum(axis=1) == k) and np.all((src == g).sum(axis=1) == n - k)
+        if approach == 3:
+            # the whole pool: n original points, then every generation's new data, in order
+            assert np.all((src == -1).sum(axis=1) == n + k * (g + 1))
+        if approach in (1, 2):
+            # without replacement (retained copies aside)
+            assert all(len(set(row)) == n for row in data) or k > 0
+        comp = schedule.last_composition
+        assert comp["original"] == int((src == -1).sum()) and comp["synthetic"] == int((src >= 0).sum())
+        assert comp["original"] + comp["synthetic"] == data.size
+    assert schedule.generation == generations
+
+
+def test_accumulate_subsample_reaches_every_part_of_a_grown_pool():
+    """Bug guarded: a pool that loses its old data when it grows (copy skipped), or a subsample that draws
+    from the first `n` slots only. Over many generations every earlier generation must still be drawn, about
+    as often as its share of the pool (chi-square, p > 1e-4)."""
+    rng = np.random.default_rng(11)
+    n, gens, rows = 10, 12, 400
+    schedule = DataSchedule(np.zeros((rows, n)), approach=2, axis=1)
+    for g in range(gens):
+        data = schedule.next_training_set(np.full((rows, n), 1000.0 * (g + 1)), rng)
+    counts = np.bincount(pool_sources(data).ravel() + 1, minlength=gens + 1)
+    assert stats.chisquare(counts).pvalue > 1e-4  # every generation (and the original) equally likely
+
+
+@pytest.mark.parametrize("approach", [1, 2, 3])
+def test_fixed_retention_draws_each_runs_subset_independently(approach):
+    """Bug guarded: the runs of a batch sharing one retained subset (one index row broadcast to all runs), or
+    a retained subset that never changes between generations."""
+    rng = np.random.default_rng(3)
+    n, rows = 20, 50
+    original = np.tile(np.arange(n, dtype=float), (rows, 1))
+    schedule = DataSchedule(original, approach, 0.25, axis=1)
+    first = schedule.next_training_set(np.full((rows, 15), 1000.0), rng)
+    kept = [tuple(sorted(row[row < 1000][-5:])) for row in first]  # the 5 retained points of each run
+    assert len(set(kept)) > rows // 2
+    if approach == 1:
+        second = schedule.next_training_set(np.full((rows, 15), 2000.0), rng)
+        again = [tuple(sorted(row[row < 1000])) for row in second]
+        assert sum(a != b for a, b in zip(kept, again)) > rows // 2
+
+
+def test_integer_original_data_is_not_truncated_by_float_samples():
+    """Bug guarded (found while writing these tests): a pool that keeps the original data's integer type, so
+    that float samples appended under accumulate or accumulate-subsample are silently truncated (0.5 stored as
+    0)."""
+    rng = np.random.default_rng(0)
+    for approach in (2, 3):
+        schedule = DataSchedule(np.arange(4), approach=approach)
+        data = schedule.next_training_set(np.array([0.5, 1.5, 2.5, 3.5]), rng)
+        assert data.dtype.kind == "f"
+        if approach == 3:
+            np.testing.assert_array_equal(data, [0, 1, 2, 3, 0.5, 1.5, 2.5, 3.5])
+    # a float32 pool stays float32 (no silent doubling of memory) and float32 samples keep their type
+    schedule = DataSchedule(np.zeros(4, np.float32), approach=3)
+    assert schedule.next_training_set(np.ones(4, np.float32), rng).dtype == np.float32
+    schedule = DataSchedule(np.zeros(4), approach=1, retention=0.5)
+    assert schedule.next_training_set(np.ones(2, np.float32), rng).dtype == np.float32
+
+
+def test_multidimensional_points_along_axis_1():
+    """Bug guarded: points of dimension d > 1 (chapter 2's 2-D data) split or mixed by the batched
+    subsample."""
+    rng = np.random.default_rng(5)
+    rows, n = 6, 12
+    original = np.stack([np.stack([np.full(n, r), np.arange(n)], axis=1) for r in range(rows)]).astype(float)
+    for approach, retention in [(2, 0.0), (2, 0.25), (1, 0.5), (3, 0.25)]:
+        schedule = DataSchedule(original, approach, retention, axis=1)
+        m = schedule.n_synthetic
+        syn = np.stack([np.stack([np.full(m, r), 100 + np.arange(m)], axis=1) for r in range(rows)])
+        syn = syn.astype(float)
+        data = schedule.next_training_set(syn, rng)
+        assert data.shape[0] == rows and data.shape[2] == 2
+        assert np.all(data[:, :, 0] == np.arange(rows)[:, None])  # each point stays whole and in its run
+
+
+def test_run_generations_seed_is_used_and_records_are_aligned():
+    """Bugs guarded: the seed ignored (every seed the same run), a Generator passed as seed not used, and
+    compositions recorded one generation off (generation 1 reporting generation 0's all-original data)."""
+    original = np.random.default_rng(0).normal(size=50)
+    kw = dict(retention=0.2, keep_models=True)
+    runs = [run_generations(gaussian_fit, gaussian_sample, original, 5, seed=s, **kw) for s in (1, 2)]
+    assert [r.model for r in runs[0]][1:] != [r.model for r in runs[1]][1:]
+    same = run_generations(gaussian_fit, gaussian_sample, original, 5, seed=np.random.default_rng(1), **kw)
+    assert [r.model for r in same] == [r.model for r in runs[0]]
+    recs = runs[0]
+    assert recs[0].composition == {"original": 50, "synthetic": 0}
+    assert all(r.composition == {"original": 10, "synthetic": 40} for r in recs[1:])
+
+
+def test_run_generations_samples_are_independent_between_generations():
+    """Bug guarded: the loop reusing one generation's noise for the next (a generator re-created from the seed
+    inside the loop), which a mean-and-variance check of each generation cannot see."""
+    draws = []
+
+    def sample(model, m, rng):
+        x = rng.standard_normal(m)
+        draws.append(x)
+        return x
+
+    run_generations(lambda d, r: 0, sample, np.zeros(200), 6, seed=4)
+    mat = np.stack(draws)
+    corr = np.corrcoef(mat)[np.triu_indices(len(draws), 1)]
+    assert np.all(np.abs(corr) < 0.3) and len(np.unique(mat)) == mat.size
