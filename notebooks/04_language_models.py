@@ -48,12 +48,13 @@ plotting.style()
 # the experiments of the active profile (quick, book, gpu or paper); see experiment.profile_config and
 # `python -m collapse_utils.llm --help`. COLLAPSE_LLM_RESULTS plots the saved results of a larger run instead.
 config = experiment.profile_config()
-EXPERIMENTS = experiment.chapter_experiments(config)
 SAVED = experiment.saved_results_path()
 ROOT = SAVED or experiment.default_output(config)
-# on a CPU the steps run in two processes of one torch thread each (see collapse_utils.llm.workers)
-WORKERS = 1 if profiles.torch_device() == "cuda" else min(2, os.cpu_count() or 1)
-MAIN, STRICT, SAMPLING = experiment.MAIN, experiment.STRICT, experiment.SAMPLING
+EXPERIMENTS = experiment.chapter_experiments(config, real_text_folder=None if SAVED else ROOT / "real-text-data")
+# on a CPU the steps run in two processes of one torch thread each (see collapse_utils.llm.workers); the quick
+# profile's steps are too small to pay for starting them
+WORKERS = 1 if profiles.torch_device() == "cuda" or profiles.current() == "quick" else min(2, os.cpu_count() or 1)
+MAIN, STRICT, SAMPLING, REAL_TEXT = experiment.MAIN, experiment.STRICT, experiment.SAMPLING, experiment.REAL_TEXT
 
 # %% tags=["remove-input"]
 if SAVED is None and profiles.current() in ("gpu", "paper"):  # the long cell below: how long, roughly
@@ -322,7 +323,7 @@ fig.tight_layout()
 #   fine-tuning language itself (as this page once did), so that the pretrained weights already know it.
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "The ablation, first setting: the change of test perplexity from generation 0 to the last generation for each variant (median over runs, and the range over runs), beside each variant's pretrained model (grey).", "name": "fig-llm-ablation"}, "image": {"alt": "Horizontal intervals of the change in test perplexity for each variant of the recipe"}}
-ABLATED = {name: res for name, res in runs.items() if name not in (SAMPLING,)}
+ABLATED = {name: res for name, res in runs.items() if name not in (SAMPLING, REAL_TEXT)}
 fig, ax = plt.subplots(figsize=(plotting.COLUMN_WIDTH, 0.5 + 0.45 * len(ABLATED)))
 plots.plot_ablation(ABLATED, FIRST, ax=ax)
 fig.tight_layout()
@@ -511,7 +512,7 @@ fig = widgets.small_multiples(plots.plot_generation, "generation", shown,
 
 # %% tags=["remove-input"]
 prose.show(live.explore_note("04_language_models"))
-EXPLORED = {name: res for name, res in runs.items() if FIRST in res.settings}
+EXPLORED = {name: runs[name] for name in (STRICT, MAIN, SAMPLING) if name in runs}  # the recipes and the decoding
 live.explore(
     plots.plot_experiment_generation,
     grid=dict(experiment=list(EXPLORED), generation=gens),
@@ -547,21 +548,20 @@ live.explore(
 # original data.
 
 # %% tags=["remove-input"]
-REAL = None if SAVED else experiment.real_text_experiment(config, ROOT / "real-text-data")
-if REAL is not None:
-    real = experiment.run_chapter({"real text": REAL}, ROOT / "real-text", workers=WORKERS, verbose=False)["real text"]
-    REAL_TEXT = sentences.real_text_note(plots.runs_matrix(real, "test_perplexity", real.settings[0])[1],
-                                         real.base["test_perplexity"], plots.data_name(real))
+if REAL_TEXT in runs:
+    real = runs[REAL_TEXT]
+    ON_REAL_TEXT = sentences.real_text_note(plots.runs_matrix(real, "test_perplexity", real.settings[0])[1],
+                                            real.base["test_perplexity"], plots.data_name(real))
 else:
-    REAL_TEXT = "The real-text run is not part of this profile (or of saved results)."
-prose.show(REAL_TEXT)
+    ON_REAL_TEXT = "The real-text run is not part of this profile (or of these saved results)."
+prose.show(ON_REAL_TEXT)
 
 # %% [markdown]
 # ## Summary
 
 # %% tags=["remove-input"]
 prose.show(sentences.findings([TAKEAWAY.replace("**In short.** ", ""), PRETRAINING, FIGURE10, ABLATION, BANDS,
-                               FIGURE11, REAL_TEXT]))
+                               FIGURE11, ON_REAL_TEXT]))
 
 # %% [markdown]
 # ## Exercises

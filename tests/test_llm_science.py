@@ -115,7 +115,8 @@ def test_provenance_holds_no_folder_path(fake):
     """Bug: a run folder path in figure titles."""
     text = plots.provenance(fake, "book")
     assert "/nonexistent" not in text and "run-folder" not in text
-    assert "profile 'book'" in text and "small on synthetic" in text and "3 run(s)" in text
+    assert "`book` profile" in text and "fine-tuned on the embedded language" in text and "3 runs per setting" in text
+    assert "synthetic" not in text and "profile 'book'" not in text  # readers' words, not the configuration's
 
 
 def test_perplexity_shift_reference_row():

@@ -81,8 +81,10 @@ def test_figure10_note_verdicts_and_reasons():
 def _table(rows):
     cols = ["generation 0", "last generation", "change", "change, 10%", "change, 90%", "pretrained model",
             "epoch kept after generation 0", "runs", "checkpoint", "init", "pretrain_language", "last"]  # fmt: skip
-    out = pd.DataFrame([[g0, last, last - g0, last - g0 - 1, last - g0 + 1, 58.0, 0.0, 3, ck, init, lang, 4]
-                        for g0, last, ck, init, lang in rows.values()], index=list(rows), columns=cols)  # fmt: skip
+    out = pd.DataFrame([[g0, last, last - g0, last - g0 - 1, last - g0 + 1, 58.0, 0.0, 3, ck, init, lang, 4,
+                         max(g0, last) if peak is None else peak]
+                        for g0, last, ck, init, lang, *peak_ in rows.values() for peak in [peak_[0] if peak_ else None]],
+                       index=list(rows), columns=cols + ["peak"])  # fmt: skip
     out.index.name = "experiment"
     return out
 
@@ -91,9 +93,9 @@ def test_ablation_names_the_switches_that_set_the_recovered_apart():
     """Bugs guarded: a cause named that some non-recovered experiment shares, or the cause missed when two switches
     together explain the recovery."""
     table = _table({
-        "authors": (17, 58, "real", "pretrained", "related"),
+        "authors": (17, 58, "real", "pretrained", "related", 60),
         "strict": (17, 120, "generated", "pretrained", "related"),
-        "same": (7.7, 7.8, "real", "pretrained", "same"),
+        "same": (7.5, 9.0, "real", "pretrained", "same", 11.1),  # rose, then fell back
         "same strict": (7.7, 12, "generated", "pretrained", "same"),
     })
     rec, rest, cause = S.ablation_cause(table)
@@ -105,6 +107,8 @@ def test_ablation_names_the_switches_that_set_the_recovered_apart():
     assert S.ablation_cause(one)[2] == [("pretrain_language", "same")]
     none = _table({"a": (17, 40, "real", "pretrained", "related"), "b": (17, 60, "last", "previous", "related")})
     assert S.ablation_cause(none)[0] == [] and "In none of these experiments" in S.ablation_sentences(none)
+    flat = _table({"a": (17, 17.5, "real", "pretrained", "same"), "b": (17, 17.2, "last", "pretrained", "same")})
+    assert "In every one of them" in S.ablation_sentences(flat)
 
 
 def test_band_note_discusses_either_outcome():

@@ -74,6 +74,7 @@ from .presets import (  # noqa: F401
     ABLATION,
     GPU_SHARE,
     MAIN,
+    REAL_TEXT,
     SAMPLING,
     STRICT,
     WIKITEXT2_TRAIN_BLOCKS,
@@ -160,7 +161,7 @@ def load_chapter(root: str | Path, names: list[str] | None = None) -> dict[str, 
     """
     root = Path(root)
     if names is None:
-        names = [MAIN, STRICT, SAMPLING, *ABLATION]
+        names = [MAIN, STRICT, SAMPLING, *ABLATION, REAL_TEXT]
     found = {n: load_results(root / slug(n)) for n in names if (root / slug(n) / "config.json").exists()}
     if MAIN not in found:
         raise ValueError(f"{root} holds no results of {MAIN!r} (expected {root / slug(MAIN)})")

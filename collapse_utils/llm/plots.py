@@ -420,11 +420,11 @@ def provenance(results: Results, profile: str | None = None) -> str:
     c = results.config
     t = results.table
     runs = int(t["run"].nunique()) if len(t) else 0
-    where = f"profile '{profile}', " if profile else ""
-    blocks = int(t["n_blocks"].max()) if len(t) else 0
+    where = f"The figures come from the `{profile}` profile: " if profile else "The figures come from saved results: "
+    blocks = int(t["n_blocks"].min()) if len(t) else 0
     return (
-        f"{where}{c.model} on {c.data}: {len(t)} finished generations, {runs} run(s) per setting, "
-        f"{blocks} training blocks of {c.block_size} tokens"
+        f"{where}{model_name(results)} fine-tuned on {data_name(results)}, {len(t)} finished generations, "
+        f"{runs} run{'s' if runs != 1 else ''} per setting, {blocks} training blocks of {c.block_size} tokens."
     )
 
 
@@ -611,9 +611,10 @@ ABLATION_COLUMNS = ("generation 0", "last generation", "change", "change, 10%", 
 
 
 def ablation_table(named: dict[str, Results], setting: str, metric: str = "test_perplexity"):
-    """One row per experiment: ``metric`` at generation 0 and at the last generation (median over runs), the change
-    (median and 10-90% over runs), the pretrained model's ``metric``, the median epoch kept by generations 1.. ,
-    the runs, and the recipe's three switches (``checkpoint``, ``init``, ``pretrain_language``)."""
+    """One row per experiment: ``metric`` at generation 0, at its highest and at the last generation (the median
+    curve over runs), the change from generation 0 to the last (median and 10-90% over runs), the pretrained
+    model's ``metric``, the median epoch kept by generations 1.. , the runs, and the recipe's three switches
+    (``checkpoint``, ``init``, ``pretrain_language``)."""
     import pandas as pd
 
     rows = {}
@@ -625,9 +626,11 @@ def ablation_table(named: dict[str, Results], setting: str, metric: str = "test_
         change = change[np.isfinite(change)]
         _, epochs = runs_matrix(res, "best_epoch", setting)
         c = res.config
+        curve = np.nanmedian(values, axis=0)
         rows[name] = {
-            "generation 0": float(np.nanmedian(values[:, 0])),
-            "last generation": float(np.nanmedian(values[:, -1])),
+            "generation 0": float(curve[0]),
+            "peak": float(np.nanmax(curve)),
+            "last generation": float(curve[-1]),
             "change": float(np.median(change)) if len(change) else float("nan"),
             "change, 10%": float(np.quantile(change, 0.1)) if len(change) else float("nan"),
             "change, 90%": float(np.quantile(change, 0.9)) if len(change) else float("nan"),
@@ -657,7 +660,8 @@ def plot_ablation(named: dict[str, Results], setting: str, ax=None):
                 label="the pretrained model, against generation 0" if k == 0 else None)  # fmt: skip
     ax.axvline(0, color="0.6", lw=0.8)
     ax.set_yticks(y, [f"{name} ({int(r['runs'])} runs)" for name, r in table.iterrows()])
-    ax.set_xlabel(f"test perplexity: generation {int(table['last'].iloc[0])} minus generation 0")
+    lasts = sorted({int(v) for v in table["last"]})
+    ax.set_xlabel(f"test perplexity: generation {'/'.join(map(str, lasts))} minus generation 0")
     ax.legend(loc="lower right")
     return ax
 

@@ -169,33 +169,45 @@ def ablation(config: ExperimentConfig, profile: str | None = None) -> dict[str, 
     recipe) in what :data:`ABLATION` names; the references are the main
     experiment and :func:`strict_variant`, whose first runs start from the same
     generations 0 (the same run of the same base model shares its generation
-    0), so the comparison is paired. Runs: 1 at ``quick``, 3 at ``book``; the
-    ``gpu`` and ``paper`` profiles run no ablation (an empty dict).
+    0), so the comparison is paired. Runs: 1 at ``quick`` (one generation after
+    generation 0: the code path, quickly), 3 at ``book``; the ``gpu`` and
+    ``paper`` profiles run no ablation (an empty dict).
     """
     runs = _at(profile, quick=1, book=3, gpu=0, paper=0)
     if not runs:
         return {}
-    first = replace(config, settings=tuple(config.settings[:1]), runs=min(runs, config.runs))
+    generations = _at(profile, quick=1, book=config.generations, gpu=0, paper=0)  # quick: the code path, fast
+    first = replace(config, settings=tuple(config.settings[:1]), runs=min(runs, config.runs),
+                    generations=min(generations, config.generations))  # fmt: skip
     return {name: replace(first, **change).validate() for name, change in ABLATION.items()}
 
 
 #: The chapter's experiments by name (the folder of each is its slug), in the order the chapter shows them.
 MAIN, SAMPLING, STRICT = "the authors' recipe", "sampling instead of beam search", "the strict recipe"
+REAL_TEXT = "real text, the strict recipe"
 
 
-def chapter_experiments(config: ExperimentConfig, profile: str | None = None) -> dict[str, ExperimentConfig]:
-    """Every experiment of the chapter at a profile: the main one, the strict recipe, sampling, the ablation.
+def chapter_experiments(
+    config: ExperimentConfig, profile: str | None = None, real_text_folder=None
+) -> dict[str, ExperimentConfig]:
+    """Every experiment of the chapter at a profile: the main one, the strict recipe, sampling, the ablation, real text.
 
     ``config`` is the main experiment (the paper's settings and more, the
     authors' recipe). :func:`strict_variant` runs at every profile (it is the
     paper's question asked without real validation data);
-    :func:`decoding_variant` and :func:`ablation` at the CPU profiles only.
+    :func:`decoding_variant` and :func:`ablation` at the CPU profiles only, and
+    with ``real_text_folder`` :func:`real_text_experiment` too (run together,
+    the experiments share one pool of workers from start to end).
     """
     out = {MAIN: config, STRICT: strict_variant(config)}
     sampling = decoding_variant(config, profile)
     if sampling is not None:
         out[SAMPLING] = sampling
     out.update(ablation(config, profile))
+    if real_text_folder is not None:
+        real = real_text_experiment(config, real_text_folder, profile)
+        if real is not None:
+            out[REAL_TEXT] = real
     return out
 
 
@@ -223,7 +235,7 @@ def real_text_experiment(config: ExperimentConfig, folder, profile: str | None =
 
     from . import realtext
 
-    scale = _at(profile, quick=dict(runs=1, generations=2, words=(3_000, 1_500, 2_000), pretrain=20_000),
+    scale = _at(profile, quick=dict(runs=1, generations=1, words=(1_500, 800, 1_000), pretrain=6_000),
                 book=dict(runs=2, generations=3, words=(6_000, 3_000, 5_000), pretrain=40_000), gpu=None, paper=None)
     if scale is None:
         return None

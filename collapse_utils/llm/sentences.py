@@ -181,8 +181,12 @@ def figure10_note(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], pretraine
 
 
 def _recovered(row: Mapping[str, float]) -> bool:
-    """The last generation's perplexity within :data:`TOLERANCE` x 3 of generation 0's, or below."""
-    return row["last generation"] <= row["generation 0"] * (1 + 3 * TOLERANCE)
+    """The median curve came back: the last generation below its peak by more than 3 x :data:`TOLERANCE` (it rose
+    and fell back), or within that of generation 0."""
+    return (
+        row["last generation"] < row["peak"] * (1 - 3 * TOLERANCE)
+        or row["last generation"] <= row["generation 0"] * (1 + 3 * TOLERANCE)
+    )
 
 
 SWITCH_WORDS = {
@@ -223,26 +227,26 @@ def ablation_sentences(table) -> str:
     """The ablation's findings: which experiments' perplexity recovered towards generation 0's, and why."""
     if table.empty:
         return "No ablation ran at this profile."
-    last = int(table["last"].iloc[0])
     rows = []
     for name, row in table.iterrows():
         spread = f"{number(row['change, 10%'], 1, True)} to {number(row['change, 90%'], 1, True)} over runs"
         rows.append(
             f"{name}: {number(row['generation 0'])} at generation 0, {number(row['last generation'])} at generation "
-            f"{last} ({spread})"
+            f"{int(row['last'])} ({spread})"
         )
     rec, rest, cause = ablation_cause(table)
     head = "Test perplexity, median over runs: " + "; ".join(rows) + "."
+    back = (
+        f"the perplexity comes back (ends more than {percent(3 * TOLERANCE)} below its highest, or within "
+        f"{percent(3 * TOLERANCE)} of generation 0's)"
+    )
     if not rec:
-        verdict = (
-            f"In none of these experiments does the perplexity come back to within {percent(3 * TOLERANCE)} of "
-            "generation 0's: no single suspect undoes the previous generations' errors here."
-        )
+        verdict = f"In none of these experiments does {back}: no suspect undoes the previous generations' errors here."
     elif not rest:
-        verdict = f"In every one of them the perplexity ends within {percent(3 * TOLERANCE)} of generation 0's."
+        verdict = f"In every one of them {back}."
     else:
         verdict = (
-            f"The perplexity ends within {percent(3 * TOLERANCE)} of generation 0's only with {join_words(rec)}"
+            f"{back[0].upper()}{back[1:]} only with {join_words(rec)}"
             + (
                 f": what sets {'it' if len(rec) == 1 else 'them'} apart from every other experiment is "
                 f"{join_words([SWITCH_WORDS[c] for c in cause])}"
