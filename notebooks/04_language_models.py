@@ -61,7 +61,7 @@ if SAVED is None and profiles.current() in ("gpu", "paper"):  # the long cell be
     import torch
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else ""
-    print(experiment.estimate_line(config, next((k for k in experiment.PEAK_TFLOPS if k in gpu), "T4")))
+    print(experiment.chapter_estimate_line(EXPERIMENTS, next((k for k in experiment.PEAK_TFLOPS if k in gpu), "T4")))
 
 # %% tags=["remove-input"]
 # every experiment of the chapter at once: resumable, each finished generation saved as it ends

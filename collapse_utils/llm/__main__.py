@@ -302,7 +302,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(str(err))
     if world.is_main:
         print(header(args, config, output))
-        if config.model != "small":
+        if config.model != "small" and args.chapter:
+            from .experiment import chapter_estimate_line, chapter_experiments
+
+            print(chapter_estimate_line(chapter_experiments(config, args.profile)))
+        elif config.model != "small":
             print(estimate_line(config))
     try:
         if args.chapter:

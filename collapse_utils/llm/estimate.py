@@ -75,10 +75,11 @@ def estimate_seconds(config: ExperimentConfig, device_name: str = "T4", hub_mode
 
 def estimate_line(config: ExperimentConfig, device_name: str = "T4") -> str:
     """One sentence with :func:`estimate_seconds` for ``device_name``, saying that it is an estimate and from what."""
-    minutes = estimate_seconds(config, device_name) / 60
+    seconds = estimate_seconds(config, device_name)
+    size = f"about {seconds / 60:.0f} minutes" if seconds >= 90 else f"about {seconds:.0f} seconds"
     n = config.max_train_blocks or WIKITEXT2_TRAIN_BLOCKS
     return (
-        f"estimated time of this experiment on a {device_name}: about {minutes:.0f} minutes "
+        f"estimated time of this experiment on a {device_name}: {size} "
         f"({len(config.settings)} settings x {config.runs} runs x {config.generations + 1} generations, "
         f"{n:,} training blocks; an estimate scaled from CPU measurements at OPT-125m's shapes by peak "
         "throughput ratios, see experiment.estimate_seconds; finished generations are saved, so running "
@@ -86,3 +87,15 @@ def estimate_line(config: ExperimentConfig, device_name: str = "T4") -> str:
     )
 
 
+
+
+def chapter_estimate_line(experiments: dict[str, ExperimentConfig], device_name: str = "T4") -> str:
+    """One sentence with the summed :func:`estimate_seconds` of several experiments (the chapter's), an estimate."""
+    seconds = sum(estimate_seconds(c, device_name) for c in experiments.values())
+    size = f"about {seconds / 60:.0f} minutes" if seconds >= 90 else f"about {seconds:.0f} seconds"
+    return (
+        f"estimated time of the chapter's {len(experiments)} experiments on a {device_name}: {size} (an estimate "
+        "scaled from CPU measurements at OPT-125m's shapes by peak throughput ratios, see "
+        "experiment.estimate_seconds; finished generations are saved, so running the cell again after a "
+        "disconnect resumes)"
+    )

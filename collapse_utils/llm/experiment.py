@@ -69,7 +69,7 @@ from .config import (  # noqa: F401  (the chapter's names)
     settings_from_pairs,
     with_recipe,
 )
-from .estimate import MEASURED, PEAK_TFLOPS, estimate_line, estimate_seconds  # noqa: F401
+from .estimate import MEASURED, PEAK_TFLOPS, chapter_estimate_line, estimate_line, estimate_seconds  # noqa: F401
 from .presets import (  # noqa: F401
     ABLATION,
     GPU_SHARE,

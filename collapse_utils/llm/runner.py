@@ -212,17 +212,24 @@ def prepare(
             f"{base.name} ({base.max_positions} positions)"
         )
     lr = config.fallback_lr if base.source.startswith("fallback") else config.lr
-    blocks = [
+    # the training blocks: a random subset when capped (a contiguous first share of wikitext-2 would be a few
+    # articles); the validation and test blocks: the first ones (they only measure)
+    train = data_mod.make_blocks(corpus.train, base.tokenizer, config.block_size, special_tokens=special)
+    available = len(train)
+    if config.max_train_blocks is not None and config.max_train_blocks < available:
+        rng = np.random.default_rng(derived_seed(config.seed, "training blocks"))
+        train = train[np.sort(rng.choice(available, config.max_train_blocks, replace=False))]
+    blocks = [train] + [
         data_mod.make_blocks(lines, base.tokenizer, config.block_size, cap, special_tokens=special)
-        for lines, cap in ((corpus.train, config.max_train_blocks), (corpus.valid, config.max_valid_blocks),
-                           (corpus.test, config.max_test_blocks))
-    ]  # fmt: skip
+        for lines, cap in ((corpus.valid, config.max_valid_blocks), (corpus.test, config.max_test_blocks))
+    ]
     notes = corpus.notes + base.notes
     if lr != config.lr:
         notes.append(f"learning rate: {lr:g} for the small model that stands in for {config.model} (fallback_lr)")
     notes.append(
-        f"blocks: {len(blocks[0])} training, {len(blocks[1])} validation and {len(blocks[2])} test blocks of "
-        f"{config.block_size} tokens"
+        f"blocks: {len(blocks[0])} training"
+        + (f" (a random subset of the split's {available})" if len(blocks[0]) < available else "")
+        + f", {len(blocks[1])} validation and {len(blocks[2])} test blocks of {config.block_size} tokens"
         + (", every line tokenised on its own with the tokenizer's special tokens (the authors')" if special else "")
     )
     if verbose:
