@@ -85,9 +85,14 @@ def check_device(device: str) -> str:
     return device
 
 
+def permutation(n: int, generator: torch.Generator) -> torch.Tensor:
+    """One epoch's order of ``n`` training images: a random permutation of ``range(n)``, new every call."""
+    return torch.randperm(n, generator=generator)
+
+
 def batches(n: int, batch_size: int, generator: torch.Generator) -> Iterable[torch.Tensor]:
     """One epoch's mini-batches: a random permutation of ``range(n)`` split into chunks of ``batch_size``."""
-    return torch.randperm(n, generator=generator).split(batch_size)
+    return permutation(n, generator).split(batch_size)
 
 
 @dataclass(frozen=True)
@@ -412,7 +417,7 @@ def train_vaes(
     history = np.empty((k, config.epochs))
     model.train()
     for epoch in range(config.epochs):
-        index = torch.stack([torch.randperm(n, generator=g) for g in orders]).to(device)  # (k, n)
+        index = torch.stack([permutation(n, g) for g in orders]).to(device)  # (k, n): each member's own order
         noises = torch.stack(
             [torch.randn((n, config.latent_dim), generator=g, device=device, dtype=data.dtype) for g in noise_gens]
         )  # (k, n, latent_dim): each member's noise for the epoch, drawn as train_vae draws it

@@ -326,7 +326,7 @@ def _check_generation0(generation0, seeds: list[int], config: VAEConfig, side: i
 
 def run_vae_batch(
     images: np.ndarray,
-    generations: int,
+    generations: int | Sequence[int],
     meter: GenerationMeter,
     config: VAEConfig = VAEConfig(),
     seeds: Sequence[int] = (0,),
@@ -340,9 +340,10 @@ def run_vae_batch(
 ) -> list[VAERun]:
     """Many recursions at once: run ``j`` has seed ``seeds[j]``, ``retention[j]``, ``decode[j]`` and ``protocol[j]``.
 
-    ``retention``, ``decode`` and ``protocol`` are one value for all runs or
-    one per run (``decode=None``: the config's). Run ``j`` is the run
-    ``run_vae_generations(images, generations, meter, replace(config,
+    ``generations``, ``retention``, ``decode`` and ``protocol`` are one value
+    for all runs or one per run (``decode=None``: the config's); a run with
+    fewer generations leaves the stack after its last one. Run ``j`` is the run
+    ``run_vae_generations(images, generations[j], meter, replace(config,
     decode=decode[j]), retention[j], approach, seeds[j], protocol=protocol[j])``
     (same random draws, same models up to the order of floating-point sums),
     but every generation's VAEs of all runs are trained together by
@@ -351,14 +352,16 @@ def run_vae_batch(
     ``generation0`` (one per run, for example ``run.models[0]`` of an earlier
     batch with the same seeds and config) skips training generation 0; each is
     checked to be the model this run would train (its torch seed and config).
+    ``keep_models`` keeps the listed generations of the runs that reach them.
     ``progress`` shows a progress bar over generations in a live notebook (a
     string is its description). All arguments are validated before any training.
     """
-    x, generations = _check_common(images, generations, meter, config)
     if isinstance(seeds, (int, np.integer)) or not isinstance(seeds, (Sequence, np.ndarray)) or len(seeds) == 0:
         raise ValueError(f"seeds must be a non-empty sequence of integers >= 0, got {seeds!r}")
     seeds = validate.integer_list("seeds", seeds, 0)
     k = len(seeds)
+    gens = _per_run("generations", generations, k, lambda g: validate.integer("generations", g, 0))
+    x, last = _check_common(images, max(gens), meter, config)
     retentions = _per_run("retention", retention, k, check_retention)
     decodes = _per_run(
         "decode", config.decode if decode is None else decode, k, lambda d: validate.choice("decode", d, DECODE_MODES)
@@ -368,7 +371,7 @@ def run_vae_batch(
     for j, (p, r) in enumerate(zip(protocols, retentions)):
         check_protocol(p, approach, r, name=f"protocol[{j}]")
     given0 = _check_generation0(generation0, seeds, config, x.shape[1])
-    keep = _keeper(keep_models, generations)
+    keep = _keeper(keep_models, last)
     configs = [dataclasses.replace(config, decode=d) for d in decodes]
     rngs = [np.random.default_rng(s) for s in seeds]
     schedules = [DataSchedule(x, approach, r, axis=0) for r in retentions]
@@ -377,39 +380,40 @@ def run_vae_batch(
     compositions: list[list[dict[str, int]]] = [[dict(s.last_composition)] for s in schedules]
     models: list[dict[int, FittedVAE]] = [{} for _ in range(k)]
     start = time.perf_counter()
-    steps = range(generations + 1)
+    steps = range(last + 1)
     if progress:
         steps = progress_bar(steps, desc=progress if isinstance(progress, str) else "generations")
-    fitted: list[FittedVAE] = []
-    origins: list[FittedVAE] = []
+    fitted: list[FittedVAE | None] = [None] * k
+    origins: list[FittedVAE | None] = [None] * k
     for g in steps:
-        torch_seeds = [torch_seed(rng) for rng in rngs]
+        active = [j for j in range(k) if g <= gens[j]]
+        torch_seeds = {j: torch_seed(rngs[j]) for j in active}
+        outcomes: dict[int, dict[str, Any]] = {}
         if g == 0:
             if given0 is None:  # runs with equal seeds have the same generation 0: train each once
-                unique = list(dict.fromkeys(torch_seeds))
+                unique = list(dict.fromkeys(torch_seeds.values()))
                 trained = dict(zip(unique, train_vaes([x] * len(unique), config, unique)))
-                given = [trained[t] for t in torch_seeds]
+                given = [trained[torch_seeds[j]] for j in range(k)]
             else:
                 given = given0
             measured: dict[int, dict[str, Any]] = {}
             for j in range(k):
                 if id(given[j]) not in measured:
                     measured[id(given[j])] = meter(given[j], 0, origin=given[j])
-            fitted = [dataclasses.replace(given[j], config=configs[j]) for j in range(k)]
-            origins = fitted
-            outcomes = [dict(measured[id(given[j])]) for j in range(k)]
+                fitted[j] = origins[j] = dataclasses.replace(given[j], config=configs[j])
+                outcomes[j] = dict(measured[id(given[j])])
         else:
-            teachers = [fitted[j] if protocols[j] == "fresh" else None for j in range(k)]
-            trained_now = train_vaes(data, config, torch_seeds, teachers=teachers)
-            fitted = [dataclasses.replace(trained_now[j], config=configs[j]) for j in range(k)]
-            outcomes = [meter(fitted[j], g, origin=origins[j]) for j in range(k)]
-        for j in range(k):
+            teachers = [fitted[j] if protocols[j] == "fresh" else None for j in active]
+            trained_now = train_vaes([data[j] for j in active], config, [torch_seeds[j] for j in active], teachers)
+            for j, model in zip(active, trained_now):
+                fitted[j] = dataclasses.replace(model, config=configs[j])
+                outcomes[j] = meter(fitted[j], g, origin=origins[j])
+        for j in active:
             records[j].append(outcomes[j])
             if keep(g):
                 models[j][g] = fitted[j]
-        if g == generations:
-            break
-        for j in range(k):
+            if g == gens[j]:
+                continue
             if protocols[j] == "fresh":  # no training set: the next generation samples generation g as it trains
                 compositions[j].append(_fresh_composition(len(x), config))
                 continue
@@ -454,8 +458,12 @@ class Variant:
             object.__setattr__(self, "n_train", validate.integer("n_train", self.n_train, 1))
 
     def batch_key(self) -> tuple:
-        """Variants with equal keys train together in one stack (same architecture, training and data)."""
-        return (dataclasses.replace(self.config, decode="bernoulli"), self.generations, self.n_train, self.approach)
+        """Variants with equal keys train together in one stack (same architecture, training and data).
+
+        The number of generations is not part of the key: a run with fewer
+        generations leaves the stack after its last one.
+        """
+        return (dataclasses.replace(self.config, decode="bernoulli"), self.n_train, self.approach)
 
 
 def run_variants(
@@ -469,10 +477,10 @@ def run_variants(
 ) -> dict[str, list[VAERun]]:
     """Every variant for every seed, as few batches as possible: ``{label: runs}`` in the order of ``seeds``.
 
-    Variants that share an architecture, training settings, number of
-    generations and training images (:meth:`Variant.batch_key`) are trained
-    together by one :func:`run_vae_batch`, so that runs with the same seed
-    share their generation 0. ``generation0`` maps a label to the generation-0
+    Variants that share an architecture, training settings and training images
+    (:meth:`Variant.batch_key`) are trained together by one
+    :func:`run_vae_batch` (each for its own number of generations), so that
+    runs with the same seed share their generation 0. ``generation0`` maps a label to the generation-0
     models of its runs (one per seed), for example those of an earlier call.
     """
     x = check_images(images, name="training images")
@@ -492,14 +500,14 @@ def run_variants(
     for label, v in variants.items():
         batches.setdefault(v.batch_key(), []).append(label)
     out: dict[str, list[VAERun]] = {}
-    for (config, generations, n_train, approach), labels in batches.items():
+    for (config, n_train, approach), labels in batches.items():
         given = None
         if any(label in generation0 for label in labels):
             if not all(label in generation0 for label in labels):
                 raise ValueError(f"generation0 must cover every variant trained with {labels} or none of them")
             given = [m for label in labels for m in generation0[label]]
         runs = run_vae_batch(
-            x[:n_train], generations, meter, config,
+            x[:n_train], [variants[label].generations for label in labels for _ in seeds], meter, config,
             seeds=[s for _ in labels for s in seeds],
             retention=[variants[label].retention for label in labels for _ in seeds],
             decode=[variants[label].config.decode for label in labels for _ in seeds],
