@@ -157,10 +157,10 @@ prose.show(prose.ran_at([
 
 # %% [markdown]
 # The right-hand column quotes the authors' notebook `VAE_experiments.ipynb` in their `curse_recurse`
-# repository: its settings cell (latent dimension 20, 30 epochs, batch 256, capacity 64, learning rate 0.001),
-# its `train_vae_gen` (Adam with weight decay 1e-5; the loss of its `vae_loss`, summed over the batch; new
-# samples of the previous generation in every batch of an epoch over MNIST's 60,000 training images) and its
-# generation loop (`for gen_number in range(5)`).
+# repository {cite}`shumailov2024code`: its settings cell (latent dimension 20, 30 epochs, batch 256,
+# capacity 64, learning rate 0.001), its `train_vae_gen` (Adam with weight decay 1e-5; the loss of its
+# `vae_loss`, summed over the batch; new samples of the previous generation in every batch of an epoch over
+# MNIST's 60,000 training images) and its generation loop (`for gen_number in range(5)`).
 #
 # ## The data
 #
@@ -196,10 +196,11 @@ plt.show()
 # image. The second term pulls the codes of all images towards the prior $\mathcal N(0, I)$, so that
 # **generating** is simple: draw $z \sim \mathcal N(0, I)$ and decode it.
 #
-# **Architecture: a departure.** The paper's text does not fix an architecture; the authors' notebook does:
+# **Architecture: a departure.** The authors' notebook `VAE_experiments.ipynb` fixes the architecture:
 # a convolutional VAE (two convolutions with 4×4 kernels and stride 2, to 64 and 128 channels, and a linear
 # layer to a 20-dimensional code; the decoder mirrors it), `vae.ConvVAE` here. The `gpu` profile runs it on
-# MNIST for the authors' protocol. On a CPU, at this book's default scale, the book uses a small fully
+# MNIST for the authors' protocol (where MNIST cannot be loaded, it falls back to the digits and the book's
+# VAE). On a CPU, at this book's default scale, the book uses a small fully
 # connected VAE (`vae.VAE`, the widths printed above) for both protocols, so that all runs of a generation
 # train together as one batched network; on 8×8 digits the authors' 30 epochs of batches of 256 would be 4
 # steps per epoch. The optimiser is the authors' for every run: Adam at the printed learning rate with weight
@@ -407,7 +408,8 @@ prose.show(vae.protocol_sentence(groups["decoder means"], authors, n_book))
 # (vae-latents)=
 # ## Generation 0's codes of later samples
 #
-# The authors measure collapse in the latent space (in their notebook `VAE_experiments.ipynb`): they encode
+# The authors measure collapse in the latent space (in their notebook `VAE_experiments.ipynb`
+# {cite}`shumailov2024code`): they encode
 # samples of every later generation with the encoder of the *first* VAE, and plot the density of the encoder
 # means, all latent dimensions pooled. If later generations draw ever fewer kinds of images, the first
 # encoder maps them to an ever narrower region: the tails of the density wash out. The figure shows this
@@ -565,9 +567,9 @@ prose.show(prose.findings(vae.findings_items(runs, groups["decoder means"], auth
 #   space, the active latent dimensions, and the authors' measure, generation 0's codes of later samples.
 # - Confidence is no measure of variety: a collapsed model can be confidently wrong; pixel variance mixes
 #   blur with loss of variety, which is why the variety is measured in the judge's features.
-# - The book's protocol (a fixed sample per generation) and the authors' (fresh samples every batch) differ by
-#   the statistical approximation error; comparing them on the same kind of images (decoder means) tells how
-#   much of the collapse that error causes, at this scale.
+# - The book's protocol (a fixed sample per generation) and the authors' (fresh samples every batch) differ in
+#   the statistical approximation error of each generation; comparing them on the same kind of images (decoder
+#   means) tells how much of the collapse that error causes, at this scale.
 # - Digits that generation 0 already fails to draw are lost by the first fit, not by the recursion.
 # - Retention here is fixed: a share of the original sample kept in every generation's training set.
 # - This page ran at the scale of the profile printed in {ref}`vae-ran`; with a GPU the `gpu` profile runs

@@ -67,10 +67,14 @@ def test_the_protocol_sentence_explains_what_the_runs_did(fixed, fresh, verdict,
     assert "30,000 new samples of its predecessor (30 epochs of 1,000), against 1,000 drawn once" in text
     t_fixed, t_fresh = vae.halving(a), vae.halving(b)
     assert f"halves at generation {t_fixed} with a fixed sample" in text
-    assert (f"at generation {t_fresh} with fresh" if t_fresh <= 5 else "not within 5 generations with fresh") in text
+    assert (
+        f"at generation {t_fresh} with fresh" if t_fresh <= 5 else "not within 5 generations with fresh"
+    ) in text
     assert "switch latent dimensions off" not in text, "the active dimensions did not fall"
     falling = [run(variety=fresh, dims=[7, 6, 4, 2, 1, 0])]
-    assert "(a median of 7 active at generation 0, 0 at generation 5)" in vae.protocol_sentence(a, falling, 1000)
+    assert "(a median of 7 active at generation 0, 0 at generation 5)" in vae.protocol_sentence(
+        a, falling, 1000
+    )
 
 
 def test_the_figure9_note_on_every_verdict():
@@ -79,7 +83,10 @@ def test_the_figure9_note_on_every_verdict():
     run that shrank more slowly; the reason given without the numbers that show it."""
     lo, hi = vae.authors_ratio_range(5)
     sd = np.array(vae.AUTHORS_LATENT_SD)
-    assert (lo, hi) == (pytest.approx((sd[:, 4] / sd[:, 0]).min()), pytest.approx((sd[:, 4] / sd[:, 0]).max()))
+    assert (lo, hi) == (
+        pytest.approx((sd[:, 4] / sd[:, 0]).min()),
+        pytest.approx((sd[:, 4] / sd[:, 0]).max()),
+    )
     book = [run(variety=FAST, entropy_last=0.1), run(1, variety=FAST, entropy_last=2.0)]
 
     def authors(ratio, dims=None):
@@ -98,10 +105,15 @@ def test_the_figure9_note_on_every_verdict():
     verdict, text = vae.figure9_note(book, authors(1.3))
     assert verdict == "differs" and "does not shrink, unlike theirs" in text
     short = [run(variety=(0.5, 0.4))]
-    assert vae.figure9_note(book, short)[0] == "differs" and "cannot be set against" in vae.figure9_note(book, short)[1]
+    assert (
+        vae.figure9_note(book, short)[0] == "differs"
+        and "cannot be set against" in vae.figure9_note(book, short)[1]
+    )
     lo3, hi3 = vae.authors_ratio_range(3)
     three = [run(variety=(0.5, 0.4, 0.3, 0.2), spread=[0.9, 0.5, 0.4, 0.5 * (lo3 - 0.05)])]
-    assert "at generation 3 is" in vae.figure9_note(book, three)[1], "compared at the last generation when fewer than 5"
+    assert "at generation 3 is" in vae.figure9_note(book, three)[1], (
+        "compared at the last generation when fewer than 5"
+    )
     assert vae.figure9_note(book, three)[0] == "agrees", "within 0.1 of the authors' generation-3 range"
     three[0].latent_spread[-1] = 0.5 * (lo3 - 0.15)
     assert vae.figure9_note(book, three)[0] == "partly"
@@ -114,7 +126,12 @@ def test_the_chapter_quotes_the_authors_table_right(root):
     quoted = [float(v) for v in re.search(
         r"from (\d\.\d\d)–(\d\.\d\d) at the first generation\n# trained on samples to (\d\.\d\d)–(\d\.\d\d)", text
     ).groups()]  # fmt: skip
-    assert quoted == [round(sd[:, 0].min(), 2), round(sd[:, 0].max(), 2), round(sd[:, 4].min(), 2), round(sd[:, 4].max(), 2)]
+    assert quoted == [
+        round(sd[:, 0].min(), 2),
+        round(sd[:, 0].max(), 2),
+        round(sd[:, 4].min(), 2),
+        round(sd[:, 4].max(), 2),
+    ]
 
 
 def test_the_retention_sentence_on_every_outcome():
@@ -128,15 +145,30 @@ def test_the_retention_sentence_on_every_outcome():
     assert "real images anchor the recursion" in all_held and "0.40 (retention 0.5)" in all_held
     some = vae.retention_sentence({"no real data": none, "retention 0.1": delayed, "retention 0.5": held})
     assert "Retention 0.5 held at least 50% of it" in some
-    assert "retention 0.1 only delayed the collapse: below a tenth of generation 0's variety at generation 5, against 4" in some
-    assert vae.retention_verdict({"no real data": none, "r 0.1": delayed, "r 0.5": held}) == (["r 0.5"], ["r 0.1"])
+    assert (
+        "retention 0.1 only delayed the collapse: below a tenth of generation 0's variety at generation 5, against 4"
+        in some
+    )
+    assert vae.retention_verdict({"no real data": none, "r 0.1": delayed, "r 0.5": held}) == (
+        ["r 0.5"],
+        ["r 0.1"],
+    )
     nothing = vae.retention_sentence({"no real data": none, "retention 0.1": same})
-    assert "No share of real images shown held 50% of it" in nothing and "anchor the recursion" not in nothing.split(".")[1]
+    assert (
+        "No share of real images shown held 50% of it" in nothing
+        and "anchor the recursion" not in nothing.split(".")[1]
+    )
     assert "did not even delay it" in nothing
     never = vae.retention_sentence({"no real data": [run(variety=SLOW)], "r": none})
-    assert "r fell below a tenth of generation 0's variety at generation 4, while without real data it never did" in never
+    assert (
+        "r fell below a tenth of generation 0's variety at generation 4, while without real data it never did"
+        in never
+    )
     sooner = vae.retention_sentence({"no real data": delayed, "r": [run(variety=(0.5, 0.2, 0.04, 0, 0, 0))]})
-    assert "r fell below a tenth of generation 0's variety sooner than no real data (generation 2 against 5)" in sooner
+    assert (
+        "r fell below a tenth of generation 0's variety sooner than no real data (generation 2 against 5)"
+        in sooner
+    )
     with pytest.raises(ValueError, match="groups must hold the no-retention runs"):
         vae.retention_sentence({"no real data": none})
 
@@ -149,10 +181,18 @@ def test_lost_at_start_is_told_apart_from_the_recursion():
     later = start.copy()
     later[2:, 3] = 0.0
     later /= later.sum(axis=1, keepdims=True)
-    runs = [run(0, variety=(1, 1, 1, 1), hist=later), run(1, variety=(1, 1, 1, 1)), run(2, variety=(1, 1, 1, 1), hist=start)]
+    runs = [
+        run(0, variety=(1, 1, 1, 1), hist=later),
+        run(1, variety=(1, 1, 1, 1)),
+        run(2, variety=(1, 1, 1, 1), hist=start),
+    ]
     text = vae.lost_at_start_sentence(runs)
     assert "already drew less than 1% of the 5 in 2 of the 3 seeds (seeds 0 and 2)" in text
-    assert runs[0].lost_at_start() == (5,) and runs[0].lost_by_recursion()[3] == 2 and 5 not in runs[0].lost_by_recursion()
+    assert (
+        runs[0].lost_at_start() == (5,)
+        and runs[0].lost_by_recursion()[3] == 2
+        and 5 not in runs[0].lost_by_recursion()
+    )
     first = vae.first_lost_sentence(runs, recursion_only=True)
     assert first.startswith("Of the digits that generation 0 drew, the first digit to fall below 1%")
     assert "the 3 in seed 0" in first and "the 5" not in first
@@ -165,8 +205,12 @@ def test_lost_at_start_is_told_apart_from_the_recursion():
 
 def test_decode_explanation_follows_the_runs():
     """Bug: the posterior-collapse explanation of "means collapse faster" shown when the draws went first."""
-    assert vae.decode_explanation([run(variety=FAST)], [run(variety=SLOW)]).startswith("Here the decoder means lost")
-    assert vae.decode_explanation([run(variety=SLOW)], [run(variety=FAST)]).startswith("Here the Bernoulli draws lost")
+    assert vae.decode_explanation([run(variety=FAST)], [run(variety=SLOW)]).startswith(
+        "Here the decoder means lost"
+    )
+    assert vae.decode_explanation([run(variety=SLOW)], [run(variety=FAST)]).startswith(
+        "Here the Bernoulli draws lost"
+    )
     assert "made little difference" in vae.decode_explanation([run(variety=FAST)], [run(variety=FAST)])
 
 
@@ -174,15 +218,26 @@ def test_takeaway_latent_sentence_and_findings():
     """Bugs: the takeaway or the findings typed instead of computed (the same words whatever the runs did)."""
     book, authors = [run(variety=FAST), run(1, variety=FAST)], [run(variety=SLOW), run(1, variety=SLOW)]
     text = vae.takeaway(book, authors)
-    assert "0% of generation 0's variety under the book's protocol" in text and "20% at generation 5 under the authors'" in text
+    assert (
+        "0% of generation 0's variety under the book's protocol" in text
+        and "20% at generation 5 under the authors'" in text
+    )
     latent = vae.latent_sentence({"the book's protocol": book})
     assert "the spread goes from 0.50 at generation 0 to 0.30 at generation 5" in latent
-    items = vae.findings_items(book, [run(variety=FAST)], authors, {"no real data": book, "retention 0.5": [run(variety=NEVER)]})
+    items = vae.findings_items(
+        book, [run(variety=FAST)], authors, {"no real data": book, "retention 0.5": [run(variety=NEVER)]}
+    )
     assert items[0].startswith("The book's recursion kept 0% of generation 0's variety at generation 5")
     assert items[2] == ("The collapse at this scale is mostly statistical approximation error: fresh samples every "
                         "batch slowed it by two generations or more.")  # fmt: skip
-    assert items[3].startswith("Generation 0 drew every digit") and items[4] == "Keeping real images (retention 0.5) held at least half of the variety."
-    other = vae.findings_items(authors, [run(variety=SLOW)], book, {"no real data": book, "retention 0.1": book})
-    assert "even sped it up" in other[2] and "only delayed" in other[4]
+    assert (
+        items[3].startswith("Generation 0 drew every digit")
+        and items[4] == "Keeping real images (retention 0.5) held at least half of the variety."
+    )
+    other = vae.findings_items(
+        authors, [run(variety=SLOW)], book, {"no real data": book, "retention 0.1": book}
+    )
+    assert "even sped it up" in other[2]
+    assert other[4].startswith("Keeping real images did not hold half of the variety at this scale: retention 0.1 did")
     assert other[1] == "Bernoulli draws and decoder means lost the variety within a generation of each other."
     assert prose.findings(items).startswith("**What this run found.**")

@@ -104,9 +104,13 @@ def test_every_epoch_has_a_new_order_and_new_noise(digits, monkeypatch):
     x = digits.x_train[:64]
     vae.train_vae(x, TINY, seed=1)
     perms = [perm for _, perm in orders]
-    assert len(perms) == TINY.epochs and all(torch.equal(torch.sort(q).values, torch.arange(64)) for q in perms)
+    assert len(perms) == TINY.epochs and all(
+        torch.equal(torch.sort(q).values, torch.arange(64)) for q in perms
+    )
     assert not torch.equal(perms[0], perms[1]) and not torch.equal(perms[1], perms[2])
-    per_epoch = torch.stack([torch.cat(noises[i * 4 : (i + 1) * 4]) for i in range(TINY.epochs)])  # 4 batches of 16
+    per_epoch = torch.stack(
+        [torch.cat(noises[i * 4 : (i + 1) * 4]) for i in range(TINY.epochs)]
+    )  # 4 batches of 16
     assert not torch.allclose(per_epoch[0], per_epoch[1])
     assert abs(float(per_epoch.mean())) < 5 / np.sqrt(per_epoch.numel())
     orders.clear()
@@ -117,7 +121,9 @@ def test_every_epoch_has_a_new_order_and_new_noise(digits, monkeypatch):
     assert len(by_member) == 2 and all(len(v) == TINY.epochs for v in by_member.values())
     first, second = by_member.values()
     assert not torch.equal(first[0], first[1]) and not torch.equal(first[0], second[0])
-    assert torch.equal(first[0], perms[0]), "member 0 of the stack draws the orders train_vae draws with its seed"
+    assert torch.equal(first[0], perms[0]), (
+        "member 0 of the stack draws the orders train_vae draws with its seed"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -189,7 +195,10 @@ def test_frechet_distance_is_the_closed_form_for_any_gaussians(seed, d):
 
 
 @FAST
-@given(counts=st.lists(st.integers(0, 50), min_size=2, max_size=10).filter(lambda c: sum(c) > 0), seed=st.integers(0, 99))
+@given(
+    counts=st.lists(st.integers(0, 50), min_size=2, max_size=10).filter(lambda c: sum(c) > 0),
+    seed=st.integers(0, 99),
+)
 def test_class_entropy_properties(counts, seed):
     """Bugs: entropy of an unnormalised histogram, in nats, or depending on the order of the classes."""
     h = np.array(counts, dtype=float)
@@ -222,17 +231,25 @@ def test_meter_measures_pixel_variance_per_pixel_and_relative(digits):
     meter = vae.GenerationMeter(clf, reference, n_eval=10, grid=2, seed=0)
     images = np.zeros((200, 8, 8), dtype=np.float32)
     images[:, :, :4] = rng.random((200, 8, 4)) < 0.5  # half the pixels vary (variance 1/4), the rest are 0
-    images[:, :, 4:] = 1.0  # constant: pooled variance would count the 0/1 contrast, per-pixel variance does not
+    images[:, :, 4:] = (
+        1.0  # constant: pooled variance would count the 0/1 contrast, per-pixel variance does not
+    )
     out = meter.measure_images(images)
     expected = images.reshape(200, -1).var(axis=0).sum() / reference.reshape(300, -1).var(axis=0).sum()
     assert out["pixel_var"] == pytest.approx(expected, rel=1e-6)
     feats = clf.features(images)
-    assert out["feature_var"] == pytest.approx(np.trace(np.cov(feats, rowvar=False)) / meter.ref_feature_var, rel=1e-6)
-    assert out["class_hist"].sum() == pytest.approx(1) and out["entropy"] == pytest.approx(vae.class_entropy(out["class_hist"]))
+    assert out["feature_var"] == pytest.approx(
+        np.trace(np.cov(feats, rowvar=False)) / meter.ref_feature_var, rel=1e-6
+    )
+    assert out["class_hist"].sum() == pytest.approx(1) and out["entropy"] == pytest.approx(
+        vae.class_entropy(out["class_hist"])
+    )
 
 
 @settings(max_examples=6, deadline=None, derandomize=True)
-@given(k=st.integers(1, 4), hidden=st.lists(st.integers(1, 6), min_size=1, max_size=3), latent=st.integers(1, 3))
+@given(
+    k=st.integers(1, 4), hidden=st.lists(st.integers(1, 6), min_size=1, max_size=3), latent=st.integers(1, 3)
+)
 def test_a_stacked_mlp_vae_is_its_members(k, hidden, latent):
     """Bugs: a stacked layer transposed or mixed between members for some widths (square hidden layers hide a
     transpose), or the loss summed over members instead of per member."""
@@ -247,4 +264,6 @@ def test_a_stacked_mlp_vae_is_its_members(k, hidden, latent):
     rec, kl = stacked.loss(x, noise)
     for j, m in enumerate(members):
         r, d = m.loss(x[j], noise[j])
-        assert rec[j].item() == pytest.approx(r.item(), rel=1e-5) and kl[j].item() == pytest.approx(d.item(), rel=1e-5)
+        assert rec[j].item() == pytest.approx(r.item(), rel=1e-5) and kl[j].item() == pytest.approx(
+            d.item(), rel=1e-5
+        )

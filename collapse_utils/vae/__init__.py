@@ -30,6 +30,10 @@ Modules
     generation) or the authors' (fresh samples every batch), and :class:`VAERun`;
 :mod:`~collapse_utils.vae.sentences`
     the chapter's sentences computed from its runs;
+:mod:`~collapse_utils.vae.findings`
+    the chapter's verdicts (the two protocols, retention, generation 0's
+    losses, the paper's Figure 9 against the authors' recorded numbers), each
+    sentence's explanation chosen by the computed verdict;
 :mod:`~collapse_utils.vae.plots`
     the chapter's figures.
 

@@ -42,7 +42,7 @@ SPEED_MARGIN = 0.1
 
 
 def authors_ratio_range(generation: int) -> tuple[float, float]:
-    """The authors' range over their five runs of spread(generation) / spread(generation 1), ``2 <= generation <= 5``."""
+    """The authors' range over their five runs of spread(generation) / spread(generation 1), generation 2 to 5."""
     generation = validate.integer("generation", generation, 2, 5)
     sd = np.array(AUTHORS_LATENT_SD)
     ratios = sd[:, generation - 1] / sd[:, 0]
@@ -81,7 +81,9 @@ def lost_at_start_sentence(runs: Sequence[VAERun], level: float = 0.01) -> str:
             f"Generation 0, trained on the real images, drew every digit (each at least {pct} of its samples) "
             f"in all {len(runs)} seeds: every digit lost below was lost by the recursion."
         )
-    parts = [f"{_digits([d])} in {len(s)} of the {len(runs)} seeds ({_seeds(s)})" for d, s in sorted(lost.items())]
+    parts = [
+        f"{_digits([d])} in {len(s)} of the {len(runs)} seeds ({_seeds(s)})" for d, s in sorted(lost.items())
+    ]
     return (
         f"Before any recursion, generation 0 (trained on the real images) already drew less than {pct} of "
         f"{join_words(parts)}: the first fit lost {'them' if len(lost) > 1 else 'it'}, not the recursion."
@@ -103,7 +105,7 @@ def halving(runs: Sequence[VAERun], metric: str = "feature_var") -> int:
 
 
 def compare_halving(a: Sequence[VAERun], b: Sequence[VAERun], metric: str = "feature_var") -> str:
-    """``"later"`` when ``b`` halves at least 2 generations after ``a``, ``"earlier"`` when 2 before, else ``"level"``."""
+    """``"later"``: ``b`` halves 2 or more generations after ``a``; ``"earlier"``: 2 or more before; else ``"level"``."""
     ta, tb = halving(a, metric), halving(b, metric)
     return "later" if tb - ta >= 2 else ("earlier" if ta - tb >= 2 else "level")
 
@@ -256,11 +258,7 @@ def figure9_note(book: Sequence[VAERun], authors: Sequence[VAERun]) -> tuple[str
         f"value at generation 1. Under the authors' protocol here ({data}, {arch}) it is {number(ratio, 2)} "
         f"(median of {len(authors)} seeds): the codes' spread "
         + ("shrinks, as theirs does" if washes else "does not shrink, unlike theirs")
-        + (
-            ", about as fast."
-            if as_fast
-            else (", much faster." if ratio < lo else ", more slowly.")
-        )
+        + (", about as fast." if as_fast else (", much faster." if ratio < lo else ", more slowly."))
     )
     if not as_fast and ratio < lo:
         variety = _median(authors, "feature_var")
@@ -277,14 +275,18 @@ def figure9_note(book: Sequence[VAERun], authors: Sequence[VAERun]) -> tuple[str
 
 
 # ---------------------------------------------------------------- retention
-def retention_verdict(groups: Mapping[str, Sequence[VAERun]], hold: float = 0.5) -> tuple[list[str], list[str]]:
+def retention_verdict(
+    groups: Mapping[str, Sequence[VAERun]], hold: float = 0.5
+) -> tuple[list[str], list[str]]:
     """The retention groups (all but the first, "no real data") that held the variety, and those that did not.
 
     A group *holds* when its median variety at the last generation is at least
     ``hold`` of its generation-0 value.
     """
     if len(groups) < 2:
-        raise ValueError(f"groups must hold the no-retention runs and at least one retention, got {len(groups)}")
+        raise ValueError(
+            f"groups must hold the no-retention runs and at least one retention, got {len(groups)}"
+        )
     hold = validate.real("hold", hold, 0.0, 1.0, low_open=True, high_open=True)
     labels = list(groups)[1:]
     last = min(_last(_runs(runs)) for runs in groups.values())
@@ -304,15 +306,16 @@ def _collapse_generation(runs: Sequence[VAERun], share: float = 0.1) -> int | No
 def _delay_text(label: str, runs: Sequence[VAERun], base: Sequence[VAERun], last: int) -> str:
     """How much keeping real images (``runs``) delayed the collapse against no real data (``base``), in words."""
     t, t0 = _collapse_generation(runs), _collapse_generation(base)
+    tenth = "a tenth of generation 0's variety"
     if t is None:
-        return f"{label} stayed above a tenth of generation 0's variety for all {last} generations"
+        return f"{label} stayed above {tenth} for all {last} generations"
     if t0 is None:
-        return f"{label} fell below a tenth of generation 0's variety at generation {t}, while without real data it never did"
+        return f"{label} fell below {tenth} at generation {t}, while without real data it never did"
     if t > t0:
-        return f"{label} only delayed the collapse: below a tenth of generation 0's variety at generation {t}, against {t0} without real data"
+        return f"{label} only delayed the collapse: below {tenth} at generation {t}, against {t0} without real data"
     if t == t0:
-        return f"{label} did not even delay it: below a tenth of generation 0's variety at generation {t}, as without real data"
-    return f"{label} fell below a tenth of generation 0's variety sooner than no real data (generation {t} against {t0})"
+        return f"{label} did not even delay it: below {tenth} at generation {t}, as without real data"
+    return f"{label} fell below {tenth} sooner than no real data (generation {t} against {t0})"
 
 
 def retention_sentence(groups: Mapping[str, Sequence[VAERun]], hold: float = 0.5) -> str:
@@ -383,9 +386,9 @@ def findings_items(
     book, means, authors = _runs(book), _runs(means), _runs(authors)
     kept, last = _kept(book)
     draws = {
-        "later": "Training on Bernoulli draws kept the variety at least two generations longer than on decoder means.",
+        "later": "Training on Bernoulli draws kept the variety at least two generations longer than on means.",
         "level": "Bernoulli draws and decoder means lost the variety within a generation of each other.",
-        "earlier": "Training on Bernoulli draws lost the variety at least two generations sooner than on decoder means.",
+        "earlier": "Training on Bernoulli draws lost the variety at least two generations sooner than on means.",
     }[compare_halving(means, book)]
     error = {
         "statistical": "mostly statistical approximation error: fresh samples every batch slowed it by two "
@@ -403,12 +406,15 @@ def findings_items(
         else "Generation 0 drew every digit in every seed: each digit lost was lost by the recursion."
     )
     held, failed = retention_verdict(by_retention)
+    base = list(by_retention)[0]
+    last_r = min(_last(_runs(runs)) for runs in by_retention.values())
+    delays = "; ".join(_delay_text(label, by_retention[label], by_retention[base], last_r) for label in failed)
     if not failed:
         keep = f"Keeping real images ({join_words(held)}) held at least half of the variety."
     elif held:
-        keep = f"Keeping real images: {join_words(held)} held at least half of the variety, {join_words(failed)} did not."
+        keep = f"Keeping real images: {join_words(held)} held at least half of the variety; {delays}."
     else:
-        keep = f"Keeping real images ({join_words(failed)}) only delayed the collapse at this scale."
+        keep = f"Keeping real images did not hold half of the variety at this scale: {delays}."
     return [
         f"The book's recursion kept {percent(kept)} of generation 0's variety at generation {last} "
         f"(median of {len(book)} seeds).",
@@ -433,14 +439,14 @@ def decode_explanation(means: Sequence[VAERun], draws: Sequence[VAERun]) -> str:
             "carries (the KL term) and gains only what that information improves the reconstruction. Decoder means "
             "are blurred versions of the training images, so they differ from each other by less, and each latent "
             "dimension is worth less; the next VAE switches off the dimensions that no longer pay for themselves "
-            "(posterior collapse), its means are blurrier still, and the loop closes. Bernoulli draws keep sharp black-and-white pixels whose "
-            "noise is independent of everything else and cannot be learnt away."
+            "(posterior collapse), its means are blurrier still, and the loop closes. Bernoulli draws keep sharp "
+            "black-and-white pixels whose noise is independent of everything else and cannot be learnt away."
         )
     if verdict == "earlier":
         return (
             "Here the Bernoulli draws lost the variety sooner. Each draw adds pixel noise that the next VAE must "
             "spend its reconstruction on, and the binary images are a shift away from the grey levels that "
-            "generation 0 learnt (measured below); the means, though blurred, keep each digit's shape whole."
+            "generation 0 learnt; the means, though blurred, keep each digit's shape whole."
         )
     return (
         "Here the kind of training data made little difference to the speed: both lose the variety within a "

@@ -167,7 +167,7 @@ class VAEConfig:
         set_("capacity", validate.integer("capacity", self.capacity, 1))
 
     def build(self, side: int) -> VAE | ConvVAE:
-        """A fresh (randomly initialised, by torch's global generator) VAE of this architecture for ``side``-pixel images."""
+        """A fresh VAE of this architecture for ``side``-pixel images (initialised by torch's global generator)."""
         if self.arch == "conv":
             return ConvVAE(check_conv_side(side), self.latent_dim, self.capacity)
         return VAE(side, self.latent_dim, self.hidden)
@@ -291,7 +291,9 @@ def _check_teacher(teacher, side: int, name: str = "teacher") -> FittedVAE:
     return teacher
 
 
-def _fresh_draws(teacher: FittedVAE, n: int, generator: torch.Generator, device) -> tuple[torch.Tensor, torch.Tensor | None]:
+def _fresh_draws(
+    teacher: FittedVAE, n: int, generator: torch.Generator, device
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """One epoch of a teacher's random numbers: ``n`` latents, then (Bernoulli teachers) ``n`` images' uniforms."""
     z = torch.randn((n, teacher.latent_dim), generator=generator, device=device)
     if teacher.config.decode != "bernoulli":

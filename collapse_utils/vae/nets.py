@@ -87,7 +87,9 @@ class _SingleVAE(nn.Module):
         """Pixel logits of ``p(x | z)``, shape ``(b, side**2)``."""
         return self.decoder(z)
 
-    def loss(self, x: torch.Tensor, noise: torch.Tensor, beta: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    def loss(
+        self, x: torch.Tensor, noise: torch.Tensor, beta: float = 1.0
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Negative ELBO terms per image, averaged over the batch: (reconstruction, ``beta`` x KL).
 
         ``noise`` is the standard normal noise of the reparameterisation trick,
@@ -115,7 +117,9 @@ def check_conv_side(side: int) -> int:
     """The image side of a :class:`ConvVAE`: an integer >= 4 and a multiple of 4 (two halvings)."""
     side = validate.integer("side", side, 4)
     if side % 4:
-        raise ValueError(f"side must be a multiple of 4 for the convolutional VAE (two stride-2 layers), got {side}")
+        raise ValueError(
+            f"side must be a multiple of 4 for the convolutional VAE (two stride-2 layers), got {side}"
+        )
     return side
 
 
@@ -183,8 +187,12 @@ class StackedVAE(nn.Module):
         linears = [_layers(net, nn.Linear) for net in nets]
         weights, biases = nn.ParameterList(), nn.ParameterList()
         for i in range(len(linears[0])):
-            weights.append(nn.Parameter(torch.stack([ls[i].weight.detach().t() for ls in linears]).contiguous()))
-            biases.append(nn.Parameter(torch.stack([ls[i].bias.detach()[None, :] for ls in linears]).contiguous()))
+            weights.append(
+                nn.Parameter(torch.stack([ls[i].weight.detach().t() for ls in linears]).contiguous())
+            )
+            biases.append(
+                nn.Parameter(torch.stack([ls[i].bias.detach()[None, :] for ls in linears]).contiguous())
+            )
         return weights, biases
 
     @staticmethod
@@ -205,7 +213,9 @@ class StackedVAE(nn.Module):
         """Pixel logits ``(k, b, side**2)`` of latents ``(k, b, latent_dim)``."""
         return self._run(z, self.dec_w, self.dec_b)
 
-    def loss(self, x: torch.Tensor, noise: torch.Tensor, beta: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    def loss(
+        self, x: torch.Tensor, noise: torch.Tensor, beta: float = 1.0
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-VAE reconstruction and ``beta`` x KL terms, each of shape ``(k,)`` (see :meth:`VAE.loss`)."""
         mu, logvar = self.encode(x)
         return elbo_terms(x, mu, logvar, noise, self.decode_logits, beta, dims=(1, 2))
@@ -217,7 +227,10 @@ class StackedVAE(nn.Module):
         hidden = [w.shape[2] for w in self.enc_w[:-1]]
         with torch.random.fork_rng(devices=[]):  # the weights are overwritten: leave the global RNG alone
             model = VAE(self.side, self.latent_dim, hidden).to(self.enc_w[0].device)
-        for net, weights, biases in ((model.encoder, self.enc_w, self.enc_b), (model.decoder, self.dec_w, self.dec_b)):
+        for net, weights, biases in (
+            (model.encoder, self.enc_w, self.enc_b),
+            (model.decoder, self.dec_w, self.dec_b),
+        ):
             for layer, w, b in zip(_layers(net, nn.Linear), weights, biases):
                 layer.weight.copy_(w[j].t())
                 layer.bias.copy_(b[j, 0])
@@ -237,7 +250,12 @@ class StackedConvVAE(nn.Module):
         super().__init__()
         _check_members(models, ConvVAE, "side, latent_dim and capacity")
         first = models[0]
-        self.side, self.latent_dim, self.capacity, self.k = first.side, first.latent_dim, first.capacity, len(models)
+        self.side, self.latent_dim, self.capacity, self.k = (
+            first.side,
+            first.latent_dim,
+            first.capacity,
+            len(models),
+        )
         convs = [_layers(m.encoder, nn.Conv2d) for m in models]
         tconvs = [_layers(m.decoder, nn.ConvTranspose2d) for m in models]
         enc_fc = [_layers(m.encoder, nn.Linear)[0] for m in models]
@@ -271,10 +289,14 @@ class StackedConvVAE(nn.Module):
         h = torch.baddbmm(self.dec_b, z, self.dec_w)  # (k, b, features)
         h = h.transpose(0, 1).reshape(b, k * 2 * self.capacity, s4, s4)
         h = torch.relu(F.conv_transpose2d(h, self.tconv_w[0], self.tconv_b[0], stride=2, padding=1, groups=k))
-        h = F.conv_transpose2d(h, self.tconv_w[1], self.tconv_b[1], stride=2, padding=1, groups=k)  # (b, k, s, s)
+        h = F.conv_transpose2d(
+            h, self.tconv_w[1], self.tconv_b[1], stride=2, padding=1, groups=k
+        )  # (b, k, s, s)
         return h.reshape(b, k, -1).transpose(0, 1)
 
-    def loss(self, x: torch.Tensor, noise: torch.Tensor, beta: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    def loss(
+        self, x: torch.Tensor, noise: torch.Tensor, beta: float = 1.0
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-VAE reconstruction and ``beta`` x KL terms, each of shape ``(k,)`` (see :meth:`VAE.loss`)."""
         mu, logvar = self.encode(x)
         return elbo_terms(x, mu, logvar, noise, self.decode_logits, beta, dims=(1, 2))

@@ -58,7 +58,8 @@ RETAINED = "fixed"
 """The kind of retention of this chapter: a subsample of the original sample."""
 
 SERIES = (
-    "entropy", "confidence", "frechet", "feature_var", "pixel_var", "active_dims", "loss", "latent_spread", "latent_tail",
+    "entropy", "confidence", "frechet", "feature_var", "pixel_var", "active_dims", "loss",
+    "latent_spread", "latent_tail",
 )  # fmt: skip
 """The per-generation numbers that a :class:`VAERun` keeps (besides ``class_hist``, ``grid`` and ``origin_latents``)."""
 
@@ -117,12 +118,12 @@ class VAERun:
         return {d: first_below(self.class_hist[:, d], level) for d in range(N_CLASSES)}
 
     def lost_at_start(self, level: float = 0.01) -> tuple[int, ...]:
-        """The digits with less than ``level`` of generation 0's samples: lost by the first fit, before any recursion."""
+        """The digits under ``level`` of generation 0's samples: lost by the first fit, before any recursion."""
         level = validate.real("level", level, 0.0, 1.0, low_open=True)
         return tuple(int(d) for d in np.flatnonzero(self.class_hist[0] < level))
 
     def lost_by_recursion(self, level: float = 0.01) -> dict[int, int | None]:
-        """For every digit present at generation 0, the first later generation with less than ``level`` (``None``: never)."""
+        """For each digit present at generation 0, the first later generation under ``level`` (``None``: never)."""
         start = set(self.lost_at_start(level))
         return {d: g for d, g in self.vanished(level).items() if d not in start}
 
