@@ -298,6 +298,12 @@ def test_active_dims_count_the_dimensions_the_encoder_uses(fitted, data):
     assert fitted.active_dims(data.x_test, threshold=1e9) == 0
 
 
+def test_the_chapter_states_the_active_threshold_it_uses(root):
+    """Bug: the threshold of an active dimension changed in the code while the page still states 0.01."""
+    text = (root / "notebooks" / "03_vae.py").read_text()
+    assert f"(variance above {vae.ACTIVE_THRESHOLD:g}, the \"active units\"" in text
+
+
 def test_sampling_rejects_bad_input(fitted):
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="m must be an integer >= 0"):

@@ -242,10 +242,26 @@ def test_the_chapter_pipeline_as_the_quick_profile_runs_it(data, meter):
     assert retained["retention 0.5"][0].original_share().tolist() == [1.0, 0.5, 0.5]
     for run in (*groups["Bernoulli draws"], *groups["authors' protocol"]):
         assert run.latent_spread.shape == (run.generations + 1,) and run.origin_latents.shape[1:] == (40, 2)
+        assert run.latent_tail[0] == pytest.approx(0.02, abs=2 / 80), "generation 0 against its own quantiles"
+        np.testing.assert_allclose(run.latent_tail, vae.latent_tail(run.origin_latents, run.origin_latents[0]))
+        np.testing.assert_allclose(run.latent_spread, vae.latent_spread(run.origin_latents), rtol=1e-6)
     with pytest.raises(ValueError, match="generation0 names 'retention 0.1'"):
         vae.run_variants(data.x_train, meter, kept, [7], generation0={"retention 0.1": []})
     with pytest.raises(ValueError, match=r"variants\['a'\] must be a Variant"):
         vae.run_variants(data.x_train, meter, {"a": book}, [7])
+
+
+def test_every_generation_is_encoded_by_generation_0(data, meter):
+    """Bugs (issue 24's latent measure): later generations' samples encoded by their own encoder, or generation
+    0's codes computed from other samples than the ones the judge measured."""
+    run = vae.run_vae_batch(data.x_train, 2, meter, TINY, seeds=[4], keep_models=True)[0]
+    for g in range(3):
+        samples = meter.samples(run.models[g], g)
+        np.testing.assert_allclose(run.origin_latents[g], run.models[0].encode(samples)[0], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(run.origin_latents[2], run.models[2].encode(meter.samples(run.models[2], 2))[0], atol=1e-3)
+    alone = vae.run_vae_generations(data.x_train, 2, meter, TINY, seed=4, keep_models=True)
+    np.testing.assert_allclose(alone.origin_latents[2], alone.models[0].encode(meter.samples(alone.models[2], 2))[0],
+                               rtol=1e-5, atol=1e-6)  # fmt: skip
 
 
 def test_variants_validate_before_any_training():
@@ -464,8 +480,11 @@ def test_plot_latent_density_and_the_overview(data, meter):
     from scipy import stats
 
     np.testing.assert_allclose(y, stats.gaussian_kde(runs[0].origin_latents[0].ravel())(x), rtol=1e-9)
-    fig = vae.plot_overview({"a": runs[0], "b": runs[1]}, [0, 2], {"a": runs}, real=1.0)
+    fig = vae.plot_overview({"a": runs[0], "b": runs[1]}, [0, 2], {"a": runs}, real=1.0, n=4)
     assert len(fig.axes) == 5 and fig.get_size_inches()[0] <= 7.0
+    shown = fig.axes[3].images[0].get_array()  # second row, second column: run 1, generation 2
+    np.testing.assert_array_equal(shown, vae.tile_images(runs[1].grid[2, :4], fill=0.0))
+    assert fig.axes[1].get_title() == "generation 2" and fig.axes[2].get_ylabel() == "b"
     with pytest.raises(ValueError, match="run must record origin_latents"):
         vae.plot_latent_density(dataclasses.replace(runs[0], origin_latents=None), [0])
     plt.close("all")

@@ -168,7 +168,15 @@ MUTANTS = [
     (F, "    if t > t0:\n", "    if t >= t0:\n", "'only delayed the collapse' said of a retention that did not delay it"),
     (P, "        values = run.origin_latents[g].ravel().astype(float)", "        values = run.origin_latents[g][:, 0].astype(float)",
      "the latent density of the first dimension only"),
-    # expected to survive: speed-only changes that no result shows (benchmarks, not tests, watch speed)
+    (M, "ACTIVE_THRESHOLD = 0.01", "ACTIVE_THRESHOLD = 0.05", "active dimensions counted at another threshold than the page states"),
+    (P, "            plot_images(run.grid[g, :n], ax=ax", "            plot_images(run.grid[j, :n], ax=ax",
+     "the key figure's panels show the wrong generations"),
+    # expected to survive: speed-only changes that no result shows (benchmarks, not tests, watch speed),
+    # and a bug that only a GPU shows
+    (J, "        with one_blas_thread():\n            mu, cov = feature_stats(feats)", "        if True:\n            mu, cov = feature_stats(feats)",
+     "expected survivor: the features' covariance back on every BLAS thread (slow, same result)"),
+    (M, "fresh_index = torch.tensor(fresh, device=device)", "fresh_index = torch.tensor(fresh)",
+     "expected survivor: the fresh members' index left on the CPU (fails only where the stack is on a GPU)"),
     (J, "    return _blas_controller().limit(limits=1, user_api=\"blas\")",
      "    return _blas_controller().limit(limits=None, user_api=\"blas\")",
      "expected survivor: the Fréchet distance back on every BLAS thread (slow, same result)"),
