@@ -90,23 +90,27 @@ if data.source == "digits" and P["digits_vae"]:
 config, authors_config = vae.protocol_configs(P, device)
 clf = vae.train_classifier(data, epochs=P["classifier_epochs"], seed=profiles.seed(0), device=device)
 meter = vae.GenerationMeter(clf, data.x_test, n_eval=P["n_eval"], grid=64, seed=profiles.seed(0))
+real = meter.measure_images(data.x_train[: P["n_eval"]])
 seeds = [profiles.seed(k) for k in range(P["seeds"])]
 G, n_book = P["generations"], min(P["book_train"] or data.n_train, data.n_train)
+AG = P["authors_generations"]
+authors_shown = sorted({g for g in P["snapshots"] if g <= AG} | {AG})[-5:]
+
+# %% tags=["remove-input"]
 variants = {
     "Bernoulli draws": vae.Variant(config, G, n_train=n_book),
     "decoder means": vae.Variant(dataclasses.replace(config, decode="mean"), G, n_train=n_book),
-    "authors' protocol": vae.Variant(authors_config, P["authors_generations"], protocol="fresh"),
+    "authors' protocol": vae.Variant(authors_config, AG, protocol="fresh"),
 } | {f"retention {r:g}": vae.Variant(config, G, retention=r, n_train=n_book) for r in P["retentions"]}
 every = vae.run_variants(data.x_train, meter, variants, seeds, keep_models=[0], progress="generations")
 groups = {k: every[k] for k in ("Bernoulli draws", "decoder means", "authors' protocol")}
 retained = {k: g for k, g in every.items() if k.startswith("retention")}
 runs, authors = groups["Bernoulli draws"], groups["authors' protocol"]
 run = runs[0]
-real = meter.measure_images(data.x_train[: P["n_eval"]])
 MAIN_SECONDS, MAIN_CPU = time.perf_counter() - START, time.thread_time()
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Random samples of one run (first seed) at a few generations under the book's protocol (Bernoulli draws, a fixed sample per generation) and the authors' protocol (decoder means, fresh samples every batch), and the variety of the samples over generations for all seeds (median and 10-90% band), at this page's scale.", "name": "fig-vae-key"}, "image": {"alt": "Two rows of generated digits at a few generations, one per protocol, above a plot of variety against generation for both protocols"}}
-common = min(G, P["authors_generations"])
+common = min(G, AG)
 shown = sorted({g for g in P["snapshots"] if g <= common} | {common})
 shown = shown[:4] + shown[-1:] if len(shown) > 5 else shown
 vae.plot_overview({"book's\nprotocol": run, "authors'\nprotocol": authors[0]}, shown,
@@ -306,7 +310,7 @@ fig.tight_layout()
 plt.show()
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figure 9 at this page's scale, under the authors' protocol: random samples (decoder means) of several generations of the first seed's run trained on fresh decoder means every batch.", "name": "fig-vae-grids-authors"}, "image": {"alt": "Grids of generated digits at several generations, authors' protocol"}}
-fig = vae.plot_sample_grids(authors[0], [g for g in P["snapshots"] if g <= P["authors_generations"]], ncols=4)
+fig = vae.plot_sample_grids(authors[0], authors_shown, ncols=4)
 fig.suptitle("the authors' protocol: random samples by generation")
 fig.tight_layout()
 plt.show()
@@ -421,8 +425,7 @@ prose.show(vae.protocol_sentence(groups["decoder means"], authors, n_book))
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The authors' latent measure: the density of generation 0's encoder means over the samples of later generations (first seed, authors' protocol; all latent dimensions pooled; logarithmic density axis), and the spread of those codes and their share in generation 0's 2% tails over generations for both protocols (median and 10-90% band over seeds).", "name": "fig-vae-latents"}, "image": {"alt": "Densities of latent codes at several generations, and two panels of their spread and tail share against generation"}}
 fig = plt.figure(figsize=(COLUMN_WIDTH, 5.6))
 top, bottom = fig.add_gridspec(2, 1, height_ratios=[1.1, 1])
-vae.plot_latent_density(authors[0], [g for g in P["snapshots"] if g <= P["authors_generations"]][:5],
-                        ax=fig.add_subplot(top))  # fmt: skip
+vae.plot_latent_density(authors[0], authors_shown, ax=fig.add_subplot(top))
 pair = bottom.subgridspec(1, 2)
 vae.plot_metrics({"book's protocol": runs, "authors' protocol": authors}, metrics=("latent_spread", "latent_tail"),
                  axes=[fig.add_subplot(pair[0, 0]), fig.add_subplot(pair[0, 1])])  # fmt: skip
