@@ -406,7 +406,7 @@ axes[0].figure.tight_layout()
 plt.show()
 
 # %% tags=["remove-input"]
-prose.show(vae.protocol_sentence(groups["decoder means"], authors, n_book))
+prose.show(vae.protocol_sentence(groups["decoder means"], authors))
 
 # %% [markdown]
 # (vae-latents)=

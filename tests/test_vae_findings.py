@@ -61,20 +61,26 @@ def test_the_protocol_sentence_explains_what_the_runs_did(fixed, fresh, verdict,
     """Bug (issue 26): an explanation typed beside a result it contradicts: "the collapse is functional" when
     fresh samples kept the variety longer, or "statistical" when they did not."""
     a, b = [run(variety=fixed), run(1, variety=fixed)], [run(variety=fresh), run(1, variety=fresh)]
+    for r in b:
+        r.composition = [{"original": 1000, "synthetic": 0}] + [{"original": 0, "synthetic": 30 * 1000}] * 5
+    for r in a:
+        r.composition = [{"original": 1000, "synthetic": 0}] + [{"original": 0, "synthetic": 1000}] * 5
     assert vae.protocol_verdict(a, b) == verdict
-    text = vae.protocol_sentence(a, b, 1000)
+    text = vae.protocol_sentence(a, b)
     assert explains in text and text.count("**") == 2
     assert "30,000 new samples of its predecessor (30 epochs of 1,000), against 1,000 drawn once" in text
+    assert "of 8 latent dimensions" in text
     t_fixed, t_fresh = vae.halving(a), vae.halving(b)
     assert f"halves at generation {t_fixed} with a fixed sample" in text
     assert (
         f"at generation {t_fresh} with fresh" if t_fresh <= 5 else "not within 5 generations with fresh"
     ) in text
     assert "switch latent dimensions off" not in text, "the active dimensions did not fall"
-    falling = [run(variety=fresh, dims=[7, 6, 4, 2, 1, 0])]
-    assert "(a median of 7 active at generation 0, 0 at generation 5)" in vae.protocol_sentence(
-        a, falling, 1000
-    )
+    falling = [run(variety=fresh, dims=[7, 6, 4, 2, 1, 0], config=vae.VAEConfig(latent_dim=20, epochs=30))]
+    falling[0].composition = b[0].composition
+    text = vae.protocol_sentence(a, falling)
+    assert "(a median of 7 active at generation 0, 0 at generation 5)" in text
+    assert "of 8 and of 20 latent dimensions" in text, "the two protocols' VAEs differ in the gpu profile"
 
 
 def test_the_figure9_note_on_every_verdict():

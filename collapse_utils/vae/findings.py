@@ -130,29 +130,38 @@ def _halving(t: int | None, last: int) -> str:
     return f"generation {t}" if t is not None else f"not within {last} generations"
 
 
-def protocol_sentence(fixed: Sequence[VAERun], fresh: Sequence[VAERun], n_images: int) -> str:
+def _per_generation(runs: Sequence[VAERun]) -> int:
+    """How many images generation 1 of the first run trained on (for a fresh run: all the samples it saw)."""
+    if runs[0].generations < 1:
+        raise ValueError("runs must reach generation 1 to say what a generation trains on")
+    return int(sum(runs[0].composition[1].values()))
+
+
+def protocol_sentence(fixed: Sequence[VAERun], fresh: Sequence[VAERun]) -> str:
     """Statistical against functional approximation error, told from the runs (explanation chosen by the verdict).
 
-    ``fixed``: runs of the book's protocol on decoder means (``n_images``
-    images per generation); ``fresh``: the authors' protocol (new decoder means
-    every batch, ``n_images * epochs`` per generation).
+    ``fixed``: runs of the book's protocol on decoder means; ``fresh``: the
+    authors' protocol (new decoder means every batch). How many images a
+    generation trains on comes from the runs' compositions.
     """
     fixed, fresh = _runs(fixed), _runs(fresh)
-    n_images = validate.integer("n_images", n_images, 1)
     epochs = fresh[0].config.epochs
+    seen, drawn = _per_generation(fresh), _per_generation(fixed)
     last = min(_last(fixed), _last(fresh))
     verdict = protocol_verdict(fixed, fresh)
     t_fixed = first_generation_below(fixed, "feature_var", 0.5)
     t_fresh = first_generation_below(fresh, "feature_var", 0.5)
     v_fixed, v_fresh = _median(fixed, "feature_var"), _median(fresh, "feature_var")
     a_fixed, a_fresh = _median(fixed, "active_dims"), _median(fresh, "active_dims")
+    d_fixed, d_fresh = fixed[0].config.latent_dim, fresh[0].config.latent_dim
+    of = f"of {d_fixed}" if d_fixed == d_fresh else f"of {d_fixed} and of {d_fresh}"
     facts = (
-        f"Each generation of the authors' protocol trains on {n_images * epochs:,} new samples of its predecessor "
-        f"({epochs} epochs of {n_images:,}), against {n_images:,} drawn once under the book's. The median variety "
-        f"halves at {_halving(t_fixed, last)} with a fixed sample and at {_halving(t_fresh, last)} with fresh "
-        f"samples, and stands at {number(v_fixed[last], 2)} against {number(v_fresh[last], 2)} at generation {last} "
-        f"(generation 0: {number(v_fixed[0], 2)}); the encoders use a median of {number(a_fixed[last], 0)} and "
-        f"{number(a_fresh[last], 0)} of {fixed[0].config.latent_dim} latent dimensions by then."
+        f"Each generation of the authors' protocol trains on {seen:,} new samples of its predecessor "
+        f"({epochs} epochs of {seen // epochs:,}), against {drawn:,} drawn once under the book's. The median "
+        f"variety halves at {_halving(t_fixed, last)} with a fixed sample and at {_halving(t_fresh, last)} with "
+        f"fresh samples, and stands at {number(v_fixed[last], 2)} against {number(v_fresh[last], 2)} at generation "
+        f"{last} (generation 0: {number(v_fixed[0], 2)} and {number(v_fresh[0], 2)}); the encoders use a median "
+        f"of {number(a_fixed[last], 0)} and {number(a_fresh[last], 0)} {of} latent dimensions by then."
     )
     if verdict == "statistical":
         why = (

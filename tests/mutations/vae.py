@@ -166,6 +166,8 @@ MUTANTS = [
     (F, "        if med[last] >= hold * med[0]:", "        if med[last] >= hold:",
      "retention 'held' against an absolute level instead of generation 0's variety"),
     (F, "    if t > t0:\n", "    if t >= t0:\n", "'only delayed the collapse' said of a retention that did not delay it"),
+    (F, "    return int(sum(runs[0].composition[1].values()))", "    return int(sum(runs[0].composition[0].values()))",
+     "the protocols' sentence counts generation 0's real images as a generation's samples"),
     (P, "        values = run.origin_latents[g].ravel().astype(float)", "        values = run.origin_latents[g][:, 0].astype(float)",
      "the latent density of the first dimension only"),
     (M, "ACTIVE_THRESHOLD = 0.01", "ACTIVE_THRESHOLD = 0.05", "active dimensions counted at another threshold than the page states"),
