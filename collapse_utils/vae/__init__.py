@@ -15,16 +15,25 @@ Modules
 -------
 :mod:`~collapse_utils.vae.data`
     MNIST (hub or a local folder of the hub's shape) or scikit-learn's digits;
+:mod:`~collapse_utils.vae.nets`
+    the networks: the book's fully connected VAE, the authors' convolutional
+    shape, and both stacked to train many at once;
 :mod:`~collapse_utils.vae.model`
-    the VAE, its training one at a time (:func:`train_vae`) or many at once
-    (:func:`train_vaes`), and sampling;
+    the configuration, training one at a time (:func:`train_vae`) or many at
+    once (:func:`train_vaes`), on a fixed set of images or on a teacher's fresh
+    samples every batch (the authors' protocol), and sampling;
 :mod:`~collapse_utils.vae.judge`
     the digit classifier trained once on real images and the per-generation measures;
 :mod:`~collapse_utils.vae.recursion`
     the recursion, one run (:func:`run_vae_generations`) or a batch of runs
-    (:func:`run_vae_batch`), and :class:`VAERun`;
+    (:func:`run_vae_batch`), under the book's protocol (a fixed sample per
+    generation) or the authors' (fresh samples every batch), and :class:`VAERun`;
 :mod:`~collapse_utils.vae.sentences`
     the chapter's sentences computed from its runs;
+:mod:`~collapse_utils.vae.findings`
+    the chapter's verdicts (the two protocols, retention, generation 0's
+    losses, the paper's Figure 9 against the authors' recorded numbers), each
+    sentence's explanation chosen by the computed verdict;
 :mod:`~collapse_utils.vae.plots`
     the chapter's figures.
 
@@ -43,24 +52,63 @@ from .judge import (
     class_entropy,
     feature_stats,
     frechet_distance,
+    latent_spread,
+    latent_tail,
     softmax,
     train_classifier,
 )
 from .model import (
     ACTIVE_THRESHOLD,
     DECODE_MODES,
-    VAE,
+    REDUCTIONS,
     FittedVAE,
-    StackedVAE,
     VAEConfig,
     check_device,
+    multiply_adds,
     torch_seed,
     train_vae,
     train_vaes,
     training_flops,
 )
-from .plots import plot_class_heatmap, plot_generation, plot_images, plot_metrics, plot_sample_grids
-from .recursion import RETAINED, SERIES, VAERun, run_vae_batch, run_vae_generations, stack
+from .nets import ARCHS, VAE, ConvVAE, StackedConvVAE, StackedVAE, stack_vaes
+from .plots import (
+    plot_class_heatmap,
+    plot_generation,
+    plot_images,
+    plot_latent_density,
+    plot_metrics,
+    plot_overview,
+    plot_sample_grids,
+)
+from .recursion import (
+    PROTOCOLS,
+    RETAINED,
+    SERIES,
+    Variant,
+    VAERun,
+    check_protocol,
+    protocol_configs,
+    run_vae_batch,
+    run_vae_generations,
+    run_variants,
+    stack,
+)
+from .findings import (
+    AUTHORS_LATENT_SD,
+    authors_ratio_range,
+    compare_halving,
+    decode_explanation,
+    figure9_note,
+    findings_items,
+    halving,
+    latent_sentence,
+    lost_at_start_sentence,
+    protocol_sentence,
+    protocol_verdict,
+    retention_sentence,
+    retention_verdict,
+    takeaway,
+)
 from .sentences import (
     active_dims_sentence,
     binarisation_sentence,
@@ -76,6 +124,35 @@ from .sentences import (
 
 __all__ = [
     "ACTIVE_THRESHOLD",
+    "ARCHS",
+    "PROTOCOLS",
+    "REDUCTIONS",
+    "ConvVAE",
+    "StackedConvVAE",
+    "check_protocol",
+    "latent_spread",
+    "latent_tail",
+    "multiply_adds",
+    "stack_vaes",
+    "AUTHORS_LATENT_SD",
+    "Variant",
+    "authors_ratio_range",
+    "compare_halving",
+    "decode_explanation",
+    "figure9_note",
+    "findings_items",
+    "halving",
+    "latent_sentence",
+    "lost_at_start_sentence",
+    "plot_latent_density",
+    "plot_overview",
+    "protocol_sentence",
+    "protocol_verdict",
+    "retention_sentence",
+    "retention_verdict",
+    "run_variants",
+    "protocol_configs",
+    "takeaway",
     "DECODE_MODES",
     "METRICS",
     "MNIST_ID",

@@ -32,11 +32,21 @@ labels every generation's samples with it and records
     images (:meth:`FittedVAE.active_dims`);
 ``grid``
     a fixed set of latents (the same for every generation) decoded by the
-    generation's decoder, for pictures like the paper's Figure 9.
+    generation's decoder, for pictures like the paper's Figure 9;
+``origin_mu``
+    (when the meter is given the run's generation 0, ``origin=``) the means
+    that *generation 0's encoder* gives to this generation's samples: the
+    measure of the authors' notebook ``VAE_experiments.ipynb``, which encodes
+    every later generation's samples with the first VAE's encoder and plots
+    the density of the means. The recursion turns them into ``latent_spread``
+    (their standard deviation, all dimensions pooled as the authors pool them)
+    and ``latent_tail`` (their share beyond generation 0's own 1% and 99%
+    quantiles: about 2% at generation 0, less as the tails wash out).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import Any
@@ -49,7 +59,8 @@ from torch.nn import functional as F
 
 from .. import validate
 from .data import ImageData, check_images
-from .model import FittedVAE, batches, check_device, mlp, torch_seed
+from .model import FittedVAE, batches, check_device, torch_seed
+from .nets import mlp
 
 N_CLASSES = 10
 
@@ -60,6 +71,8 @@ METRICS: dict[str, str] = {
     "feature_var": "variety (rel. feature variance)",
     "pixel_var": "pixel variance (rel. to real)",
     "active_dims": "active latent dimensions",
+    "latent_spread": "spread of generation 0's codes (s.d.)",
+    "latent_tail": "share in generation 0's 2% tails",
 }
 """The per-generation measures and their axis titles."""
 
@@ -70,6 +83,8 @@ NAMES: dict[str, str] = {
     "feature_var": "variety (feature variance relative to real images)",
     "pixel_var": "pixel variance (relative to real images)",
     "active_dims": "number of active latent dimensions",
+    "latent_spread": "spread (standard deviation) of generation 0's encoder means",
+    "latent_tail": "share of generation 0's encoder means in its 2% tails",
 }
 """The measures' names in sentences."""
 
@@ -107,7 +122,8 @@ class DigitClassifier:
         x = check_images(images, side=self.side)
         flat = x.reshape(len(x), -1)
         logits, feats = [], []
-        self.net.eval()
+        if self.net.training:
+            self.net.eval()
         for start in range(0, len(flat), chunk):
             out, f = self.net(torch.from_numpy(flat[start : start + chunk]).to(self.device))
             logits.append(out.cpu().numpy())
@@ -202,6 +218,25 @@ def feature_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return f.mean(axis=0), np.atleast_2d(np.cov(f, rowvar=False))
 
 
+@functools.cache
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def one_blas_thread():
+    """A context in which numpy's BLAS and LAPACK run on one thread.
+
+    Small eigendecompositions (the 64 x 64 covariances of the Fréchet
+    distance) are 50 to 100 times slower with OpenBLAS's threads than without
+    them on a two-core machine that is busy (about 25-75 ms against 0.3 ms for
+    ``numpy.linalg.eigh``), and the chapter computes hundreds of them. The
+    results are the same.
+    """
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
 def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> float:
     """Squared 2-Wasserstein (Fréchet) distance between two Gaussians.
 
@@ -222,8 +257,9 @@ def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: n
         w, v = np.linalg.eigh((a + a.T) / 2)
         return (v * np.sqrt(np.clip(w, 0, None))) @ v.T
 
-    root1 = psd_sqrt(cov1)
-    cross = np.sqrt(np.clip(np.linalg.eigvalsh(root1 @ cov2 @ root1), 0, None)).sum()
+    with one_blas_thread():
+        root1 = psd_sqrt(cov1)
+        cross = np.sqrt(np.clip(np.linalg.eigvalsh(root1 @ cov2 @ root1), 0, None)).sum()
     value = float(np.sum((mu1 - mu2) ** 2) + np.trace(cov1) + np.trace(cov2) - 2 * cross)
     return max(value, 0.0)
 
@@ -281,7 +317,8 @@ class GenerationMeter:
         logits, feats = self.classifier.forward(x)
         probs = softmax(logits)
         hist = np.bincount(logits.argmax(axis=1), minlength=N_CLASSES) / len(x)
-        mu, cov = feature_stats(feats)
+        with one_blas_thread():
+            mu, cov = feature_stats(feats)
         return {
             "class_hist": hist,
             "entropy": float(class_entropy(hist)),
@@ -295,12 +332,54 @@ class GenerationMeter:
         """The fixed latents decoded for pictures (the same for every generation)."""
         return np.random.default_rng([self.seed, 10**6]).standard_normal((self.grid, latent_dim))
 
-    def __call__(self, model: FittedVAE, generation: int) -> dict[str, Any]:
-        """All measures of generation ``generation``'s VAE ``model``."""
+    def samples(self, model: FittedVAE, generation: int) -> np.ndarray:
+        """The ``n_eval`` samples (decoder means) on which generation ``generation`` is measured.
+
+        One stream per generation, ``default_rng([seed, generation])``,
+        independent of the training and of the other generations.
+        """
         generation = validate.integer("generation", generation, 0)
-        rng = np.random.default_rng([self.seed, generation])
-        out = self.measure_images(model.sample(self.n_eval, rng, decode="mean"))
+        return model.sample(self.n_eval, np.random.default_rng([self.seed, generation]), decode="mean")
+
+    def __call__(self, model: FittedVAE, generation: int, origin: FittedVAE | None = None) -> dict[str, Any]:
+        """All measures of generation ``generation``'s VAE ``model``.
+
+        With ``origin`` (the run's generation 0), also ``origin_mu``: the
+        encoder means that ``origin`` gives to the measured samples.
+        """
+        generation = validate.integer("generation", generation, 0)
+        if origin is not None and (not isinstance(origin, FittedVAE) or origin.side != model.side):
+            raise ValueError("origin must be the run's generation 0: a FittedVAE for images of the same side")
+        images = self.samples(model, generation)
+        out = self.measure_images(images)
         out["grid"] = model.decode(self.latents(model.latent_dim))
         out["loss"] = float(model.history[-1])
         out["active_dims"] = model.active_dims(self.reference)
+        if origin is not None:
+            out["origin_mu"] = origin.encode(images)[0]
         return out
+
+
+def latent_spread(means: np.ndarray) -> np.ndarray:
+    """Standard deviation of encoder means ``(..., m, latent_dim)``, all dimensions pooled: shape ``(...)``."""
+    mu = np.asarray(means, dtype=np.float64)
+    if mu.ndim < 2 or mu.shape[-2] * mu.shape[-1] < 2:
+        raise ValueError(f"means must have shape (..., m, latent_dim) with at least two values, got {mu.shape}")
+    return mu.reshape(*mu.shape[:-2], -1).std(axis=-1)
+
+
+def latent_tail(means: np.ndarray, reference: np.ndarray, share: float = 0.02) -> np.ndarray:
+    """Share of pooled encoder means ``(..., m, latent_dim)`` beyond the ``reference``'s central ``1 - share``.
+
+    The bounds are the ``share / 2`` and ``1 - share / 2`` quantiles of the
+    pooled ``reference`` values (generation 0's own codes), so the reference
+    itself scores about ``share``.
+    """
+    share = validate.real("share", share, 0.0, 1.0, low_open=True, high_open=True)
+    mu = np.asarray(means, dtype=np.float64)
+    ref = np.asarray(reference, dtype=np.float64).ravel()
+    if mu.ndim < 2 or ref.size < 2:
+        raise ValueError("means must have shape (..., m, latent_dim) and reference at least two values")
+    lo, hi = np.quantile(ref, [share / 2, 1 - share / 2])
+    pooled = mu.reshape(*mu.shape[:-2], -1)
+    return ((pooled < lo) | (pooled > hi)).mean(axis=-1)

@@ -1,22 +1,38 @@
-"""The VAE of chapter 3, trained one at a time or many at once.
+"""The VAEs of chapter 3: configuration, training one at a time or many at once, sampling.
 
-:class:`VAE` is a fully connected VAE: the encoder maps the flattened image
-through ``hidden`` ReLU layers to the mean and log-variance of a diagonal
-Gaussian ``q(z | x)`` in ``latent_dim`` dimensions, the decoder maps ``z`` back
-through the same widths in reverse order to one logit per pixel, and the
-likelihood ``p(x | z)`` is a product of Bernoulli distributions (binary
-cross-entropy, which also accepts grey levels in ``[0, 1]``). The prior is
-``N(0, I)``. Training minimises the negative evidence lower bound (ELBO) with Adam.
+The networks live in :mod:`~collapse_utils.vae.nets`: the book's fully
+connected :class:`VAE` (``arch="mlp"``) and the authors' convolutional shape
+:class:`ConvVAE` (``arch="conv"``). The likelihood ``p(x | z)`` is a product
+of Bernoulli distributions (binary cross-entropy, which also accepts grey
+levels in ``[0, 1]``), the prior ``N(0, I)``; training minimises the negative
+evidence lower bound (ELBO) with Adam, optionally with the authors' weight
+decay and their loss summed over the batch instead of averaged
+(:class:`VAEConfig`).
 
 :func:`train_vae` trains one fresh VAE; :func:`train_vaes` trains several
 (one per seed, each on its own images) *together*: their weights are stacked
-along a leading axis (:class:`StackedVAE`) and every layer is one batched
-matrix product (``torch.baddbmm``). Each VAE in the stack is exactly the model
+along a leading axis (:func:`~collapse_utils.vae.nets.stack_vaes`) and every
+layer is one batched operation. Each VAE in the stack is exactly the model
 and optimiser it would be alone: the same initialisation (drawn from its own
 seed), the same mini-batches and reparameterisation noise (its own
 generators), its own loss; the summed loss gives each VAE the gradient of its
-own loss, and Adam is elementwise, so one Adam over the stacked weights is one
-Adam per VAE. Only the order of floating-point sums differs.
+own loss, and Adam (weight decay included) is elementwise, so one Adam over
+the stacked weights is one Adam per VAE. Only the order of floating-point sums
+differs.
+
+**Where the training images come from.** By default a VAE trains on a fixed
+stack of images, seen once per epoch in a new random order (the book's
+protocol: each generation gets ``n`` images drawn once from its
+predecessor). With a *teacher* (``teacher=`` / ``teachers=``) every
+mini-batch is instead drawn afresh from the teacher: new latents
+``z ~ N(0, I)`` decoded by the teacher's decoder (its means, or one Bernoulli
+draw per pixel, as the teacher's ``config.decode`` says). This is the
+authors' protocol in ``VAE_experiments.ipynb`` (``train_vae_gen`` with
+``sample_vae=True``): about ``n * epochs`` new images per generation, so the
+finite sample of each generation (statistical approximation error) all but
+disappears. The images passed alongside a teacher only set ``n``, the number
+of images per epoch (the authors iterate over the real MNIST loader and
+replace each batch by as many samples).
 
 :meth:`FittedVAE.sample` generates: latents ``z ~ N(0, I)`` are decoded and,
 with ``decode="bernoulli"``, each pixel is one binary draw from the decoder's
@@ -32,13 +48,14 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import torch
-from torch import nn
-from torch.nn import functional as F
 
 from .. import validate
 from .data import check_images
+from .nets import ARCHS, ConvVAE, StackedConvVAE, StackedVAE, VAE, check_conv_side, stack_vaes
 
 DECODE_MODES = ("bernoulli", "mean")
+REDUCTIONS = ("mean", "sum")
+"""How a batch's loss is reduced: averaged over its images (the book's) or summed (the authors')."""
 ACTIVE_THRESHOLD = 0.01
 """A latent dimension is active when its encoder mean varies more than this across real images."""
 
@@ -68,19 +85,14 @@ def check_device(device: str) -> str:
     return device
 
 
+def permutation(n: int, generator: torch.Generator) -> torch.Tensor:
+    """One epoch's order of ``n`` training images: a random permutation of ``range(n)``, new every call."""
+    return torch.randperm(n, generator=generator)
+
+
 def batches(n: int, batch_size: int, generator: torch.Generator) -> Iterable[torch.Tensor]:
     """One epoch's mini-batches: a random permutation of ``range(n)`` split into chunks of ``batch_size``."""
-    return torch.randperm(n, generator=generator).split(batch_size)
-
-
-def mlp(sizes: Sequence[int]) -> nn.Sequential:
-    """Linear layers of the given widths with ReLUs between them (none after the last)."""
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
+    return permutation(n, generator).split(batch_size)
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,22 @@ class VAEConfig:
         ``"mean"`` (the decoder means, grey levels).
     device:
         ``"cpu"``, or ``"cuda"`` where a CUDA GPU is present (checked here, not at training time).
+    weight_decay:
+        Adam's L2 weight decay (``>= 0``; torch's ``weight_decay``: ``weight_decay
+        * w`` added to each gradient). The authors use ``1e-5``.
+    reduction:
+        ``"mean"``: each step minimises the loss averaged over the batch's
+        images; ``"sum"``: summed over them, as the authors' ``vae_loss`` does.
+        Adam is almost blind to the difference (it rescales the gradient), but
+        weight decay is not: summing makes it ``batch_size`` times weaker
+        relative to the loss. ``history`` is per image either way.
+    arch:
+        ``"mlp"``: the fully connected :class:`~collapse_utils.vae.nets.VAE`
+        (``hidden`` gives its widths); ``"conv"``: the authors' convolutional
+        shape :class:`~collapse_utils.vae.nets.ConvVAE` (``capacity`` gives its
+        channels; ``hidden`` is not used; images of a side divisible by 4).
+    capacity:
+        Channels of the convolutional VAE's first layer (``>= 1``; the authors' 64).
     """
 
     latent_dim: int = 8
@@ -113,6 +141,10 @@ class VAEConfig:
     beta: float = 1.0
     decode: str = "bernoulli"
     device: str = "cpu"
+    weight_decay: float = 0.0
+    reduction: str = "mean"
+    arch: str = "mlp"
+    capacity: int = 64
 
     def __post_init__(self) -> None:
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 - frozen dataclass
@@ -129,118 +161,16 @@ class VAEConfig:
         set_("beta", validate.real("beta", self.beta, 0.0, low_open=True))
         set_("decode", validate.choice("decode", self.decode, DECODE_MODES))
         set_("device", check_device(self.device))
+        set_("weight_decay", validate.real("weight_decay", self.weight_decay, 0.0))
+        set_("reduction", validate.choice("reduction", self.reduction, REDUCTIONS))
+        set_("arch", validate.choice("arch", self.arch, ARCHS))
+        set_("capacity", validate.integer("capacity", self.capacity, 1))
 
-
-class VAE(nn.Module):
-    """A fully connected VAE for ``side x side`` images (see the module docstring)."""
-
-    def __init__(self, side: int, latent_dim: int = 8, hidden: Sequence[int] = (256, 128)) -> None:
-        super().__init__()
-        self.side = validate.integer("side", side, 1)
-        self.latent_dim = validate.integer("latent_dim", latent_dim, 1)
-        hidden = validate.integer_list("hidden", hidden, 1)
-        pixels = side * side
-        self.encoder = mlp([pixels, *hidden, 2 * latent_dim])
-        self.decoder = mlp([latent_dim, *reversed(hidden), pixels])
-
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and log-variance of ``q(z | x)`` for flattened images ``x`` of shape ``(b, side**2)``."""
-        mu, logvar = self.encoder(x).chunk(2, dim=-1)
-        return mu, logvar
-
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
-        """Pixel logits of ``p(x | z)``, shape ``(b, side**2)``."""
-        return self.decoder(z)
-
-    def loss(self, x: torch.Tensor, noise: torch.Tensor, beta: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
-        """Negative ELBO terms per image, averaged over the batch: (reconstruction, ``beta`` x KL).
-
-        ``noise`` is the standard normal noise of the reparameterisation trick,
-        ``z = mu + sigma * noise`` with ``sigma = exp(logvar / 2)``, passed in so
-        that the caller controls the random numbers. The KL term is the closed
-        form ``KL(N(mu, sigma^2) || N(0, 1)) = (mu^2 + sigma^2 - 1 - log sigma^2) / 2``
-        summed over latent dimensions.
-        """
-        mu, logvar = self.encode(x)
-        return _elbo_terms(x, mu, logvar, noise, self.decode_logits, beta, dims=(0, 1))
-
-
-def _elbo_terms(x, mu, logvar, noise, decode_logits, beta: float, dims) -> tuple[torch.Tensor, torch.Tensor]:
-    """Reconstruction and ``beta`` x KL, summed over ``dims`` and divided by the batch size (axis -2)."""
-    z = mu + noise * torch.exp(0.5 * logvar)
-    per_pixel = F.binary_cross_entropy_with_logits(decode_logits(z), x, reduction="none")
-    b = x.shape[-2]
-    rec = per_pixel.sum(dim=dims) / b
-    kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(dim=dims) / b
-    return rec, beta * kl
-
-
-class StackedVAE(nn.Module):
-    """``k`` VAEs of one architecture with their weights stacked along a leading axis.
-
-    Layer ``i`` of VAE ``j`` is ``x @ weights[i][j] + biases[i][j]``; a forward
-    pass of all ``k`` VAEs is one ``torch.baddbmm`` per layer. Built from (and
-    unstacked back into) ordinary :class:`VAE` modules, so each member is exactly
-    the VAE it would be alone.
-    """
-
-    def __init__(self, models: Sequence[VAE]) -> None:
-        super().__init__()
-        if not models:
-            raise ValueError("models must hold at least one VAE, got none")
-        first = models[0]
-        shapes = [tuple(p.shape) for p in first.parameters()]
-        for m in models:
-            if not isinstance(m, VAE) or [tuple(p.shape) for p in m.parameters()] != shapes:
-                raise ValueError("models must be VAEs of one architecture (same side, latent_dim and hidden)")
-        self.side, self.latent_dim, self.k = first.side, first.latent_dim, len(models)
-        self.enc_w, self.enc_b = self._stack([m.encoder for m in models])
-        self.dec_w, self.dec_b = self._stack([m.decoder for m in models])
-
-    @staticmethod
-    def _stack(nets: Sequence[nn.Sequential]) -> tuple[nn.ParameterList, nn.ParameterList]:
-        linears = [[layer for layer in net if isinstance(layer, nn.Linear)] for net in nets]
-        weights, biases = nn.ParameterList(), nn.ParameterList()
-        for i in range(len(linears[0])):
-            weights.append(nn.Parameter(torch.stack([ls[i].weight.detach().t() for ls in linears]).contiguous()))
-            biases.append(nn.Parameter(torch.stack([ls[i].bias.detach()[None, :] for ls in linears]).contiguous()))
-        return weights, biases
-
-    @staticmethod
-    def _run(x: torch.Tensor, weights: nn.ParameterList, biases: nn.ParameterList) -> torch.Tensor:
-        last = len(weights) - 1
-        for i, (w, b) in enumerate(zip(weights, biases)):
-            x = torch.baddbmm(b, x, w)
-            if i < last:
-                x = torch.relu(x)
-        return x
-
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Means and log-variances, ``(k, b, latent_dim)`` each, of images ``(k, b, side**2)``."""
-        mu, logvar = self._run(x, self.enc_w, self.enc_b).chunk(2, dim=-1)
-        return mu, logvar
-
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
-        """Pixel logits ``(k, b, side**2)`` of latents ``(k, b, latent_dim)``."""
-        return self._run(z, self.dec_w, self.dec_b)
-
-    def loss(self, x: torch.Tensor, noise: torch.Tensor, beta: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-VAE reconstruction and ``beta`` x KL terms, each of shape ``(k,)`` (see :meth:`VAE.loss`)."""
-        mu, logvar = self.encode(x)
-        return _elbo_terms(x, mu, logvar, noise, self.decode_logits, beta, dims=(1, 2))
-
-    @torch.no_grad()
-    def unstack(self, j: int) -> VAE:
-        """VAE number ``j`` as an ordinary :class:`VAE` (a copy of its weights)."""
-        j = validate.integer("j", j, 0, self.k - 1)
-        hidden = [w.shape[2] for w in self.enc_w[:-1]]
-        with torch.random.fork_rng(devices=[]):  # the weights are overwritten: leave the global RNG alone
-            model = VAE(self.side, self.latent_dim, hidden).to(self.enc_w[0].device)
-        for net, weights, biases in ((model.encoder, self.enc_w, self.enc_b), (model.decoder, self.dec_w, self.dec_b)):
-            for layer, w, b in zip([m for m in net if isinstance(m, nn.Linear)], weights, biases):
-                layer.weight.copy_(w[j].t())
-                layer.bias.copy_(b[j, 0])
-        return model.eval()
+    def build(self, side: int) -> VAE | ConvVAE:
+        """A fresh VAE of this architecture for ``side``-pixel images (initialised by torch's global generator)."""
+        if self.arch == "conv":
+            return ConvVAE(check_conv_side(side), self.latent_dim, self.capacity)
+        return VAE(side, self.latent_dim, self.hidden)
 
 
 @dataclass
@@ -248,12 +178,15 @@ class FittedVAE:
     """A trained VAE with what is needed to sample from it.
 
     ``history`` holds the mean training loss (negative ELBO, nats per image)
-    of every epoch.
+    of every epoch; ``seed`` the torch seed it was trained with (``None`` when
+    unknown), by which a recursion can check that a given generation 0 is the
+    one it would train itself.
     """
 
-    model: VAE
+    model: VAE | ConvVAE
     config: VAEConfig
     history: np.ndarray
+    seed: int | None = None
 
     @property
     def side(self) -> int:
@@ -270,19 +203,25 @@ class FittedVAE:
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape (m, {self.latent_dim}), got {z.shape}")
         out = np.empty((len(z), self.side * self.side), dtype=np.float32)
-        self.model.eval()
+        if self.model.training:
+            self.model.eval()
         for start in range(0, len(z), chunk):
             zt = torch.from_numpy(z[start : start + chunk]).to(self.config.device)
             out[start : start + chunk] = torch.sigmoid(self.model.decode_logits(zt)).cpu().numpy()
         return out.reshape(len(z), self.side, self.side)
 
     @torch.no_grad()
-    def encode(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Encoder means and log-variances, ``(m, latent_dim)`` each, of ``images``."""
-        x = check_images(images, side=self.side)
-        self.model.eval()
-        mu, logvar = self.model.encode(torch.from_numpy(x.reshape(len(x), -1)).to(self.config.device))
-        return mu.cpu().numpy(), logvar.cpu().numpy()
+    def encode(self, images: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+        """Encoder means and log-variances, ``(m, latent_dim)`` each, of ``images`` (in chunks of ``chunk``)."""
+        x = check_images(images, side=self.side).reshape(len(images), -1)
+        mu = np.empty((len(x), self.latent_dim), dtype=np.float32)
+        logvar = np.empty_like(mu)
+        if self.model.training:
+            self.model.eval()
+        for start in range(0, len(x), chunk):
+            m, v = self.model.encode(torch.from_numpy(x[start : start + chunk]).to(self.config.device))
+            mu[start : start + chunk], logvar[start : start + chunk] = m.cpu().numpy(), v.cpu().numpy()
+        return mu, logvar
 
     def reconstruct(self, images: np.ndarray) -> np.ndarray:
         """Decoder means at the encoder means of ``images`` (the VAE's reconstructions)."""
@@ -325,27 +264,55 @@ def _check_config(config) -> VAEConfig:
     return config
 
 
-def adam(params, lr: float) -> torch.optim.Adam:
-    """The optimiser of every VAE, alone or stacked: Adam with its defaults, in torch's fused implementation.
+def adam(params, lr: float, weight_decay: float = 0.0) -> torch.optim.Adam:
+    """The optimiser of every VAE, alone or stacked: Adam in torch's fused implementation.
 
-    The fused kernel computes the same elementwise update as the default one,
-    several times faster on small tensors; both paths use it, so a stacked VAE
-    and the same VAE alone take the same steps.
+    ``weight_decay`` is torch's (L2: ``weight_decay * w`` added to each
+    gradient), elementwise like the rest of Adam. The fused kernel computes the
+    same elementwise update as the default one, several times faster on small
+    tensors; both paths use it, so a stacked VAE and the same VAE alone take the
+    same steps.
     """
-    return torch.optim.Adam(params, lr=lr, fused=True)
+    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
 
 
-def _fresh_vae(side: int, config: VAEConfig, seed: int) -> VAE:
+def _fresh_vae(side: int, config: VAEConfig, seed: int) -> VAE | ConvVAE:
     """The initialisation of a VAE trained with torch seed ``seed`` (global RNG left alone)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return VAE(side, config.latent_dim, config.hidden).to(torch.device(config.device))
+        return config.build(side).to(torch.device(config.device))
+
+
+def _check_teacher(teacher, side: int, name: str = "teacher") -> FittedVAE:
+    if not isinstance(teacher, FittedVAE):
+        raise ValueError(f"{name} must be a FittedVAE (the previous generation) or None, got {type(teacher).__name__}")
+    if teacher.side != side:
+        raise ValueError(f"{name} draws {teacher.side}x{teacher.side} images, the student trains on {side}x{side}")
+    return teacher
+
+
+def _fresh_draws(
+    teacher: FittedVAE, n: int, generator: torch.Generator, device
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """One epoch of a teacher's random numbers: ``n`` latents, then (Bernoulli teachers) ``n`` images' uniforms."""
+    z = torch.randn((n, teacher.latent_dim), generator=generator, device=device)
+    if teacher.config.decode != "bernoulli":
+        return z, None
+    return z, torch.rand((n, teacher.side * teacher.side), generator=generator, device=device)
+
+
+def _loss_to_minimise(per_image: torch.Tensor, batch_size: int, config: VAEConfig) -> torch.Tensor:
+    """The objective of one step: the per-image loss, or (``reduction="sum"``) the batch's total."""
+    return per_image * batch_size if config.reduction == "sum" else per_image
 
 
 def train_vae(
-    images: np.ndarray, config: VAEConfig = VAEConfig(), seed: int | np.random.Generator = 0
+    images: np.ndarray,
+    config: VAEConfig = VAEConfig(),
+    seed: int | np.random.Generator = 0,
+    teacher: FittedVAE | None = None,
 ) -> FittedVAE:
-    """Train a fresh VAE on ``images`` (``(n, side, side)`` in ``[0, 1]``).
+    """Train a fresh VAE on ``images`` (``(n, side, side)`` in ``[0, 1]``), or on a teacher's fresh samples.
 
     The initialisation (torch seed ``s``), the mini-batch order (``s + 1``) and
     the reparameterisation noise (``s + 2``, one draw of shape ``(n, latent_dim)``
@@ -353,46 +320,73 @@ def train_vae(
     derived from ``seed`` (an integer, or a numpy generator that is advanced by
     one draw), so equal seeds give equal models on the same device and thread
     count. The global torch random state is left untouched.
+
+    With a ``teacher`` (a trained VAE, the previous generation) every
+    mini-batch is new samples of the teacher instead of images of ``images``
+    (the authors' protocol, see the module docstring): per epoch, ``n`` latents
+    and, for a Bernoulli teacher, ``n`` images' uniforms from torch seed
+    ``s + 3``, used in order batch by batch. ``images`` then only sets ``n``
+    and the image side.
     """
     x = check_images(images)
     config = _check_config(config)
+    if teacher is not None:
+        teacher = _check_teacher(teacher, x.shape[1])
     s = torch_seed(seed)
     device = torch.device(config.device)
     model = _fresh_vae(x.shape[1], config, s)
     order = torch.Generator().manual_seed(s + 1)
     noise_gen = torch.Generator(device=device).manual_seed(s + 2)
+    fresh_gen = torch.Generator(device=device).manual_seed(s + 3)
     data = torch.from_numpy(x.reshape(len(x), -1)).to(device)
-    opt = adam(model.parameters(), config.lr)
+    if teacher is not None:
+        teacher.model.eval()
+    opt = adam(model.parameters(), config.lr, config.weight_decay)
     history = np.empty(config.epochs)
     model.train()
     for epoch in range(config.epochs):
         total = 0.0
         noises = torch.randn((len(data), config.latent_dim), generator=noise_gen, device=device, dtype=data.dtype)
+        if teacher is not None:
+            latents, uniforms = _fresh_draws(teacher, len(data), fresh_gen, device)
+        start = 0
         for idx, noise in zip(batches(len(data), config.batch_size, order), noises.split(config.batch_size)):
-            batch = data[idx.to(device)]
+            b = len(idx)
+            if teacher is None:
+                batch = data[idx.to(device)]
+            else:
+                with torch.no_grad():
+                    batch = torch.sigmoid(teacher.model.decode_logits(latents[start : start + b]))
+                    if uniforms is not None:
+                        batch = (uniforms[start : start + b] < batch).to(batch.dtype)
+            start += b
             rec, kl = model.loss(batch, noise, config.beta)
             loss = rec + kl
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            _loss_to_minimise(loss, b, config).backward()
             opt.step()
-            total += float(loss.detach()) * len(batch)
+            total += float(loss.detach()) * b
         history[epoch] = total / len(data)
     model.eval()
-    return FittedVAE(model, config, history)
+    return FittedVAE(model, config, history, seed=s)
 
 
 def train_vaes(
     images: np.ndarray | Sequence[np.ndarray],
     config: VAEConfig = VAEConfig(),
     seeds: Sequence[int | np.random.Generator] = (0,),
+    teachers: Sequence[FittedVAE | None] | None = None,
 ) -> list[FittedVAE]:
     """Train ``k = len(seeds)`` fresh VAEs together, VAE ``j`` on ``images[j]`` with seed ``seeds[j]``.
 
     ``images`` is ``(k, n, side, side)`` (or ``k`` stacks of the same shape):
     every VAE gets the same number of images, hence the same number of Adam
-    steps. VAE ``j`` is the one :func:`train_vae` ``(images[j], config,
-    seeds[j])`` would train, up to the order of floating-point sums (see the
-    module docstring); the global torch random state is left untouched.
+    steps. ``teachers`` (one per VAE, ``None`` for a VAE that trains on its
+    images) makes VAE ``j`` train on fresh samples of ``teachers[j]``, as
+    :func:`train_vae` does with ``teacher=``; the teachers must share one
+    architecture. VAE ``j`` is the one :func:`train_vae` ``(images[j], config,
+    seeds[j], teachers[j])`` would train, up to the order of floating-point sums
+    (see the module docstring); the global torch random state is left untouched.
     """
     config = _check_config(config)
     if isinstance(seeds, (int, np.integer, np.random.Generator)) or not isinstance(seeds, Sequence) or not seeds:
@@ -403,48 +397,84 @@ def train_vaes(
     if len({x.shape for x in stacks}) != 1:
         raise ValueError(f"images must be stacks of one shape, got {sorted({x.shape for x in stacks})}")
     k, (n, side, _) = len(stacks), stacks[0].shape
+    if teachers is None:
+        teachers = [None] * k
+    elif isinstance(teachers, FittedVAE) or not isinstance(teachers, Sequence) or len(teachers) != k:
+        raise ValueError(f"teachers must be one FittedVAE or None per seed ({k}), got {teachers!r}")
+    fresh = [j for j, t in enumerate(teachers) if t is not None]
+    tutors = [_check_teacher(teachers[j], side, f"teachers[{j}]") for j in fresh]
     s = [torch_seed(seed) for seed in seeds]
     device = torch.device(config.device)
-    model = StackedVAE([_fresh_vae(side, config, si) for si in s])
+    model = stack_vaes([_fresh_vae(side, config, si) for si in s])
     orders = [torch.Generator().manual_seed(si + 1) for si in s]
     noise_gens = [torch.Generator(device=device).manual_seed(si + 2) for si in s]
     data = torch.from_numpy(np.stack(stacks).reshape(k * n, -1)).to(device)
     offsets = torch.arange(k, device=device)[:, None] * n  # row j of the stack starts at j * n
-    opt = adam(model.parameters(), config.lr)
+    if fresh:
+        tutor_stack = stack_vaes([t.model for t in tutors]).eval()
+        fresh_gens = [torch.Generator(device=device).manual_seed(s[j] + 3) for j in fresh]
+        fresh_index = torch.tensor(fresh, device=device)
+        binary = [i for i, t in enumerate(tutors) if t.config.decode == "bernoulli"]
+    opt = adam(model.parameters(), config.lr, config.weight_decay)
     history = np.empty((k, config.epochs))
     model.train()
     for epoch in range(config.epochs):
-        index = torch.stack([torch.randperm(n, generator=g) for g in orders]).to(device)  # (k, n)
+        index = torch.stack([permutation(n, g) for g in orders]).to(device)  # (k, n): each member's own order
         noises = torch.stack(
             [torch.randn((n, config.latent_dim), generator=g, device=device, dtype=data.dtype) for g in noise_gens]
         )  # (k, n, latent_dim): each member's noise for the epoch, drawn as train_vae draws it
         epoch_data = data.index_select(0, (index + offsets).reshape(-1)).view(k, n, -1)  # the epoch's order
-        losses = []
+        if fresh:
+            draws = [_fresh_draws(t, n, g, device) for t, g in zip(tutors, fresh_gens)]
+            latents = torch.stack([z for z, _ in draws])  # (teachers, n, teacher latent_dim)
+            uniforms = torch.stack([draws[i][1] for i in binary]) if binary else None
+        losses, start = [], 0
         for batch, noise in zip(epoch_data.split(config.batch_size, dim=1), noises.split(config.batch_size, dim=1)):
+            b = batch.shape[1]
+            if fresh:
+                with torch.no_grad():
+                    new = torch.sigmoid(tutor_stack.decode_logits(latents[:, start : start + b]))
+                    if binary:
+                        new[binary] = (uniforms[:, start : start + b] < new[binary]).to(new.dtype)
+                    batch.index_copy_(0, fresh_index, new)  # the taught members' rows of this batch
+            start += b
             rec, kl = model.loss(batch, noise, config.beta)  # batch: (k, b, pixels)
             per_model = rec + kl
             opt.zero_grad(set_to_none=True)
-            per_model.sum().backward()  # each VAE's weights get the gradient of its own loss
+            _loss_to_minimise(per_model.sum(), b, config).backward()  # each VAE gets the gradient of its own loss
             opt.step()
             losses.append(per_model.detach())
         sizes = torch.tensor([b.shape[1] for b in epoch_data.split(config.batch_size, dim=1)], dtype=torch.float64)
         history[:, epoch] = ((torch.stack(losses).cpu().double() * sizes[:, None]).sum(0) / n).numpy()
     model.eval()
-    return [FittedVAE(model.unstack(j), config, history[j]) for j in range(k)]
+    return [FittedVAE(model.unstack(j), config, history[j], seed=s[j]) for j in range(k)]
+
+
+def multiply_adds(config: VAEConfig, side: int) -> int:
+    """Multiply-adds of one forward pass of one image through the encoder and the decoder of ``config``."""
+    config = _check_config(config)
+    side = validate.integer("side", side, 1)
+    latent = config.latent_dim
+    if config.arch == "conv":
+        side, c = check_conv_side(side), config.capacity
+        half, quarter = (side // 2) ** 2, (side // 4) ** 2
+        features = 2 * c * quarter
+        convs = half * c * 16 + quarter * 2 * c * c * 16  # 4 x 4 kernels: 16 taps per input channel
+        return 2 * convs + features * 2 * latent + latent * features  # the transposed convolutions mirror them
+    enc = [side * side, *config.hidden, 2 * latent]
+    dec = [latent, *reversed(config.hidden), side * side]
+    return sum(a * b for sizes in (enc, dec) for a, b in zip(sizes[:-1], sizes[1:]))
 
 
 def training_flops(config: VAEConfig, side: int, n_images: int) -> float:
     """Floating-point operations to train one VAE for ``config.epochs`` epochs on ``n_images`` images.
 
-    Counts the matrix products only (2 FLOPs per multiply-add, forward pass
-    plus a backward pass of twice its cost): ``6 * weights * n_images *
-    epochs``, where ``weights`` counts the entries of the weight matrices. A
-    rough guide for time estimates, not a measurement.
+    Counts the matrix products and convolutions only (2 FLOPs per
+    multiply-add, forward pass plus a backward pass of twice its cost):
+    ``6 * multiply_adds * n_images * epochs`` (:func:`multiply_adds`; for the
+    fully connected VAE, the entries of its weight matrices). A rough guide for
+    time estimates, not a measurement.
     """
     config = _check_config(config)
-    side = validate.integer("side", side, 1)
     n_images = validate.integer("n_images", n_images, 1)
-    enc = [side * side, *config.hidden, 2 * config.latent_dim]
-    dec = [config.latent_dim, *reversed(config.hidden), side * side]
-    weights = sum(a * b for sizes in (enc, dec) for a, b in zip(sizes[:-1], sizes[1:]))
-    return 6.0 * weights * n_images * config.epochs
+    return 6.0 * multiply_adds(config, side) * n_images * config.epochs

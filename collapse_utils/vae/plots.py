@@ -167,3 +167,83 @@ def plot_generation(
         ax.legend(loc="best")
     ax.set_title(f"retention {key:g}, generation {g}")
     return ax
+
+
+def plot_latent_density(run: VAERun, generations: Sequence[int], ax=None, limit: float = 3.0):
+    """The authors' latent measure: the density of generation 0's encoder means over each generation's samples.
+
+    For every generation in ``generations``, a Gaussian kernel density
+    estimate (:class:`scipy.stats.gaussian_kde`) of ``run.origin_latents[g]``,
+    all latent dimensions pooled as in ``VAE_experiments.ipynb``, on
+    ``[-limit, limit]`` (the authors plot ``[-3, 3]``). The density axis is
+    logarithmic, from 0.001 to 100, so that the tails stay visible beside a
+    narrow peak (codes that stopped varying make spikes of any height). A
+    generation whose codes are all equal is drawn as a vertical line.
+    """
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
+    if run.origin_latents is None:
+        raise ValueError("run must record origin_latents (run the recursion with this package's meter)")
+    gens = validate.integer_list("generations", generations, 0, run.generations)
+    limit = validate.real("limit", limit, 0.0, low_open=True)
+    ax = ax or plt.gca()
+    grid = np.linspace(-limit, limit, 401)
+    colours = plt.cm.viridis(np.linspace(0, 0.9, max(len(gens), 2)))
+    for colour, g in zip(colours, gens):
+        values = run.origin_latents[g].ravel().astype(float)
+        if values.std() < 1e-6:
+            ax.axvline(values.mean(), color=colour, label=f"generation {g}")
+            continue
+        ax.plot(grid, stats.gaussian_kde(values)(grid), color=colour, label=f"generation {g}")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-3, 1e2)  # codes that no longer vary make spikes of any height: the tails are the point
+    ax.set(xlabel="mean of generation 0's encoder (all dimensions)", ylabel="density", xlim=(-limit, limit))
+    ax.legend(loc="upper right", fontsize="small")
+    return ax
+
+
+def plot_overview(
+    rows: Mapping[str, VAERun],
+    generations: Sequence[int],
+    groups: Mapping[str, Sequence[VAERun]],
+    metric: str = "feature_var",
+    real: float | None = None,
+    n: int = 16,
+):
+    """The chapter's key figure: samples of a few generations for each protocol, and ``metric`` over generations.
+
+    One row of sample panels per entry of ``rows`` (a label and one run; the
+    panels decode the run's fixed latents, ``n`` of them, at ``generations``),
+    then one panel with the median and 10-90% band of ``metric`` for each group
+    of ``groups`` (``real``: the real images' value, dashed). Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    if not rows or not groups:
+        raise ValueError("rows and groups must each hold at least one entry")
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+    last = min(r.generations for r in rows.values())
+    gens = validate.integer_list("generations", generations, 0, last)
+    n = validate.integer("n", n, 1)
+    cols = len(gens)
+    panel = min(1.25, (COLUMN_WIDTH - 1.0) / cols)
+    fig = plt.figure(figsize=(COLUMN_WIDTH, len(rows) * (panel + 0.35) + 2.6))
+    grid = fig.add_gridspec(len(rows) + 1, cols, height_ratios=[panel + 0.35] * len(rows) + [2.4])
+    for i, (label, run) in enumerate(rows.items()):
+        for j, g in enumerate(gens):
+            ax = fig.add_subplot(grid[i, j])
+            plot_images(run.grid[g, :n], ax=ax, title=f"generation {g}" if i == 0 else None)
+            if j == 0:
+                ax.set_ylabel(label)
+    ax = fig.add_subplot(grid[len(rows), :])
+    for i, (label, runs) in enumerate(groups.items()):
+        runs = list(runs)
+        plot_band(ax, runs[0].generation, stack(runs, metric), f"C{i}", f"{label} ({len(runs)} runs)")
+    if real is not None:
+        ax.axhline(real, color="k", ls="--", lw=1, label="real images")
+    ax.set(xlabel="generation", ylabel=METRICS[metric])
+    integer_ticks(ax)
+    ax.legend(fontsize="small")
+    return fig

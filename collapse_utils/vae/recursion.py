@@ -11,6 +11,21 @@ subset (drawn afresh every generation, without replacement) of the original
 training sample, never new images from the true distribution (chapter 1's
 "fresh" retention).
 
+**Protocols** (:data:`PROTOCOLS`): what a generation after 0 trains on.
+
+``"fixed"`` (the book's)
+    a training set of ``n`` images built once per generation by the data
+    schedule from the previous generation's samples (and, with retention,
+    real images), seen once per epoch: a finite sample, so each generation
+    adds *statistical approximation error*;
+``"fresh"`` (the authors', ``train_vae_gen`` in ``VAE_experiments.ipynb``)
+    every mini-batch new samples of the previous generation (fresh latents
+    through its decoder; the authors train on the decoder means), about
+    ``n * epochs`` new images per generation: almost no statistical error, so
+    what remains is *functional* error (what a VAE of this kind, trained this
+    way, can represent and learn). No data schedule applies (replace only, no
+    retention).
+
 :func:`run_vae_generations` runs one recursion through the shared loop
 (:func:`collapse_utils.schedules.run_generations`): the reference path.
 :func:`run_vae_batch` runs many recursions (seeds, retentions, what the next
@@ -26,7 +41,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,14 +51,20 @@ from ..plotting import first_below
 from ..progress import progress as progress_bar
 from ..schedules import DataSchedule, check_approach, check_retention, run_generations
 from .data import check_images
-from .judge import N_CLASSES, GenerationMeter
+from .judge import N_CLASSES, GenerationMeter, latent_spread, latent_tail
 from .model import DECODE_MODES, FittedVAE, VAEConfig, torch_seed, train_vae, train_vaes
 
 RETAINED = "fixed"
 """The kind of retention of this chapter: a subsample of the original sample."""
 
-SERIES = ("entropy", "confidence", "frechet", "feature_var", "pixel_var", "active_dims", "loss")
-"""The per-generation numbers that a :class:`VAERun` keeps (besides ``class_hist`` and ``grid``)."""
+SERIES = (
+    "entropy", "confidence", "frechet", "feature_var", "pixel_var", "active_dims", "loss",
+    "latent_spread", "latent_tail",
+)  # fmt: skip
+"""The per-generation numbers that a :class:`VAERun` keeps (besides ``class_hist``, ``grid`` and ``origin_latents``)."""
+
+PROTOCOLS = ("fixed", "fresh")
+"""What a generation after 0 trains on: a fixed sample (the book's) or fresh samples every batch (the authors')."""
 
 
 @dataclass
@@ -68,6 +89,10 @@ class VAERun:
     models: dict[int, FittedVAE] = field(default_factory=dict)
     seconds: float = 0.0
     retained: str = RETAINED
+    latent_spread: np.ndarray | None = None  # (G + 1,)
+    latent_tail: np.ndarray | None = None  # (G + 1,)
+    origin_latents: np.ndarray | None = None  # (G + 1, n_eval, latent_dim): generation 0's codes of each generation
+    protocol: str = "fixed"
 
     @property
     def decode(self) -> str:
@@ -92,14 +117,30 @@ class VAERun:
         level = validate.real("level", level, 0.0, 1.0, low_open=True)
         return {d: first_below(self.class_hist[:, d], level) for d in range(N_CLASSES)}
 
+    def lost_at_start(self, level: float = 0.01) -> tuple[int, ...]:
+        """The digits under ``level`` of generation 0's samples: lost by the first fit, before any recursion."""
+        level = validate.real("level", level, 0.0, 1.0, low_open=True)
+        return tuple(int(d) for d in np.flatnonzero(self.class_hist[0] < level))
+
+    def lost_by_recursion(self, level: float = 0.01) -> dict[int, int | None]:
+        """For each digit present at generation 0, the first later generation under ``level`` (``None``: never)."""
+        start = set(self.lost_at_start(level))
+        return {d: g for d, g in self.vanished(level).items() if d not in start}
+
     def describe_vanishing(self, level: float = 0.01) -> str:
-        """One line: the digits in the order they first fall below ``level``, and the survivors."""
+        """One line: the digits in the order they first fall below ``level``, and the survivors.
+
+        Digits already below ``level`` at generation 0 (lost by the first fit,
+        not by the recursion) are named first, apart.
+        """
         gone = self.vanished(level)
-        order = sorted((g, d) for d, g in gone.items() if g is not None)
+        at_start = self.lost_at_start(level)
+        order = sorted((g, d) for d, g in gone.items() if g is not None and d not in at_start)
         lost = ", ".join(f"{d} (gen {g})" for g, d in order) or "none"
         kept = ", ".join(str(d) for d, g in gone.items() if g is None) or "none"
         final = ", ".join(f"{d}: {100 * p:.0f}%" for d, p in enumerate(self.class_hist[-1]) if p >= 0.05)
-        return f"lost: {lost}; never lost: {kept}; last generation: {final}"
+        head = f"below {100 * level:g}% already at generation 0: {', '.join(map(str, at_start))}; " if at_start else ""
+        return f"{head}lost: {lost}; never lost: {kept}; last generation: {final}"
 
 
 def stack(runs: Sequence[VAERun], name: str) -> np.ndarray:
@@ -109,6 +150,8 @@ def stack(runs: Sequence[VAERun], name: str) -> np.ndarray:
     runs = list(runs)
     if not runs:
         raise ValueError("runs must hold at least one VAERun, got none")
+    if any(getattr(r, name) is None for r in runs):
+        raise ValueError(f"every run must record {name!r} (runs made without the meter's origin= do not)")
     return np.array([getattr(r, name) for r in runs], dtype=float)
 
 
@@ -131,10 +174,19 @@ def _keeper(keep_models: bool | Sequence[int], generations: int):
     return lambda g: g in keep
 
 
-def _make_run(records: list[dict[str, Any]], retention, approach, seed, config, side, composition, models, seconds):
+def _make_run(
+    records: list[dict[str, Any]], retention, approach, seed, config, side, composition, models, seconds,
+    protocol: str = "fixed",
+):  # fmt: skip
     def series(key: str) -> np.ndarray:
         return np.array([r[key] for r in records])
 
+    latents = {}
+    if all("origin_mu" in r for r in records):
+        origin = series("origin_mu").astype(np.float32)  # (G + 1, n_eval, latent_dim)
+        latents = dict(
+            origin_latents=origin, latent_spread=latent_spread(origin), latent_tail=latent_tail(origin, origin[0])
+        )
     return VAERun(
         retention=retention,
         approach=approach,
@@ -153,7 +205,25 @@ def _make_run(records: list[dict[str, Any]], retention, approach, seed, config, 
         composition=composition,
         models=models,
         seconds=seconds,
+        protocol=protocol,
+        **latents,
     )
+
+
+def check_protocol(protocol: str, approach: int, retention: float, name: str = "protocol") -> str:
+    """A protocol of :data:`PROTOCOLS`; ``"fresh"`` only with approach 1 (replace) and no retention."""
+    protocol = validate.choice(name, protocol, PROTOCOLS)
+    if protocol == "fresh" and (approach != 1 or retention != 0):
+        raise ValueError(
+            f"{name} 'fresh' (fresh samples every batch, the authors' protocol) has no training set for a data "
+            f"schedule to build: it needs approach=1 and retention=0, got approach={approach}, retention={retention}"
+        )
+    return protocol
+
+
+def _fresh_composition(n: int, config: VAEConfig) -> dict[str, int]:
+    """What a generation under the fresh protocol trains on: ``n`` new samples per epoch, no real image."""
+    return {"original": 0, "synthetic": n * config.epochs}
 
 
 def run_vae_generations(
@@ -165,44 +235,63 @@ def run_vae_generations(
     approach: int = 1,
     seed: int = 0,
     keep_models: bool | Sequence[int] = False,
+    protocol: str = "fixed",
 ) -> VAERun:
     """One recursion: generation 0 trains on ``images``, each later one on the previous one's samples.
 
-    Each later generation trains a fresh VAE on as many images as the real
-    training set holds (approaches 1 and 2), built by the data schedule
-    ``approach`` from samples of the previous generation (``config.decode``)
-    and, with ``retention > 0``, a random share of the real images (fixed
-    retention, see the module docstring). Every generation is measured by
-    ``meter``. All arguments are validated before any training.
+    Under ``protocol="fixed"`` (the book's) each later generation trains a
+    fresh VAE on as many images as the real training set holds (approaches 1
+    and 2), built by the data schedule ``approach`` from samples of the
+    previous generation (``config.decode``) and, with ``retention > 0``, a
+    random share of the real images (fixed retention, see the module
+    docstring). Under ``protocol="fresh"`` (the authors') it trains on fresh
+    samples of the previous generation every batch (:func:`train_vae` with
+    ``teacher=``). Every generation is measured by ``meter``, with generation 0
+    as the origin of ``origin_mu``. All arguments are validated before any
+    training.
     """
     x, generations = _check_common(images, generations, meter, config)
     retention = check_retention(retention)
     approach = check_approach(approach)
+    protocol = check_protocol(protocol, approach, retention)
     seed = torch_seed(seed)
     keep = _keeper(keep_models, generations)
     start = time.perf_counter()
-    records = run_generations(
-        fit=lambda data, rng: train_vae(data, config, rng),
-        sample=lambda model, m, rng: model.sample(m, rng),
-        original=x,
-        generations=generations,
-        approach=approach,
-        retention=retention,
-        seed=seed,
-        measure=meter,
-        keep_models=True,
-    )
+    origin: list[FittedVAE] = []
+
+    def measure(model: FittedVAE, g: int) -> dict[str, Any]:
+        if g == 0:
+            origin.append(model)
+        return meter(model, g, origin=origin[0])
+
+    if protocol == "fixed":
+        records = run_generations(
+            fit=lambda data, rng: train_vae(data, config, rng),
+            sample=lambda model, m, rng: model.sample(m, rng),
+            original=x,
+            generations=generations,
+            approach=approach,
+            retention=retention,
+            seed=seed,
+            measure=measure,
+            keep_models=True,
+        )
+        metrics = [r.metrics for r in records]
+        composition = [dict(r.composition) for r in records]
+        models = {r.generation: r.model for r in records if keep(r.generation)}
+    else:
+        rng = np.random.default_rng(seed)
+        metrics, composition, models, model = [], [], {}, None
+        for g in range(generations + 1):
+            model = train_vae(x, config, rng, teacher=model)
+            metrics.append(measure(model, g))
+            composition.append({"original": len(x), "synthetic": 0} if g == 0 else _fresh_composition(len(x), config))
+            if keep(g):
+                models[g] = model
     return _make_run(
-        [r.metrics for r in records],
-        retention,
-        approach,
-        seed,
-        config,
-        x.shape[1],
-        [dict(r.composition) for r in records],
-        {r.generation: r.model for r in records if keep(r.generation)},
-        time.perf_counter() - start,
-    )
+        metrics, retention, approach, seed, config, x.shape[1], composition, models, time.perf_counter() - start,
+        protocol,
+    )  # fmt: skip
 
 
 def _per_run(name: str, value: Any, k: int, check) -> list:
@@ -213,9 +302,32 @@ def _per_run(name: str, value: Any, k: int, check) -> list:
     return [check(value)] * k
 
 
+def _first_torch_seed(seed: int) -> int:
+    """The torch seed of a run's generation 0: the first draw of the run's generator."""
+    return torch_seed(np.random.default_rng(seed))
+
+
+def _check_generation0(generation0, seeds: list[int], config: VAEConfig, side: int) -> list[FittedVAE] | None:
+    if generation0 is None:
+        return None
+    if isinstance(generation0, FittedVAE) or not isinstance(generation0, Sequence) or len(generation0) != len(seeds):
+        raise ValueError(f"generation0 must hold one FittedVAE per seed ({len(seeds)}), got {generation0!r}")
+    for j, (model, seed) in enumerate(zip(generation0, seeds)):
+        if not isinstance(model, FittedVAE) or model.side != side:
+            raise ValueError(f"generation0[{j}] must be a FittedVAE for {side}x{side} images")
+        if model.seed != _first_torch_seed(seed):
+            raise ValueError(
+                f"generation0[{j}] was not trained as run {j}'s generation 0 (seed {seed}) would be: "
+                f"its torch seed is {model.seed}, the run's is {_first_torch_seed(seed)}"
+            )
+        if dataclasses.replace(model.config, decode=config.decode) != config:
+            raise ValueError(f"generation0[{j}] was trained with another config than {config}")
+    return list(generation0)
+
+
 def run_vae_batch(
     images: np.ndarray,
-    generations: int,
+    generations: int | Sequence[int],
     meter: GenerationMeter,
     config: VAEConfig = VAEConfig(),
     seeds: Sequence[int] = (0,),
@@ -224,29 +336,43 @@ def run_vae_batch(
     approach: int = 1,
     keep_models: bool | Sequence[int] = False,
     progress: bool | str = False,
+    protocol: str | Sequence[str] = "fixed",
+    generation0: Sequence[FittedVAE] | None = None,
 ) -> list[VAERun]:
-    """Many recursions at once: run ``j`` has seed ``seeds[j]``, ``retention[j]`` and ``decode[j]``.
+    """Many recursions at once: run ``j`` has seed ``seeds[j]``, ``retention[j]``, ``decode[j]`` and ``protocol[j]``.
 
-    ``retention`` and ``decode`` are one value for all runs or one per run
-    (``decode=None``: the config's). Run ``j`` is the run
-    ``run_vae_generations(images, generations, meter, replace(config,
-    decode=decode[j]), retention[j], approach, seeds[j])`` (same random draws,
-    same models up to the order of floating-point sums), but every generation's
-    VAEs of all runs are trained together by :func:`train_vaes`. ``progress``
-    shows a progress bar over generations in a live notebook (a string is its
-    description). All arguments are validated before any training.
+    ``generations``, ``retention``, ``decode`` and ``protocol`` are one value
+    for all runs or one per run (``decode=None``: the config's); a run with
+    fewer generations leaves the stack after its last one. Run ``j`` is the run
+    ``run_vae_generations(images, generations[j], meter, replace(config,
+    decode=decode[j]), retention[j], approach, seeds[j], protocol=protocol[j])``
+    (same random draws, same models up to the order of floating-point sums),
+    but every generation's VAEs of all runs are trained together by
+    :func:`train_vaes`. Runs with equal seeds share one generation 0 (it is the
+    same model: same data, same seed), trained and measured once.
+    ``generation0`` (one per run, for example ``run.models[0]`` of an earlier
+    batch with the same seeds and config) skips training generation 0; each is
+    checked to be the model this run would train (its torch seed and config).
+    ``keep_models`` keeps the listed generations of the runs that reach them.
+    ``progress`` shows a progress bar over generations in a live notebook (a
+    string is its description). All arguments are validated before any training.
     """
-    x, generations = _check_common(images, generations, meter, config)
     if isinstance(seeds, (int, np.integer)) or not isinstance(seeds, (Sequence, np.ndarray)) or len(seeds) == 0:
         raise ValueError(f"seeds must be a non-empty sequence of integers >= 0, got {seeds!r}")
     seeds = validate.integer_list("seeds", seeds, 0)
     k = len(seeds)
+    gens = _per_run("generations", generations, k, lambda g: validate.integer("generations", g, 0))
+    x, last = _check_common(images, max(gens), meter, config)
     retentions = _per_run("retention", retention, k, check_retention)
     decodes = _per_run(
         "decode", config.decode if decode is None else decode, k, lambda d: validate.choice("decode", d, DECODE_MODES)
     )
     approach = check_approach(approach)
-    keep = _keeper(keep_models, generations)
+    protocols = _per_run("protocol", protocol, k, lambda p: validate.choice("protocol", p, PROTOCOLS))
+    for j, (p, r) in enumerate(zip(protocols, retentions)):
+        check_protocol(p, approach, r, name=f"protocol[{j}]")
+    given0 = _check_generation0(generation0, seeds, config, x.shape[1])
+    keep = _keeper(keep_models, last)
     configs = [dataclasses.replace(config, decode=d) for d in decodes]
     rngs = [np.random.default_rng(s) for s in seeds]
     schedules = [DataSchedule(x, approach, r, axis=0) for r in retentions]
@@ -255,24 +381,160 @@ def run_vae_batch(
     compositions: list[list[dict[str, int]]] = [[dict(s.last_composition)] for s in schedules]
     models: list[dict[int, FittedVAE]] = [{} for _ in range(k)]
     start = time.perf_counter()
-    steps = range(generations + 1)
+    steps = range(last + 1)
     if progress:
         steps = progress_bar(steps, desc=progress if isinstance(progress, str) else "generations")
+    fitted: list[FittedVAE | None] = [None] * k
+    origins: list[FittedVAE | None] = [None] * k
     for g in steps:
-        fitted = train_vaes(data, config, [torch_seed(rng) for rng in rngs])
-        for j in range(k):
-            fitted[j] = dataclasses.replace(fitted[j], config=configs[j])
-            records[j].append(meter(fitted[j], g))
+        active = [j for j in range(k) if g <= gens[j]]
+        torch_seeds = {j: torch_seed(rngs[j]) for j in active}
+        outcomes: dict[int, dict[str, Any]] = {}
+        if g == 0:
+            if given0 is None:  # runs with equal seeds have the same generation 0: train each once
+                unique = list(dict.fromkeys(torch_seeds.values()))
+                trained = dict(zip(unique, train_vaes([x] * len(unique), config, unique)))
+                given = [trained[torch_seeds[j]] for j in range(k)]
+            else:
+                given = given0
+            measured: dict[int, dict[str, Any]] = {}
+            for j in range(k):
+                if id(given[j]) not in measured:
+                    measured[id(given[j])] = meter(given[j], 0, origin=given[j])
+                fitted[j] = origins[j] = dataclasses.replace(given[j], config=configs[j])
+                outcomes[j] = dict(measured[id(given[j])])
+        else:
+            teachers = [fitted[j] if protocols[j] == "fresh" else None for j in active]
+            trained_now = train_vaes([data[j] for j in active], config, [torch_seeds[j] for j in active], teachers)
+            for j, model in zip(active, trained_now):
+                fitted[j] = dataclasses.replace(model, config=configs[j])
+                outcomes[j] = meter(fitted[j], g, origin=origins[j])
+        for j in active:
+            records[j].append(outcomes[j])
             if keep(g):
                 models[j][g] = fitted[j]
-        if g == generations:
-            break
-        for j in range(k):
+            if g == gens[j]:
+                continue
+            if protocols[j] == "fresh":  # no training set: the next generation samples generation g as it trains
+                compositions[j].append(_fresh_composition(len(x), config))
+                continue
             synthetic = fitted[j].sample(schedules[j].n_synthetic, rngs[j])
             data[j] = schedules[j].next_training_set(synthetic, rngs[j])
             compositions[j].append(dict(schedules[j].last_composition))
     seconds = (time.perf_counter() - start) / k
     return [
-        _make_run(records[j], retentions[j], approach, seeds[j], configs[j], x.shape[1], compositions[j], models[j], seconds)
+        _make_run(
+            records[j], retentions[j], approach, seeds[j], configs[j], x.shape[1], compositions[j], models[j], seconds,
+            protocols[j],
+        )  # fmt: skip
         for j in range(k)
     ]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One setting of the recursion, run for several seeds by :func:`run_variants`.
+
+    ``config`` (its ``decode`` says what the next generation trains on),
+    ``generations``, ``protocol``, ``retention`` and ``approach`` (the data
+    schedule) as in :func:`run_vae_batch`; ``n_train`` uses the first
+    ``n_train`` training images only (``None``: all).
+    """
+
+    config: VAEConfig
+    generations: int
+    protocol: str = "fixed"
+    retention: float = 0.0
+    n_train: int | None = None
+    approach: int = 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.config, VAEConfig):
+            raise ValueError(f"config must be a VAEConfig, got {type(self.config).__name__}")
+        object.__setattr__(self, "generations", validate.integer("generations", self.generations, 0))
+        object.__setattr__(self, "retention", check_retention(self.retention))
+        object.__setattr__(self, "approach", check_approach(self.approach))
+        object.__setattr__(self, "protocol", check_protocol(self.protocol, self.approach, self.retention))
+        if self.n_train is not None:
+            object.__setattr__(self, "n_train", validate.integer("n_train", self.n_train, 1))
+
+    def batch_key(self) -> tuple:
+        """Variants with equal keys train together in one stack (same architecture, training and data).
+
+        The number of generations is not part of the key: a run with fewer
+        generations leaves the stack after its last one.
+        """
+        return (dataclasses.replace(self.config, decode="bernoulli"), self.n_train, self.approach)
+
+
+def run_variants(
+    images: np.ndarray,
+    meter: GenerationMeter,
+    variants: Mapping[str, Variant],
+    seeds: Sequence[int],
+    keep_models: bool | Sequence[int] = (0,),
+    progress: bool | str = False,
+    generation0: Mapping[str, Sequence[FittedVAE]] | None = None,
+) -> dict[str, list[VAERun]]:
+    """Every variant for every seed, as few batches as possible: ``{label: runs}`` in the order of ``seeds``.
+
+    Variants that share an architecture, training settings and training images
+    (:meth:`Variant.batch_key`) are trained together by one
+    :func:`run_vae_batch` (each for its own number of generations), so that
+    runs with the same seed share their generation 0. ``generation0`` maps a label to the generation-0
+    models of its runs (one per seed), for example those of an earlier call.
+    """
+    x = check_images(images, name="training images")
+    if not isinstance(variants, Mapping) or not variants:
+        raise ValueError("variants must map at least one label to a Variant")
+    for label, v in variants.items():
+        if not isinstance(v, Variant):
+            raise ValueError(f"variants[{label!r}] must be a Variant, got {type(v).__name__}")
+    seeds = validate.integer_list("seeds", seeds, 0)
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    generation0 = dict(generation0 or {})
+    for label in generation0:
+        if label not in variants:
+            raise ValueError(f"generation0 names {label!r}, which is not a variant")
+    batches: dict[tuple, list[str]] = {}
+    for label, v in variants.items():
+        batches.setdefault(v.batch_key(), []).append(label)
+    out: dict[str, list[VAERun]] = {}
+    for (config, n_train, approach), labels in batches.items():
+        given = None
+        if any(label in generation0 for label in labels):
+            if not all(label in generation0 for label in labels):
+                raise ValueError(f"generation0 must cover every variant trained with {labels} or none of them")
+            given = [m for label in labels for m in generation0[label]]
+        runs = run_vae_batch(
+            x[:n_train], [variants[label].generations for label in labels for _ in seeds], meter, config,
+            seeds=[s for _ in labels for s in seeds],
+            retention=[variants[label].retention for label in labels for _ in seeds],
+            decode=[variants[label].config.decode for label in labels for _ in seeds],
+            protocol=[variants[label].protocol for label in labels for _ in seeds], approach=approach,
+            keep_models=keep_models, progress=progress, generation0=given,
+        )  # fmt: skip
+        for i, label in enumerate(labels):
+            out[label] = runs[i * len(seeds) : (i + 1) * len(seeds)]
+    return {label: out[label] for label in variants}
+
+
+def protocol_configs(params: Mapping[str, Any], device: str = "cpu") -> tuple[VAEConfig, VAEConfig]:
+    """The two VAE configurations of a chapter-3 parameter set ``params`` (a profile's ``P``).
+
+    The book's protocol: ``latent_dim``, ``hidden``, ``epochs``, ``batch_size``,
+    ``lr``, ``weight_decay`` and ``reduction`` of ``params``, Bernoulli draws.
+    The authors' protocol: the same, on decoder means, with ``params["authors"]``
+    (a dict of :class:`VAEConfig` fields, their convolutional VAE, or ``None``:
+    the book's VAE) on top.
+    """
+    keys = ("latent_dim", "hidden", "epochs", "batch_size", "lr", "weight_decay", "reduction")
+    missing = [k for k in (*keys, "authors") if k not in params]
+    if missing:
+        raise ValueError(f"params must hold {', '.join(missing)}")
+    book = VAEConfig(**{k: params[k] for k in keys}, device=device)
+    overrides = params["authors"] or {}
+    if not isinstance(overrides, Mapping):
+        raise ValueError(f"params['authors'] must be a dict of VAEConfig fields or None, got {overrides!r}")
+    return book, dataclasses.replace(book, decode="mean", **overrides)

@@ -39,29 +39,39 @@ def _seeds(seeds: Sequence[int]) -> str:
     return ("seed " if len(seeds) == 1 else "seeds ") + join_words([str(s) for s in seeds])
 
 
-def first_lost(run: VAERun, level: float = 0.01) -> tuple[tuple[int, ...], int | None]:
-    """The digits that first fell below ``level`` of the samples in ``run``, and the generation (``(), None``: none)."""
-    gone = {d: g for d, g in run.vanished(level).items() if g is not None}
+def first_lost(run: VAERun, level: float = 0.01, recursion_only: bool = False) -> tuple[tuple[int, ...], int | None]:
+    """The digits that first fell below ``level`` of the samples in ``run``, and the generation (``(), None``: none).
+
+    With ``recursion_only``, digits already below ``level`` at generation 0
+    (lost by the first fit, :meth:`VAERun.lost_at_start`) are left out.
+    """
+    lost = run.lost_by_recursion(level) if recursion_only else run.vanished(level)
+    gone = {d: g for d, g in lost.items() if g is not None}
     if not gone:
         return (), None
     g = min(gone.values())
     return tuple(sorted(d for d, t in gone.items() if t == g)), g
 
 
-def first_lost_sentence(runs: Sequence[VAERun], level: float = 0.01) -> str:
+def first_lost_sentence(runs: Sequence[VAERun], level: float = 0.01, recursion_only: bool = False) -> str:
     """Which digit was lost first (fell below ``level`` of the samples), seed by seed, in words.
 
     Says "in every seed" only when every seed agrees; otherwise lists which
-    digit went first in which seeds.
+    digit went first in which seeds. With ``recursion_only`` only the digits
+    that generation 0 still drew count (see :func:`first_lost`), and the
+    sentence says so.
     """
     runs = _runs(runs)
+    recursion_only = validate.boolean("recursion_only", recursion_only)
     pct = f"{100 * level:g}%"
-    firsts = [first_lost(r, level) for r in runs]
+    firsts = [first_lost(r, level, recursion_only) for r in runs]
     if all(g is None for _, g in firsts):
+        what = "No digit that generation 0 drew" if recursion_only else "No digit"
         return (
-            f"No digit fell below {pct} of the samples within {runs[0].generations} generations, "
+            f"{what} fell below {pct} of the samples within {runs[0].generations} generations, "
             f"in any of the {len(runs)} seeds."
         )
+    scope = "Of the digits that generation 0 drew, t" if recursion_only else "T"
     groups: dict[tuple[int, ...], list[int]] = {}
     for r, (ds, _) in zip(runs, firsts):
         groups.setdefault(ds, []).append(r.seed)
@@ -70,14 +80,15 @@ def first_lost_sentence(runs: Sequence[VAERun], level: float = 0.01) -> str:
         when = join_words([str(g) for _, g in firsts])
         word = "digits" if len(ds) > 1 else "digit"
         return (
-            f"In every one of the {len(runs)} seeds the first {word} to fall below {pct} of the samples "
+            f"{'Of the digits that generation 0 drew, i' if recursion_only else 'I'}n every one of the {len(runs)} "
+            f"seeds the first {word} to fall below {pct} of the samples "
             f"{'were' if len(ds) > 1 else 'was'} {_digits(ds, at_once=True)} (at generation{'s' if len(runs) > 1 else ''} {when})."
         )
     parts = []
     for ds, seeds in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
         what = _digits(ds, at_once=True) if ds else "no digit at all"
         parts.append(f"{what} in {_seeds(seeds)}")
-    return f"The first digit to fall below {pct} of the samples differs between seeds: {join_words(parts)}."
+    return f"{scope}he first digit to fall below {pct} of the samples differs between seeds: {join_words(parts)}."
 
 
 def never_lost_sentence(runs: Sequence[VAERun], level: float = 0.01) -> str:
