@@ -83,7 +83,7 @@ def ran_at(rows: Sequence[tuple[str, object, object]], profile: str | None = Non
     offset = profiles.seed_offset()
     head = f"**This page ran at** the `{name}` profile" + (
         f" with seeds shifted by `COLLAPSE_SEED={offset}`" if offset else ""
-    ) + " (see *How to run this book* for the others):"
+    ) + " (see [How to run this book](../book/how-to-run.md) for the others):"
     table = ["| | this page | the paper |", "| --- | --- | --- |"]
     table += [f"| {what} | {here} | {paper} |" for what, here, paper in rows]
     return "\n".join([head, "", *table])
