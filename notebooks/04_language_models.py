@@ -83,7 +83,7 @@ fig.tight_layout()
 TAKEAWAY = sentences.takeaway(plots.recipe_curves(RECIPES, FIRST), results.base["test_perplexity"])
 prose.show(TAKEAWAY)
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input", "hide-output"]
 profiles.report(
     "Chapter 4",
     dict(model=config.model, data=config.data, generations=config.generations, runs=config.runs,
@@ -92,6 +92,8 @@ profiles.report(
          lr=config.lr, batch_size=config.batch_size, experiments=list(runs)),
     device=profiles.torch_device(),
 )
+
+# %% tags=["remove-input"]
 PAPER = experiment.profile_config("paper")
 prose.show(prose.ran_at([("generations after generation 0", config.generations, PAPER.generations),
                          ("runs per setting", config.runs, PAPER.runs),
