@@ -75,10 +75,14 @@ def _plot_runs(ax, series, metric: str, ylabel: str | None, reference: float | N
     for label, res, setting, color in series:
         gens, values = runs_matrix(res, metric, setting)
         runs = int(np.isfinite(values).any(axis=1).sum())
-        plotting.plot_band(ax, gens, values, color=color, label=f"{label} ({runs} runs)")
+        plotting.plot_band(ax, gens, values, color=color, label=f"{label} ({runs} run{'' if runs == 1 else 's'})")
     ax.set_xlabel("generation")
     ax.set_ylabel(ylabel or metric.replace("_", " "))
     plotting.integer_ticks(ax)
+    if metric == "best_epoch":  # epochs are whole numbers
+        from matplotlib.ticker import MaxNLocator
+
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
     return ax
 
