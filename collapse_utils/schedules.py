@@ -192,7 +192,7 @@ class DataSchedule:
     ) -> None:
         self.approach = check_approach(approach)
         self.retention = check_retention(retention)
-        if axis not in (0, 1):
+        if isinstance(axis, (bool, np.bool_)) or axis not in (0, 1):
             raise ValueError(f"axis must be 0 (one run) or 1 (runs along axis 0), got {axis!r}")
         self.original = np.asarray(original)
         if self.original.ndim <= axis:
@@ -235,16 +235,20 @@ class DataSchedule:
             raise ValueError("choose_retained is for one run (axis=0)")
         return choose_without_replacement(rng, self.n, self.k)
 
+    def _retained_indices(self, retained: Any) -> np.ndarray:
+        """``retained`` checked: ``k`` distinct indices into ``original`` (fixed retention of one run only)."""
+        if self._draw_original is not None or self.axis != 0:
+            raise ValueError("retained indices apply to fixed retention of one run (axis=0) only")
+        idx = np.asarray(retained)
+        if idx.shape != (self.k,) or len(np.unique(idx)) != self.k or (self.k and not (
+            0 <= idx.min() and idx.max() < self.n
+        )):
+            raise ValueError(f"retained must be {self.k} distinct indices in [0, {self.n}), got {idx!r}")
+        return idx
+
     def _fresh_original(self, rng: np.random.Generator, retained: np.ndarray | None = None) -> np.ndarray:
         if retained is not None:
-            if self._draw_original is not None or self.axis != 0:
-                raise ValueError("retained indices apply to fixed retention of one run (axis=0) only")
-            idx = np.asarray(retained)
-            if idx.shape != (self.k,) or len(np.unique(idx)) != self.k or (self.k and not (
-                0 <= idx.min() and idx.max() < self.n
-            )):
-                raise ValueError(f"retained must be {self.k} distinct indices in [0, {self.n}), got {idx!r}")
-            return self.original[idx]
+            return self.original[retained]
         if self._draw_original is not None:
             return np.asarray(self._draw_original(self.k, rng))
         if self.axis == 0:
@@ -297,7 +301,8 @@ class DataSchedule:
                 f"expected {self.n_synthetic} synthetic samples along axis {self.axis}, "
                 f"got an array of shape {synthetic.shape}"
             )
-        self.generation += 1
+        if retained is not None:  # checked before any work: a rejected call changes nothing
+            retained = self._retained_indices(retained)
         if self.k:
             fresh = self._fresh_original(rng, retained)
             if np.can_cast(fresh.dtype, synthetic.dtype, "same_kind"):
@@ -305,6 +310,7 @@ class DataSchedule:
             new = np.concatenate([fresh, synthetic], axis=self.axis)
         else:
             new = synthetic
+        self.generation += 1
         rows = 1 if self.axis == 0 else new.shape[0]
         if self.approach == 1:
             self.last_composition = {"original": self.k * rows, "synthetic": (self.n - self.k) * rows}

@@ -216,3 +216,175 @@ def test_small_multiples_title_panels_in_readers_words():
     fig = widgets.small_multiples(plot, "retention", [0.0, 0.1 + 1e-12], label="fresh retention")
     assert [ax.get_title() for ax in fig.axes] == ["fresh retention = 0", "fresh retention = 0.1"]
     plt.close("all")
+
+
+# --- what the page carries: escaping, every option on its way through, boundaries ---------------------------------
+
+from html.parser import HTMLParser  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+
+class Page(HTMLParser):
+    """The elements of a page as a browser's tokenizer sees them: tags with attributes, text per element, and
+    the raw text of each script (which ends at the first '</script')."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.texts: list[tuple[str, str]] = []
+        self.scripts: list[str] = []
+        self.open: list[str] = []
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag not in ("input", "img"):
+            self.open.append(tag)
+        if tag == "script":
+            self.scripts.append("")
+
+    def handle_endtag(self, tag):
+        if self.open and self.open[-1] == tag:
+            self.open.pop()
+
+    def handle_data(self, data):
+        if self.open and self.open[-1] == "script":
+            self.scripts[-1] += data
+        elif self.open:
+            self.texts.append((self.open[-1], data))
+
+    def attrs(self, tag, **match):
+        return [a for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in match.items())]
+
+    def text_of(self, tag):
+        return [d for t, d in self.texts if t == tag]
+
+
+SMALL = (1.0, 0.8)  # frames of a few kB: these tests read the page, not the picture
+NASTY = 'a </script><script>alert("x")</script> & <b>"quoted"</b> \'too\''
+
+
+def test_every_label_reaches_the_page_intact_and_nothing_ends_the_script_early(monkeypatch):
+    """Bugs guarded: the JSON payload not escaped, so that a '</script>' in a label, a word or the alt text
+    ends the script early (the slider dies, the rest shows as text, or runs as a script); attributes (alt,
+    caption, aria-label) or texts (buttons, menu options, legends, readouts) not HTML-escaped, so that a quote
+    ends an attribute or '<b>' becomes markup. Every string must come back, unchanged, where a browser reads
+    it."""
+    def plot(show="a", n=1, pick=0, ax=None):
+        line(slope=n + len(show) + pick, ax=ax)
+
+    monkeypatch.setattr(live, "MAX_BUTTONS", 2)  # three choices: a menu
+    labels = {"show": {"a": NASTY + " one", "b": "<two>"}, "pick": {k: f"{NASTY} {k}" for k in range(3)}}
+    words = {"show": "what & <how>", "n": 'n "samples"', "pick": NASTY}
+    fig = live.SliderFigure(plot, {"show": ["a", "b"], "n": [1, 2], "pick": list(range(3))}, alt=NASTY,
+                            value_labels=labels, param_labels=words, caption=NASTY + " caption", name="fig-x",
+                            start={"show": "b", "n": 2, "pick": 1}, figsize=SMALL)
+    page = Page(fig.to_html())
+    assert len(page.scripts) == 2, "the payload and the code, each whole"
+    data = json.loads(page.scripts[0])
+    assert data["alt"] == NASTY and data["words"] == [words["show"], words["n"], words["pick"]]
+    assert data["labels"] == {"show": [labels["show"]["a"], "<two>"], "n": ["1", "2"],
+                              "pick": [labels["pick"][k] for k in range(3)]}
+    assert data["frames"] == fig.frames and data["names"] == ["show", "n", "pick"]
+    (root,) = page.attrs("div", **{"class": "live-figure"})
+    assert root["data-caption"] == NASTY + " caption" and root["data-figure-name"] == "fig-x"
+    assert json.dumps(root["id"]) in page.scripts[1], "the code finds its own figure"
+    (img,) = page.attrs("img")
+    assert img["alt"] == f"{NASTY} ({words['show']} = <two>, {words['n']} = 2, {words['pick']} = {labels['pick'][1]})"
+    assert img["data-frame"] == "1-1-1" and img["src"] == fig.frames["1-1-1"]
+    assert page.text_of("legend") == [words["show"]]
+    assert page.text_of("span") == [labels["show"]["a"], "<two>"]
+    assert page.text_of("option") == [labels["pick"][k] for k in range(3)]
+    assert page.text_of("output") == ["2"]
+    (slider,) = page.attrs("input", type="range")
+    assert slider["aria-label"] == words["n"] and slider["value"] == "1"
+    (menu,) = page.attrs("select")
+    assert menu["aria-label"] == words["pick"]
+    assert [a.get("selected", "no") for a in page.attrs("option")] == ["no", None, "no"]
+    radios = page.attrs("input", type="radio")
+    assert ["checked" in r for r in radios] == [False, True] and len({r["name"] for r in radios}) == 1
+
+
+def test_frames_are_keyed_by_the_positions_they_were_drawn_at():
+    """Bugs guarded: frame keys built in another order than the grid's parameters (the frame of (slope 2,
+    offset 0) shown at (slope 0, offset 2)), or indices off by one. Each frame is painted in a colour that
+    encodes its values, and read back from its image."""
+    def paint(r=0.0, g=0.0, ax=None):
+        ax.set_facecolor((r, g, 0.5))
+        ax.set_xticks([])
+        ax.set_yticks([])
+
+    grid = {"r": [0.0, 0.5, 1.0], "g": [0.25, 1.0]}
+    fig = live.SliderFigure(paint, grid, figsize=(1.0, 0.8))
+    assert sorted(fig.frames) == [f"{i}-{j}" for i in range(3) for j in range(2)]
+    for i, r in enumerate(grid["r"]):
+        for j, g in enumerate(grid["g"]):
+            key = fig.frame_key(r=r, g=g)
+            assert key == f"{i}-{j}"
+            uri = fig.frames[key]
+            image = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("RGB")
+            w, h = image.size
+            pixel = np.array(image.getpixel((w // 2, h // 2))) / 255
+            np.testing.assert_allclose(pixel, [r, g, 0.5], atol=0.03)
+
+
+def test_explore_hands_every_option_to_the_figure_or_the_live_slider(monkeypatch):
+    """Bug guarded: an option silently dropped on its way to the inner call (``start``, ``alt``,
+    ``value_labels``, ``param_labels`` lost by ``explore``, in the book or in a notebook), so that the page
+    starts elsewhere, reads API values, or says nothing to a screen reader."""
+    def plot(approach=1, n=1, offset=0.0, ax=None):
+        line(slope=approach + n, offset=offset, ax=ax)
+
+    grid = {"approach": [1, 2], "n": [20]}
+    options = dict(start={"approach": 2, "n": 20}, alt="runs", value_labels={"approach": {1: "replace", 2: "acc"}},
+                   param_labels={"approach": "schedule", "n": "samples"}, fixed={"offset": 0.5})
+    monkeypatch.setenv(profiles.BUILD_ENV, "1")
+    book = live.explore(plot, grid, caption="C", name="fig-c", **options)
+    assert book.start == {"approach": 1, "n": 0} and book.alt == "runs"
+    assert book.value_labels == options["value_labels"] and book.param_labels == options["param_labels"]
+    assert book.fixed == {"offset": 0.5} and (book.caption, book.name) == ("C", "fig-c")
+    assert 'alt="runs (schedule = acc, samples = 20)"' in book.to_html()
+    monkeypatch.delenv(profiles.BUILD_ENV)
+    from collapse_utils import widgets
+
+    seen = {}
+    monkeypatch.setattr(widgets, "interactive_plot", lambda func, **controls: seen.update(func=func, **controls))
+    live.explore(plot, grid, **options)
+    assert seen["func"].keywords == {"offset": 0.5}
+    assert seen["approach"].value == 2 and seen["n"].value == 20
+    assert [label for label, _ in seen["approach"].options] == ["replace", "acc"]
+    assert (seen["approach"].description, seen["n"].description) == ("schedule", "samples")
+    plt.close("all")
+
+
+def test_frame_and_button_limits_are_inclusive(monkeypatch):
+    """Bugs guarded: a grid of exactly the most frames refused (or one more accepted); exactly the most buttons
+    shown as a menu (or one more as buttons)."""
+    monkeypatch.setattr(live, "MAX_FRAMES", 4)
+    assert len(live.SliderFigure(line, {"slope": [0.0, 1.0], "offset": [0.0, 1.0]}, figsize=SMALL).frames) == 4
+    with pytest.raises(ValueError, match="grid has 5 combinations; at most 4 frames"):
+        live.SliderFigure(line, {"slope": [0.0, 1.0, 2.0, 3.0, 4.0]})
+    monkeypatch.setattr(live, "MAX_FRAMES", 120)
+    monkeypatch.setattr(live, "MAX_BUTTONS", 2)
+
+    def plot(show="a", ax=None):
+        line(slope=len(show), ax=ax)
+
+    two = live.SliderFigure(plot, {"show": ["a", "bb"]}, figsize=SMALL).to_html()
+    assert "<fieldset" in two and "<select" not in two
+    three = live.SliderFigure(plot, {"show": ["a", "bb", "ccc"]}, figsize=SMALL).to_html()
+    assert "<select" in three and "<fieldset" not in three
+
+
+def test_two_figures_on_one_page_do_not_share_controls():
+    """Bug guarded: a fixed id or radio-group name, so that a second figure's buttons uncheck the first's (one
+    group) or its code drives the first figure."""
+    def plot(show="a", ax=None):
+        line(slope=len(show), ax=ax)
+
+    fig = live.SliderFigure(plot, {"show": ["a", "bb"]}, figsize=SMALL)
+    a, b = Page(fig.to_html()), Page(fig.to_html())
+    assert a.attrs("div")[0]["id"] != b.attrs("div")[0]["id"]
+    assert {r["name"] for r in a.attrs("input", type="radio")}.isdisjoint(r["name"] for r in b.attrs("input", type="radio"))

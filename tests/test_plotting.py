@@ -90,3 +90,135 @@ def test_style_asks_a_notebook_for_2x_figures(monkeypatch):
     assert calls == [("retina",)]
     assert plotting.PIXEL_DENSITY == 2, "the retina format draws at twice the dpi"
     assert matplotlib.rcParams["savefig.dpi"] == plotting.DPI
+
+
+# --- the one band plot: the data it draws, not only that it draws (hypothesis, fixed fast budgets) --------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
+
+
+def band_of(ax, x):
+    """The lower and upper edge of the one band on ``ax``, at each x (the band must be one polygon)."""
+    assert len(ax.collections) == 1, "one band"
+    paths = ax.collections[0].get_paths()
+    assert len(paths) == 1, "one polygon: a band with a gap (NaN) splits"
+    v = paths[0].vertices
+    lo, hi = [], []
+    for xi in x:
+        ys = v[np.isclose(v[:, 0], xi), 1]
+        assert ys.size, f"the band skips x = {xi}"
+        lo.append(ys.min())
+        hi.append(ys.max())
+    return np.array(lo), np.array(hi)
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(runs=st.integers(2, 25), points=st.integers(2, 9), nan_share=st.sampled_from([0.0, 0.1, 0.3]),
+       q=st.sampled_from([(0.1, 0.9), (0.25, 0.75), (0.0, 1.0), (0.05, 0.6)]), lines=st.integers(0, 4),
+       seed=st.integers(0, 100), color=st.sampled_from(["C0", "C3", "k"]))
+def test_plot_band_draws_the_nan_aware_median_and_quantiles_of_the_runs(runs, points, nan_share, q, lines, seed,
+                                                                        color):
+    """Bugs guarded: the band or the median computed with NaN-unaware quantiles (a band with gaps, a NaN
+    median), the mean drawn as the median, the band's quantiles other than ``q`` (min-max, or the default
+    whatever ``q`` says), runs along the wrong axis, thin lines of other runs than the first ``lines`` or more of
+    them, the label on a thin line instead of the median, the colour ignored. The drawn data are checked against
+    numpy on runs with NaNs, skewed so that mean and median differ."""
+    rng = np.random.default_rng(seed)
+    values = rng.exponential(size=(runs, points)) ** 2 + np.arange(points)
+    mask = rng.random(values.shape) < nan_share
+    mask[0] = False  # every generation keeps at least one run
+    values[mask] = np.nan
+    x = np.arange(points) * 2.0 + 1
+    fig, ax = plt.subplots()
+    plotting.plot_band(ax, x, values, color=color, label="median", q=q, lines=lines)
+    lo, hi = band_of(ax, x)
+    np.testing.assert_allclose(lo, np.nanquantile(values, q[0], axis=0))
+    np.testing.assert_allclose(hi, np.nanquantile(values, q[1], axis=0))
+    assert np.allclose(ax.collections[0].get_facecolor()[0][:3], to_rgba(color)[:3])
+    *thin, median = ax.get_lines()
+    np.testing.assert_allclose(median.get_xdata(), x)
+    np.testing.assert_allclose(median.get_ydata(), np.nanmedian(values, axis=0))
+    assert median.get_label() == "median" and to_rgba(median.get_color()) == to_rgba(color)
+    assert len(thin) == min(lines, runs)
+    for j, line in enumerate(thin):
+        np.testing.assert_array_equal(line.get_ydata(), values[j])
+        assert line.get_linewidth() < median.get_linewidth() and line.get_label().startswith("_")
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("shape", ["1-D", "one row"])
+def test_plot_band_of_a_single_run_is_its_line_without_a_band(shape):
+    """Bug guarded: a degenerate band drawn for a single run (a zero-width band reads as 'no spread over runs',
+    which one run cannot show)."""
+    run = np.array([3.0, 1.0, 5.0, 2.0])
+    fig, ax = plt.subplots()
+    plotting.plot_band(ax, np.arange(4), run if shape == "1-D" else run[None, :], label="one run", lines=3)
+    assert len(ax.collections) == 0
+    lines = ax.get_lines()
+    np.testing.assert_array_equal(lines[-1].get_ydata(), run)
+    assert lines[-1].get_label() == "one run" and len(lines) == 2  # one thin line (there is one run) + median
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("q", [(0.5, 0.9), (0.1, 0.5), (-0.1, 0.9), (0.1, 1.1), (0.9, 0.1)])
+def test_plot_band_rejects_quantiles_that_do_not_straddle_the_median(q):
+    """Bug guarded: a band whose quantiles lie on one side of the median (or outside [0, 1]) accepted."""
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match=r"q must be two quantiles with q\[0\] < 0.5 < q\[1\] in \[0, 1\]"):
+        plotting.plot_band(ax, np.arange(3), np.ones((4, 3)), q=q)
+    plotting.plot_band(ax, np.arange(3), np.ones((4, 3)), q=(0.0, 1.0))  # the extremes are allowed
+    plt.close(fig)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(curve=st.lists(st.floats(-3, 3), max_size=12), level=st.floats(-3, 3))
+def test_first_below_is_the_first_index_strictly_below(curve, level):
+    """Bugs guarded: touching the level counted as below, the last index found instead of the first, or
+    ``None`` confused with index 0."""
+    expected = next((i for i, c in enumerate(curve) if c < level), None)
+    got = plotting.first_below(np.array(curve, dtype=float), level)
+    assert got == expected and (got is None or type(got) is int)
+
+
+def test_integer_ticks_on_the_generation_axis():
+    """Bug guarded: generations labelled 2.5 (fractional ticks on an axis of whole generations)."""
+    fig, ax = plt.subplots()
+    ax.plot([0, 1, 2, 3], [0, 1, 0, 1])
+    plotting.integer_ticks(ax)
+    ticks = [t for t in ax.get_xticks() if 0 <= t <= 3]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("colors", [2, 8, 64])
+def test_compact_png_uses_at_most_the_colours_asked_for(colors):
+    """Bug guarded: ``colors`` ignored (always 256), so that a smaller palette asked for is not honoured."""
+    small = plotting.compact_png(figure_png(dpi=60), colors=colors)
+    image = Image.open(io.BytesIO(small))
+    assert image.mode == "P" and len(image.getcolors(maxcolors=1024)) <= colors
+
+
+def test_compact_png_keeps_an_image_the_palette_would_not_shrink():
+    """Bug guarded: the palette PNG returned even when it is larger than the original (a tiny or already
+    optimal image grows)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1), (10, 20, 30)).save(buffer, format="PNG")
+    data = buffer.getvalue()
+    assert plotting.compact_png(data) == data
+    gray = io.BytesIO()
+    Image.new("L", (8, 8), 128).save(gray, format="PNG")
+    assert plotting.compact_png(gray.getvalue()) == gray.getvalue()
+
+
+def test_style_sets_the_books_sizes():
+    """Bugs guarded: figures drawn at another dpi than the book's (shown at the wrong size), wider than the
+    column, or titles below the minimum size."""
+    plotting.style()
+    rc = matplotlib.rcParams
+    assert rc["figure.dpi"] == plotting.DPI and rc["savefig.dpi"] == plotting.DPI
+    assert rc["figure.figsize"][0] == plotting.COLUMN_WIDTH
+    for key in ("font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize", "ytick.labelsize",
+                "legend.fontsize", "figure.titlesize"):
+        assert float(rc[key]) >= plotting.MIN_FONT_PT, key

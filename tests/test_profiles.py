@@ -127,3 +127,83 @@ def test_only_profiles_reads_the_variables(root):
                     or f'getenv("{name}"' in text:
                 offenders.append(f"{path.relative_to(root)} reads {name}")
     assert not offenders, offenders
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("true", True), (" TRUE ", True), ("yes", True),
+                                             ("On", True), ("", False), ("0", False), ("false", False),
+                                             ("no", False), ("off", False), ("  ", False)])
+def test_building_book_true_only_for_true_words(monkeypatch, value, expected):
+    """Bug guarded: any non-empty value read as true ('0', 'false', 'off' hide every progress bar of a notebook),
+    or the words compared without trimming and case-folding."""
+    monkeypatch.setenv(profiles.BUILD_ENV, value)
+    assert profiles.building_book() is expected
+
+
+@pytest.mark.parametrize("where", ["quick", "book", "paper", "gpu"])
+@pytest.mark.parametrize("change", ["missing", "extra"])
+def test_every_profile_must_have_exactly_the_books_keys(where, change):
+    """Bugs guarded: a profile with a key missing accepted (only extra keys checked), or one profile (paper,
+    gpu) not checked at all. The error names the profile."""
+    sets = {name: {"a": 1, "b": 2} for name in ("quick", "book", "paper", "gpu")}
+    if change == "missing":
+        del sets[where]["b"]
+    else:
+        sets[where]["c"] = 3
+    if where == "book":  # the book's keys are the reference: every other profile then disagrees
+        with pytest.raises(ValueError, match="has keys"):
+            profiles.choose(**sets, profile="quick")
+        return
+    with pytest.raises(ValueError, match=f"profile '{where}' has keys"):
+        profiles.choose(**sets, profile="book")
+
+
+def test_choose_returns_a_copy_and_the_explicit_profile_wins(monkeypatch):
+    """Bugs guarded: ``profile=`` ignored (the environment's profile used), or the chapter's dict returned
+    itself (a chapter that edits its parameters edits the profile's definition)."""
+    monkeypatch.setenv(profiles.PROFILE_ENV, "quick")
+    book = {"g": 2}
+    got = profiles.choose(quick={"g": 1}, book=book, profile="book")
+    assert got == {"g": 2}
+    got["g"] = 5
+    assert book == {"g": 2}
+    assert profiles.choose(quick={"g": 1}, book={"g": 2}, paper={"g": 3}, profile="gpu") == {"g": 3}
+
+
+@pytest.mark.parametrize("offset", [0, 1, 2, 7])
+def test_seeds_are_distinct_across_bases_and_offsets(monkeypatch, offset):
+    """Bug guarded: the offset added without its prime factor (seed(1) at offset 0 equals seed(0) at offset 1),
+    so that two chapters' seeds, or two rebuilds of the book, share their random numbers."""
+    seen = {}
+    for off in (0, offset + 1, offset + 2):
+        monkeypatch.setenv(profiles.SEED_ENV, f" {off} ")
+        for base in range(0, 200):
+            s = profiles.seed(base)
+            assert s not in seen, (s, seen.get(s), (off, base))
+            seen[s] = (off, base)
+    monkeypatch.setenv(profiles.SEED_ENV, str(offset))
+    assert profiles.seed(5) - profiles.seed(0) == 5  # the bases keep their spacing
+    assert profiles.seed_offset() == offset
+
+
+def test_report_names_the_seed_offset_and_device_only_when_set(monkeypatch, capsys):
+    """Bug guarded: the header hides that the seeds were shifted (a reader cannot reproduce the page), or claims
+    a device that was not given."""
+    monkeypatch.setenv(profiles.PROFILE_ENV, "book")
+    monkeypatch.setenv(profiles.SEED_ENV, "3")
+    text = profiles.report("Chapter Y", {"n": 1})
+    assert "seeds shifted by COLLAPSE_SEED=3" in text and "device" not in text
+    monkeypatch.delenv(profiles.SEED_ENV)
+    text = profiles.report("Chapter Y", {"n": 1}, device="cuda")
+    assert "COLLAPSE_SEED" not in text.splitlines()[1] and "device cuda" in text
+    capsys.readouterr()
+
+
+def test_reason_when_the_variable_is_set_and_unset(monkeypatch):
+    """Bug guarded: the reason says the profile was chosen for the machine when the reader set it (or the
+    reverse)."""
+    monkeypatch.setattr(profiles, "cuda_available", lambda: False)
+    monkeypatch.setenv(profiles.PROFILE_ENV, "paper")
+    assert profiles.reason().startswith("profile 'paper', set by COLLAPSE_PROFILE")
+    monkeypatch.setenv(profiles.PROFILE_ENV, "  ")
+    assert profiles.current() == "book"
+    assert profiles.reason().startswith("profile 'book', chosen because no CUDA GPU is present")

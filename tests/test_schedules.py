@@ -519,3 +519,257 @@ def test_run_generations_samples_are_independent_between_generations():
     mat = np.stack(draws)
     corr = np.corrcoef(mat)[np.triu_indices(len(draws), 1)]
     assert np.all(np.abs(corr) < 0.3) and len(np.unique(mat)) == mat.size
+
+
+# --- validation at its boundaries: which exception, which message, before any work ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "original, axis, match",
+    [
+        (np.zeros(5), 1, r"original data of shape \(5,\) has no sample axis 1"),
+        (np.float64(3.0), 0, r"original data of shape \(\) has no sample axis 0"),
+        (np.zeros((3, 4)), 2, r"axis must be 0 \(one run\) or 1"),
+        (np.zeros((3, 4)), -1, r"axis must be 0 \(one run\) or 1"),
+        (np.zeros((3, 4)), True, r"axis must be 0 \(one run\) or 1"),
+        (np.zeros((3, 4)), 1.0 + 0.5, r"axis must be 0 \(one run\) or 1"),
+        (np.zeros((3, 0)), 1, "at least one sample"),
+        (np.zeros((0, 3)), 0, "at least one sample"),
+    ],
+)
+def test_a_missing_or_bad_sample_axis_is_a_clear_error(original, axis, match):
+    """Bugs guarded: 1-D data with ``axis=1`` (or a scalar with ``axis=0``) accepted, failing later with an
+    IndexError (a check written ``ndim < axis``); ``axis=True`` taken as 1; an empty sample axis accepted."""
+    with pytest.raises(ValueError, match=match):
+        DataSchedule(original, axis=axis)
+
+
+def test_the_smallest_valid_inputs_are_accepted():
+    """Bug guarded: a boundary check off by one that rejects valid edge cases: one sample, one run along axis 1,
+    retention 0 and 1, generations 0."""
+    rng = np.random.default_rng(0)
+    one = DataSchedule(np.array([5.0]), approach=2, retention=1.0)
+    assert one.n == 1 and one.k == 1 and one.n_synthetic == 0
+    assert one.next_training_set(np.empty(0), rng).tolist() == [5.0]
+    batch = DataSchedule(np.zeros((1, 3)), approach=3, retention=0.0, axis=1)
+    assert batch.next_training_set(np.ones((1, 3)), rng).shape == (1, 6)
+    recs = run_generations(gaussian_fit, gaussian_sample, np.arange(4.0), 0, keep_models=[0])
+    assert len(recs) == 1 and recs[0].model is not None
+
+
+@pytest.mark.parametrize("approach", [np.int64(2), np.int8(3), 1])
+def test_numpy_integers_are_schedules(approach):
+    """Bug guarded: ``approach=np.int64(2)`` (a value read from an array of settings) rejected."""
+    assert DataSchedule(tagged(4, 0), approach=approach).approach == int(approach)
+
+
+@pytest.mark.parametrize("approach", [np.bool_(True), 0, 4, -1, 2.0, "2", None, 1.5])
+def test_lookalike_schedules_are_rejected_by_name(approach):
+    """Bug guarded: ``np.bool_(True)``, ``2.0`` or ``"2"`` accepted as a schedule (or failing with a KeyError)."""
+    with pytest.raises(ValueError, match=r"^approach must be 1, 2 or 3 \(1: replace"):
+        DataSchedule(tagged(4, 0), approach=approach)
+
+
+@pytest.mark.parametrize("retained", ["fixed", "fresh"])
+def test_retention_kinds_are_checked_by_name(retained):
+    """Bug guarded: an unknown kind of retention accepted (a typo silently runs the default kind)."""
+    from collapse_utils.schedules import check_retained
+
+    assert check_retained(retained) == retained
+    for bad in ("Fixed", "new", 1, None):
+        with pytest.raises(ValueError, match=r"^retained must be one of 'fixed', 'fresh', got"):
+            check_retained(bad)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(n=st.integers(1, 8), retention=st.sampled_from([0.0, 0.25, 0.5, 1.0]), data=st.data())
+def test_retained_indices_are_accepted_iff_k_distinct_indices_in_range(n, retention, data):
+    """Bugs guarded: retained indices that repeat a point, reach ``n`` (one past the end: an IndexError later,
+    or with negative ones a silent wrap-around), or number other than ``k``, accepted; or valid ones
+    rejected. When accepted, the training set starts with exactly those original points."""
+    schedule = DataSchedule(tagged(n, 0) + 0.5, approach=1, retention=retention)
+    k = schedule.k
+    size = data.draw(st.integers(max(0, k - 1), k + 1))
+    idx = np.array(data.draw(st.lists(st.integers(-2, n + 1), min_size=size, max_size=size)), dtype=np.int64)
+    valid = size == k and len(set(idx.tolist())) == k and all(0 <= i < n for i in idx)
+    rng = np.random.default_rng(0)
+    synthetic = tagged(n - k, 1)
+    if valid:
+        out = schedule.next_training_set(synthetic, rng, retained=idx)
+        np.testing.assert_array_equal(out[:k], tagged(n, 0)[idx] + 0.5)
+        np.testing.assert_array_equal(out[k:], synthetic)
+    else:
+        with pytest.raises(ValueError, match=rf"^retained must be {k} distinct indices in \[0, {n}\), got"):
+            schedule.next_training_set(synthetic, rng, retained=idx)
+        assert schedule.generation == 0, "rejected before any work"
+
+
+def test_retained_indices_only_for_fixed_retention_of_one_run():
+    """Bug guarded: indices accepted where they mean nothing: with fresh draws (``draw_original``) or for a
+    batch of runs."""
+    rng = np.random.default_rng(0)
+    fresh = DataSchedule(tagged(10, 0), retention=0.2, draw_original=lambda k, r: np.zeros(k))
+    with pytest.raises(ValueError, match="fixed retention of one run"):
+        fresh.next_training_set(tagged(8, 1), rng, retained=np.array([0, 1]))
+    batch = DataSchedule(np.stack([tagged(10, 0)] * 2), retention=0.2, axis=1)
+    with pytest.raises(ValueError, match="fixed retention of one run"):
+        batch.next_training_set(np.stack([tagged(8, 1)] * 2), rng, retained=np.array([0, 1]))
+    with pytest.raises(ValueError, match="choose_retained is for one run"):
+        batch.choose_retained(rng)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(n=st.integers(1, 300), retention=st.floats(0, 1))
+def test_n_retained_is_the_nearest_count(n, retention):
+    """Bug guarded: the retained count truncated (or ceiled) instead of rounded: within half a point of
+    ``retention * n``, and within ``[0, n]``."""
+    k = n_retained(n, retention)
+    assert type(k) is int and 0 <= k <= n and abs(k - retention * n) <= 0.5 + 1e-9
+
+
+# --- which points are original: the flags against the data ---------------------------------------------------------
+
+
+@FAST
+@given(approach=st.sampled_from([1, 2, 3]), n=st.integers(1, 12), retention=st.sampled_from([0.0, 0.2, 0.5, 1.0]),
+       axis=st.sampled_from([0, 1]), generations=st.integers(1, 5), seed=st.integers(0, 1000))
+def test_original_flags_mark_exactly_the_original_points(approach, n, retention, axis, generations, seed):
+    """Bugs guarded: ``last_is_original`` flagging one point too many (``<= k``), the last ``k`` points instead
+    of the first ``k``, every new point (``k = 0``), or flags of another run than the data's, on one run
+    (``axis=0``) and on a batch (``axis=1``), for every schedule; compositions not the sum of the flags."""
+    rng = np.random.default_rng(seed)
+    rows = 3
+    original = tagged(n, 0) if axis == 0 else np.stack([tagged(n, 0) + r / 100 for r in range(rows)])
+    schedule = DataSchedule(original, approach, retention, axis=axis)
+    for g in range(1, generations + 1):
+        m = schedule.n_synthetic
+        syn = tagged(m, g) if axis == 0 else np.stack([tagged(m, g) + r / 100 for r in range(rows)])
+        data = schedule.next_training_set(syn, rng)
+        is_original = data < 1000
+        flags = schedule.last_is_original
+        if approach == 2 and axis == 1:
+            assert flags.shape == data.shape
+        else:
+            assert flags.shape == (data.shape[-1],)
+            flags = np.broadcast_to(flags, data.shape)
+        np.testing.assert_array_equal(flags, is_original)
+        comp = schedule.last_composition
+        assert comp == {"original": int(is_original.sum()), "synthetic": int((~is_original).sum())}
+        if approach == 1:
+            assert int(schedule.last_is_original.sum()) == schedule.k
+
+
+# --- fixed retention is a random subset, anew each generation --------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["drawn inside", "choose_retained"])
+def test_fixed_retention_of_one_run_is_a_fresh_uniform_subset(how):
+    """Bug guarded: fixed retention of one run (``axis=0``) keeping the same points every generation (the
+    first ``k``, say) instead of a random subset drawn anew: each original point must be kept in about
+    ``k / n`` of the generations (within 5 SE over 3,000), and the subsets must change between generations."""
+    rng = np.random.default_rng(9)
+    n, gens = 10, 3000
+    schedule = DataSchedule(tagged(n, 0), approach=1, retention=0.3)
+    k = schedule.k
+    counts = np.zeros(n)
+    subsets = set()
+    for g in range(gens):
+        retained = schedule.choose_retained(rng) if how == "choose_retained" else None
+        data = schedule.next_training_set(tagged(n - k, 1), rng, retained=retained)
+        kept = data[:k].astype(int)
+        assert len(set(kept)) == k
+        counts[kept] += 1
+        subsets.add(tuple(sorted(kept)))
+    p = k / n
+    assert np.max(np.abs(counts - gens * p)) < 5 * np.sqrt(gens * p * (1 - p))
+    assert len(subsets) > 50
+
+
+# --- the loop hands its options on ---------------------------------------------------------------------------------
+
+
+@FAST
+@given(approach=st.sampled_from([1, 2, 3]), retention=st.sampled_from([0.0, 0.3, 1.0]), fresh=st.booleans(),
+       generations=st.integers(0, 5), seed=st.integers(0, 2**16))
+def test_run_generations_is_the_schedule_driven_by_hand(approach, retention, fresh, generations, seed):
+    """Bugs guarded: an option dropped on the way to the schedule (``draw_original`` lost, so that fresh
+    retention silently becomes fixed; ``approach`` or ``retention`` not passed on; ``seed`` ignored), or the
+    loop drawing from its generator in another order. The loop must train on exactly the data that the same
+    schedule, driven by hand with the same generator, builds."""
+    original = tagged(8, 0)
+    draw = (lambda k, rng: -1.0 - rng.random(k)) if fresh else None
+    seen = []
+
+    def fit(data, rng):
+        seen.append(np.array(data))
+        return len(seen)
+
+    def sample(model, m, rng):
+        return 1000.0 * model + rng.random(m)
+
+    run_generations(fit, sample, original, generations, approach=approach, retention=retention, seed=seed,
+                    draw_original=draw)
+    rng = np.random.default_rng(seed)
+    schedule = DataSchedule(original, approach, retention, draw_original=draw)
+    data, expected = original, []
+    for g in range(generations + 1):
+        expected.append(np.array(data))
+        if g < generations:
+            data = schedule.next_training_set(sample(g + 1, schedule.n_synthetic, rng), rng)
+    assert len(seen) == len(expected)
+    for a, b in zip(seen, expected):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fresh_retention_through_the_loop_uses_draw_original():
+    """Bug guarded: ``run_generations`` dropping ``draw_original``: fresh retention silently becomes fixed."""
+    records = run_generations(lambda d, r: d.copy(), lambda m, k, r: np.full(k, -1.0), np.zeros(10), 2,
+                              retention=0.5, seed=0, draw_original=lambda k, r: np.full(k, 7.0), keep_models=True)
+    for rec in records[1:]:
+        assert np.sum(rec.model == 7.0) == 5 and np.sum(rec.model == 0.0) == 0
+
+
+@pytest.mark.parametrize("progress, desc", [(True, "generations"), ("chapter 2", "chapter 2"), (False, None)])
+def test_run_generations_progress_bar_and_its_name(monkeypatch, progress, desc):
+    """Bug guarded: the progress option ignored (no bar, or a bar when none was asked for) or its description
+    dropped."""
+    from collapse_utils import schedules
+
+    bars = []
+
+    def spy(steps, desc=None):
+        bars.append((list(steps), desc))
+        return steps
+
+    monkeypatch.setattr(schedules, "_progress", spy)
+    run_generations(gaussian_fit, gaussian_sample, np.arange(5.0), 3, progress=progress, seed=0)
+    assert bars == ([] if desc is None else [([0, 1, 2, 3], desc)])
+
+
+@pytest.mark.parametrize("keep, kept", [(True, [0, 1, 2, 3]), (np.bool_(True), [0, 1, 2, 3]), (False, []),
+                                        ([3], [3]), ({0, 3}, [0, 3]), (np.array([1, 2]), [1, 2]), ([], [])])
+def test_keep_models_keeps_exactly_the_generations_asked_for(keep, kept):
+    """Bugs guarded: the last generation refused (a range check with ``generations - 1``), a set or an array
+    of generations refused, ``np.bool_`` taken as a list, or other generations kept as well."""
+    records = run_generations(gaussian_fit, gaussian_sample, np.arange(5.0), 3, keep_models=keep, seed=0)
+    assert [r.generation for r in records if r.model is not None] == kept
+
+
+# --- choosing without replacement at its edges ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("population, k", [(7, 0), (7, 7), (1, 1), (1, 0), (25, 5), (25, 6), (100, 20), (100, 21)])
+@pytest.mark.parametrize("rows", [None, 3])
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_choose_without_replacement_at_the_edges_of_both_branches(population, k, rows, dtype):
+    """Bugs guarded: ``k == population`` (choosing every item) or ``k == 0`` refused or mis-shaped; the switch
+    between the two branches (``5 k`` against the population) off by one in a way that breaks either side;
+    ``dtype`` honoured on one branch only; ``rows=None`` giving a 2-D array on one branch."""
+    idx = choose_without_replacement(np.random.default_rng(0), population, k, rows=rows, dtype=dtype)
+    assert idx.shape == ((k,) if rows is None else (rows, k)) and idx.dtype == dtype
+    for row in np.atleast_2d(idx) if k else []:
+        assert np.all(np.diff(row) > 0) and row.min() >= 0 and row.max() < population
+        if k == population:
+            np.testing.assert_array_equal(row, np.arange(population))
+    with pytest.raises(ValueError, match=f"cannot choose {population + 1} distinct items from {population}"):
+        choose_without_replacement(np.random.default_rng(0), population, population + 1, rows=rows)
