@@ -60,7 +60,8 @@ def extras(config) -> dict[str, Any]:
         "fresh": replace(config, settings=(Setting(1, 0.25),), retained_blocks="fresh"),
         "first": replace(config, settings=(Setting(1, 0.25),), retained_blocks="first"),
         "select": replace(config, settings=(Setting(1, 0.0),), select=0.5),
-        "two runs, sampling": replace(config, settings=(Setting(1, 0.25), Setting(1, 0.5)), runs=2, decoding="sample"),
+        "two runs, sampling, strict": replace(config, settings=(Setting(1, 0.25), Setting(1, 0.5)), runs=2,
+                                              decoding="sample", checkpoint="generated"),
     }  # fmt: skip
 
 
@@ -236,6 +237,29 @@ def test_nll_per_word_spreads_the_total_over_the_test_words(chapter):
                                                           rel=1e-9)  # fmt: skip
 
 
+def test_the_truths_numbers_are_counted_on_the_test_words(chapter):
+    """Bugs guarded: the perfect model's loss per word or the number of paired words counted on other words than the
+    test blocks' (or changing from one generation to the next); base.json's entropy rate, the test text's true NLL
+    or the pretraining language's cross-entropy computed for another language or text."""
+    for name, res in chapter.results.items():
+        prep = chapter.preps[name]
+        lang = prep.corpus.language
+        pairing = measures.pair_words(lang, prep.base.tokenizer, prep.test_blocks)
+        t = res.table
+        assert (t.test_words == pairing.words).all() and pairing.words > 0
+        np.testing.assert_allclose(t.test_word_nll_truth, pairing.true_nll.mean(), rtol=1e-12)
+        base = res.base
+        assert base["entropy_rate"] == pytest.approx(lang.entropy_rate(), rel=1e-12)
+        texts = decode_blocks(prep.base.tokenizer, prep.test_blocks)
+        assert base["true_nll_test"] == pytest.approx(lang.score(texts).mean_nll, rel=1e-12)
+        related = runner.pretraining_language(chapter.experiments[name])
+        if related is None:
+            assert "pretrain_cross_entropy" not in base
+        else:
+            assert base["pretrain_cross_entropy"] == pytest.approx(lang.cross_entropy(related), rel=1e-12)
+            assert base["pretrain_cross_entropy"] > base["entropy_rate"]
+
+
 def test_reported_test_losses_are_the_saved_models(chapter):
     """Bugs guarded: the test loss measured on another model than the one saved (the pretrained model, the previous
     generation, generation 0), on other blocks than the capped test blocks, or with dropout on; the pretrained
@@ -308,12 +332,15 @@ def test_the_strict_recipe_trains_with_the_previous_generations_continuations(ch
 def test_counts_are_counted_on_the_saved_training_set(chapter):
     """Bugs guarded: n_blocks or n_original not counted on what the generation trained on (the original count, the
     flags of another generation); the flags marking generated blocks as original or the reverse; generation 0 not
-    trained on the capped original blocks."""
+    trained on the capped original blocks; a row that names another setting or recipe than the chain's (generation
+    0 always chooses on the real blocks)."""
     for name, c, s, run, g, folder in chapter.gens():
         row = row_of(chapter, name, s, run, g)
         blocks, flags = np.load(folder / "blocks.npy"), np.load(folder / "is_original.npy")
         prep = chapter.preps[name]
         assert row.n_blocks == len(blocks) == len(flags) and row.n_original == int(flags.sum())
+        assert (row.epochs, row.retention, row.label) == (s.epochs, s.retention, s.label)
+        assert (row.recipe, row.checkpoint) == (c.recipe, "real" if g == 0 else c.checkpoint)
         assert blocks.shape[1] == c.block_size
         if g == 0:
             assert len(blocks) == c.max_train_blocks and flags.all()
@@ -503,7 +530,7 @@ def test_replace_pairs_kept_originals_with_the_other_blocks_continuations(chapte
     beside it (the authors rewrite only the batches they do not keep); 'first' keeping other blocks than the first;
     'random' keeping the same subset every generation or in every run; the share kept not round(retention * n)."""
     subsets = {}
-    for name, c, s, run, g, folder in chapter.gens([presets.MAIN, "first", "two runs, sampling"]):
+    for name, c, s, run, g, folder in chapter.gens([presets.MAIN, "first", "two runs, sampling, strict"]):
         if g == 0 or c.data_schedule != "replace":
             continue
         prep = chapter.preps[name]
@@ -682,13 +709,13 @@ def test_seeds_differ_across_settings_runs_and_generations(chapter):
         assert not set(later.seed) & set(t[t.generation == 0].seed)
         for (epochs, run), group in t[t.generation == 0].groupby(["epochs", "run"]):
             assert group.seed.nunique() == 1
-    t = chapter.results["two runs, sampling"].table
+    t = chapter.results["two runs, sampling, strict"].table
     assert t[t.generation == 0].groupby("run").seed.first().nunique() == 2
-    train = [c for c in chapter.trains if c["who"][0] == presets.slug("two runs, sampling")]
+    train = [c for c in chapter.trains if c["who"][0] == presets.slug("two runs, sampling, strict")]
     assert len({c["seed"] for c in train}) == len(train)
     # two runs of one setting: different generation-0 models, different data
-    s = chapter.experiments["two runs, sampling"].settings[0]
-    a, b = (np.load(gen_dir(chapter.folder("two runs, sampling"), s, run, 0) / "synthetic.npy") for run in (0, 1))
+    s = chapter.experiments["two runs, sampling, strict"].settings[0]
+    a, b = (np.load(gen_dir(chapter.folder("two runs, sampling, strict"), s, run, 0) / "synthetic.npy") for run in (0, 1))
     assert (a != b).mean() > 0.3
 
 
@@ -777,7 +804,7 @@ def test_two_worker_processes_give_the_inline_results(chapter, tmp_path):
     """Bugs guarded: steps run in worker processes computing other numbers than inline (seeds drawn per process,
     threads, a context built from another configuration), a step started before the one it waits for, or the pool
     path losing steps."""
-    name = "two runs, sampling"
+    name = "two runs, sampling, strict"
     c = chapter.experiments[name]
     c = replace(c, settings=c.settings[:1])  # two chains, one per run: one per worker
     cache = tmp_path / "cache"
