@@ -51,14 +51,15 @@ TIMING = ["train_s", "train_tokens_per_s", "generate_s", "generated_tokens_per_s
 
 
 def extras(config) -> dict[str, Any]:
-    """What the chapter does not run: the other data schedules and retained blocks, a verifier, two runs."""
+    """What the chapter does not run: the other data schedules and retained blocks, a verifier, two runs, init='previous'
+    over two generations, generation 0's weights kept alone."""
     return {
         "accumulate, strict": replace(config, settings=(Setting(2, 0.25),), data_schedule="accumulate",
                                       checkpoint="generated"),
         "accumulate-subsample, first": replace(config, settings=(Setting(1, 0.25),),
                                                data_schedule="accumulate-subsample", retained_blocks="first"),
-        "fresh": replace(config, settings=(Setting(1, 0.25),), retained_blocks="fresh"),
-        "first": replace(config, settings=(Setting(1, 0.25),), retained_blocks="first"),
+        "fresh": replace(config, settings=(Setting(1, 0.25),), retained_blocks="fresh", keep_models="first"),
+        "first, previous": replace(config, settings=(Setting(1, 0.25),), retained_blocks="first", init="previous"),
         "select": replace(config, settings=(Setting(1, 0.0),), select=0.5),
         "two runs, sampling, strict": replace(config, settings=(Setting(1, 0.25), Setting(1, 0.5)), runs=2,
                                               decoding="sample", checkpoint="generated"),
@@ -333,11 +334,13 @@ def test_counts_are_counted_on_the_saved_training_set(chapter):
     """Bugs guarded: n_blocks or n_original not counted on what the generation trained on (the original count, the
     flags of another generation); the flags marking generated blocks as original or the reverse; generation 0 not
     trained on the capped original blocks; a row that names another setting or recipe than the chain's (generation
-    0 always chooses on the real blocks)."""
+    0 always chooses on the real blocks); weights kept against keep_models (generation 0's always, it judges the
+    others)."""
     for name, c, s, run, g, folder in chapter.gens():
         row = row_of(chapter, name, s, run, g)
         blocks, flags = np.load(folder / "blocks.npy"), np.load(folder / "is_original.npy")
         prep = chapter.preps[name]
+        assert (folder / "model").exists() == (g == 0 or c.keep_models == "all")
         assert row.n_blocks == len(blocks) == len(flags) and row.n_original == int(flags.sum())
         assert (row.epochs, row.retention, row.label) == (s.epochs, s.retention, s.label)
         assert (row.recipe, row.checkpoint) == (c.recipe, "real" if g == 0 else c.checkpoint)
@@ -397,7 +400,8 @@ def test_written_measures_describe_the_kept_continuations(chapter):
 def test_figure_11_scores_every_training_set_under_its_chains_generation_0(chapter):
     """Bugs guarded: Figure 11's perplexities scored by the current model, the pretrained model or another chain's
     generation 0; scored on other blocks than the training set; the mean and median columns not those of the saved
-    array."""
+    array; its fresh sample not fresh text of the source (the training blocks, or text cut without the authors'
+    special tokens)."""
     for name, c, s, run, g, folder in chapter.gens():
         gen0 = saved(gen_dir(chapter.folder(name), s, run, 0) / "model")
         ppl = np.load(folder / "train_ppl.npy")
@@ -406,6 +410,13 @@ def test_figure_11_scores_every_training_set_under_its_chains_generation_0(chapt
         row = row_of(chapter, name, s, run, g)
         assert row.train_ppl_gen0_mean == pytest.approx(ppl.mean(), rel=1e-12)
         assert row.train_ppl_gen0_median == pytest.approx(np.median(ppl), rel=1e-12)
+        if g == 0:  # the sampling baseline: a fresh sample of the source as large as the training set, cut alike
+            prep = chapter.preps[name]
+            fresh = prep.judge.fresh_blocks(len(prep.train_blocks), c.block_size)
+            assert fresh.shape == prep.train_blocks.shape and (fresh == prep.base.tokenizer.bos_token_id).any()
+            assert not rows_in(fresh, prep.train_blocks).any()
+            np.testing.assert_allclose(np.load(folder / "fresh_ppl.npy"),
+                                       np.exp(model.sequence_nll(gen0, fresh, 16)), rtol=1e-5)  # fmt: skip
 
 
 def test_learning_rates_follow_the_training_set_and_the_setting(chapter):
@@ -530,7 +541,7 @@ def test_replace_pairs_kept_originals_with_the_other_blocks_continuations(chapte
     beside it (the authors rewrite only the batches they do not keep); 'first' keeping other blocks than the first;
     'random' keeping the same subset every generation or in every run; the share kept not round(retention * n)."""
     subsets = {}
-    for name, c, s, run, g, folder in chapter.gens([presets.MAIN, "first", "two runs, sampling, strict"]):
+    for name, c, s, run, g, folder in chapter.gens([presets.MAIN, "first, previous", "two runs, sampling, strict"]):
         if g == 0 or c.data_schedule != "replace":
             continue
         prep = chapter.preps[name]
@@ -545,7 +556,7 @@ def test_replace_pairs_kept_originals_with_the_other_blocks_continuations(chapte
         if c.retained_blocks == "first":
             np.testing.assert_array_equal(np.sort(kept), np.arange(k))
         subsets[(name, s.name, run, g)] = tuple(sorted(kept))
-    random = {key: v for key, v in subsets.items() if key[0] != "first" and len(v) >= 3}
+    random = {key: v for key, v in subsets.items() if key[0] != "first, previous" and len(v) >= 3}
     assert len(random) >= 8 and len(set(random.values())) == len(random)
 
 
@@ -730,6 +741,61 @@ def test_the_chapters_experiments_are_the_presets(chapter):
         assert loaded[name].config == chapter.experiments[name]
     with pytest.raises(ValueError, match="holds no results"):
         experiment.load_chapter(chapter.root / "cache")
+
+
+# ------------------------------------------------------------------------------------ the chapter's tables
+def test_the_chapters_tables_are_its_metrics(chapter):
+    """Bugs guarded: a table of the chapter that reads another column, generation or run than it says (the ablation's
+    change not last minus generation 0 per run, its pretrained level from another experiment, the epochs kept
+    counted with generation 0's); Figure 11's table not the medians of the saved arrays, its reference or fresh
+    sample from another file; runs and generations swapped."""
+    from collapse_utils.llm import plots
+
+    first = chapter.config.settings[0].name
+    named = {n: chapter.results[n] for n in [presets.MAIN, presets.STRICT, *presets.ABLATION]}
+    table = plots.ablation_table(named, first)
+    assert list(table.index) == list(named)
+    for name, res in named.items():
+        t = res.table[res.table.setting == first]
+        wide = t.pivot(index="run", columns="generation", values="test_perplexity")
+        row = table.loc[name]
+        assert row["generation 0"] == pytest.approx(wide[0].median())
+        assert row["last generation"] == pytest.approx(wide[wide.columns.max()].median())
+        assert row["change"] == pytest.approx((wide[wide.columns.max()] - wide[0]).median())
+        assert row["pretrained model"] == res.base["test_perplexity"]
+        assert row["epoch kept after generation 0"] == pytest.approx(t[t.generation > 0].groupby("generation")
+                                                                     .best_epoch.median().median())  # fmt: skip
+        c = chapter.experiments[name]
+        assert (row["checkpoint"], row["init"], row["pretrain_language"]) == (c.checkpoint, c.init, c.pretrain_language)
+        assert row["runs"] == c.runs and row["last"] == c.generations
+    res = chapter.results[presets.MAIN]
+    shift = plots.shift_table(res, first)
+    ref = np.load(gen_dir(res.output, Setting.from_name(first), 0, 0) / "reference_ppl.npy")
+    fresh = np.load(gen_dir(res.output, Setting.from_name(first), 0, 0) / "fresh_ppl.npy")
+    assert list(shift.generation) == ["reference", measures.FRESH_ROW, *range(res.config.generations + 1)]
+    col = "median perplexity"
+    assert shift[col].iloc[0] == pytest.approx(np.median(ref), abs=1e-3)
+    assert shift[col].iloc[1] == pytest.approx(np.median(fresh), abs=1e-3)
+    for g in range(res.config.generations + 1):
+        ppl = np.load(gen_dir(res.output, Setting.from_name(first), 0, g) / "train_ppl.npy")
+        assert shift[col].iloc[2 + g] == pytest.approx(np.median(ppl), abs=1e-3)
+        assert shift["share above the reference median"].iloc[2 + g] == pytest.approx(np.mean(ppl > np.median(ref)),
+                                                                                     abs=1e-3)  # fmt: skip
+    runs = chapter.results["two runs, sampling, strict"]
+    s = runs.config.settings[1].name
+    gens, values = plots.runs_matrix(runs, "test_nll", s)
+    assert list(gens) == [0, 1, 2] and values.shape == (2, 3)
+    for run in (0, 1):
+        for g in gens:
+            assert values[run, g] == row_of(chapter, "two runs, sampling, strict", Setting.from_name(s), run, g).test_nll
+    assert plots.growth(runs, "test_nll")[s] == pytest.approx(np.median(values[:, -1] - values[:, 0]))
+    writer = plots.writer_table(res, sampled=chapter.results[presets.SAMPLING])
+    sampled = row_of(chapter, presets.SAMPLING, chapter.config.settings[0], 0, 0)
+    row = writer.loc[plots.sampled_row(chapter.results[presets.SAMPLING])]
+    assert row["distinct 2-grams"] == pytest.approx(sampled.written_distinct_2, abs=1e-3)
+    assert row["true NLL per word"] == pytest.approx(sampled.written_true_nll, abs=1e-3)
+    perfect = res.base["writer"][measures.PERFECT_ROW]
+    assert writer.loc[measures.PERFECT_ROW, "true NLL per word"] == pytest.approx(perfect["true NLL per word"], abs=1e-3)
 
 
 # ------------------------------------------------------------------------------------ the scheduler

@@ -506,6 +506,24 @@ def test_distinct_and_repetition_count_ngrams_where_they_say(texts, n):
         assert rep == pytest.approx(1 - distinct)
 
 
+def test_text_metrics_name_what_they_hold():
+    """Bugs guarded: a column of the text measures holding another measure (distinct-3 holding distinct-2, the tail's
+    share holding its coverage, invalid words holding impossible pairs), or the true NLL not the mean over scored
+    words."""
+    texts = [LANG.write_corpus(300, seed=k)[40:400] for k in range(4)] + [" ka xq lo . . ka"]
+    m, per_text = textmetrics.text_metrics(texts, LANG)
+    score = LANG.score(texts)
+    for n in (1, 2, 3):
+        assert m[f"distinct_{n}"] == textmetrics.distinct_n(texts, n)
+    assert m["repetition_4"] == textmetrics.repetition(texts, 4)
+    assert m["true_nll"] == score.mean_nll == pytest.approx(np.nansum(per_text * score.words) / score.words.sum())
+    assert m["invalid_words"] == score.invalid_rate > 0 and m["impossible_pairs"] == score.impossible_rate > 0
+    assert m["tail_coverage"] == LANG.tail_coverage(score) and m["tail_share"] == LANG.tail_share(score)
+    assert len({m["distinct_1"], m["distinct_2"], m["distinct_3"]}) == 3 and m["tail_share"] != m["tail_coverage"]
+    plain, none = textmetrics.text_metrics(texts)
+    assert none is None and set(plain) == {"distinct_1", "distinct_2", "distinct_3", "repetition_4"}
+
+
 @FAST
 @given(st.integers(1, 200), st.integers(1, 60))
 def test_band_losses_add_up_for_any_blocks(seed, vocab):
@@ -702,9 +720,10 @@ def test_the_chapter_option_runs_the_chapters_experiments(tmp_path, monkeypatch,
 # ------------------------------------------------------------------------------------ saved results
 def test_the_table_holds_finished_generations_only(tmp_path):
     """Bugs guarded: a generation without DONE (interrupted while writing) read into metrics.csv, or the table not
-    sorted by setting, run and generation; an array of several runs concatenated in another order."""
+    sorted by setting, run and generation (generation 10 after 2, not in path order); an array of several runs
+    concatenated in another order."""
     s = Setting(1, 0.0)
-    for run, g, done in [(1, 0, True), (0, 1, True), (0, 0, True), (0, 2, False)]:
+    for run, g, done in [(1, 0, True), (0, 1, True), (0, 0, True), (0, 3, False), (0, 10, True), (0, 2, True)]:
         folder = results.gen_dir(tmp_path, s, run, g)
         folder.mkdir(parents=True)
         (folder / "metrics.json").write_text(json.dumps({"setting": s.name, "run": run, "generation": g}))
@@ -712,7 +731,7 @@ def test_the_table_holds_finished_generations_only(tmp_path):
         if done:
             (folder / "DONE").write_text("")
     t = results.write_table(tmp_path)
-    assert list(zip(t.run, t.generation)) == [(0, 0), (0, 1), (1, 0)]
+    assert list(zip(t.run, t.generation)) == [(0, 0), (0, 1), (0, 2), (0, 10), (1, 0)]
     (tmp_path / "config.json").write_text(json.dumps(replace(BASE, settings=(s,), runs=2).to_json()))
     r = results.load_results(tmp_path)
     np.testing.assert_array_equal(r.array("train_ppl", s.name, 0), [0, 0, 10, 10])
@@ -732,3 +751,29 @@ def test_an_atomic_folder_is_all_or_nothing(tmp_path):
             (tmp / "a.npy").write_text("2")
             raise RuntimeError("interrupted")
     assert (target / "a.npy").read_text() == "1" and sorted(p.name for p in tmp_path.iterdir()) == ["gen1"]
+
+
+# ------------------------------------------------------------------------------------ the chapter's tables
+def test_tables_summarise_runs_as_they_say():
+    """Bugs guarded: the ablation's change and the growth taken from the median curve instead of each run's change
+    (they differ with three runs or more), the epochs kept counted with generation 0's, growth measured from
+    generation 1."""
+    import pandas as pd
+
+    from collapse_utils.llm import plots
+
+    s = Setting(2, 0.0)
+    start = {0: 10.0, 1: 20.0, 2: 30.0}
+    end = {0: 40.0, 1: 21.0, 2: 31.0}  # changes 30, 1, 1: median 1; the medians' difference is 11
+    rows = [dict(setting=s.name, label=s.label, run=r, generation=g,
+                 test_perplexity={0: start[r], 1: start[r] + 100, 2: end[r]}[g], best_epoch=0 if g == 0 else 1)
+            for r in range(3) for g in range(3)]  # fmt: skip
+    c = replace(BASE, settings=(s,), runs=3, generations=2)
+    res = results.Results(Path("/nonexistent"), c, pd.DataFrame(rows), [], {"test_perplexity": 50.0})
+    assert plots.growth(res)[s.name] == 1.0
+    assert plots.growth_ranges(res)[s.name] == pytest.approx((1.0, 24.2))
+    row = plots.ablation_table({"x": res}, s.name).loc["x"]
+    assert row["change"] == 1.0 and row["generation 0"] == 20.0 and row["last generation"] == 31.0
+    assert row["peak"] == 120.0 and row["epoch kept after generation 0"] == 1.0 and row["runs"] == 3
+    assert row["pretrained model"] == 50.0
+    np.testing.assert_array_equal(plots.best_epochs(res, s.name, 1), [1, 1, 1])
