@@ -23,6 +23,7 @@ T = "collapse_utils/llm/textmetrics.py"
 D = "collapse_utils/llm/data.py"
 MO = "collapse_utils/llm/model.py"
 PR = "collapse_utils/llm/presets.py"
+SE = "collapse_utils/llm/sentences.py"
 
 MUTANTS = [
     # per-token and per-word losses
@@ -194,6 +195,16 @@ MUTANTS = [
      "Figure 11's table measured against generation 0's training data, not the unseen reference"),
     (P, "    return values[:, -1] - values[:, 0] if len(gens) > 1 else None",
      "    return values[:, -1] - values[:, 1] if len(gens) > 1 else None", "growth measured from generation 1"),
+    # the computed sentences
+    (SE, "    start, scale = c[0], max(abs(c[0]), 1e-12)", "    start, scale = c[0], 1.0",
+     "a curve's shape read with an absolute tolerance (another verdict at another perplexity level)"),
+    (SE, "    for size in (1, 2):\n        for combo", "    for size in (2, 1):\n        for combo",
+     "the ablation names two switches where one sets the recovered apart"),
+    (SE, "    tail = last[col] > max(baseline, 0.0) + 0.01 and last[col] >= first_written[col]",
+     "    tail = last[col] > max(baseline, 0.0) + 0.01", "a right tail claimed that generation 1 already had"),
+    (SE, '    verdict = {"rises": "agrees", "levels off": "partly"}.get(pattern, "differs")',
+     '    verdict = {"rises": "agrees", "levels off": "agrees"}.get(pattern, "differs")',
+     "Figure 10 'agrees' with a curve that jumped once and held"),
     # the presets of the variants
     (PR, "settings=tuple(config.settings[:1])).validate()", "settings=tuple(config.settings)).validate()",
      "the sampling experiment changes the settings too, not the decoding alone"),
