@@ -52,14 +52,15 @@ TIMING = ["train_s", "train_tokens_per_s", "generate_s", "generated_tokens_per_s
 
 def extras(config) -> dict[str, Any]:
     """What the chapter does not run: the other data schedules and retained blocks, a verifier, two runs, init='previous'
-    over two generations, generation 0's weights kept alone."""
+    over two generations, generation 0's weights kept alone, fewer test blocks."""
     return {
         "accumulate, strict": replace(config, settings=(Setting(2, 0.25),), data_schedule="accumulate",
                                       checkpoint="generated"),
         "accumulate-subsample, first": replace(config, settings=(Setting(1, 0.25),),
                                                data_schedule="accumulate-subsample", retained_blocks="first"),
         "fresh": replace(config, settings=(Setting(1, 0.25),), retained_blocks="fresh", keep_models="first"),
-        "first, previous": replace(config, settings=(Setting(1, 0.25),), retained_blocks="first", init="previous"),
+        "first, previous": replace(config, settings=(Setting(1, 0.25),), retained_blocks="first", init="previous",
+                                   max_test_blocks=3),
         "select": replace(config, settings=(Setting(1, 0.0),), select=0.5),
         "two runs, sampling, strict": replace(config, settings=(Setting(1, 0.25), Setting(1, 0.5)), runs=2,
                                               decoding="sample", checkpoint="generated"),
@@ -264,7 +265,8 @@ def test_the_truths_numbers_are_counted_on_the_test_words(chapter):
 def test_reported_test_losses_are_the_saved_models(chapter):
     """Bugs guarded: the test loss measured on another model than the one saved (the pretrained model, the previous
     generation, generation 0), on other blocks than the capped test blocks, or with dropout on; the pretrained
-    model's perplexity in base.json not the base model's."""
+    model's perplexity in base.json not the base model's on this experiment's test blocks (one summary shared by
+    experiments of one call that cap the test set differently)."""
     checked = 0
     for name, c, s, run, g, folder in chapter.gens():
         if not (folder / "model").exists():
@@ -417,6 +419,18 @@ def test_figure_11_scores_every_training_set_under_its_chains_generation_0(chapt
             assert not rows_in(fresh, prep.train_blocks).any()
             np.testing.assert_allclose(np.load(folder / "fresh_ppl.npy"),
                                        np.exp(model.sequence_nll(gen0, fresh, 16)), rtol=1e-5)  # fmt: skip
+
+
+def test_the_writing_rate_counts_the_tokens_written(chapter):
+    """Bugs guarded: the writing rate counting the training set (which grows under accumulate) or one candidate per
+    block instead of the tokens written; a rate claimed by the last generation, which writes nothing."""
+    for name, c, s, run, g, folder in chapter.gens():
+        row = row_of(chapter, name, s, run, g)
+        if g == c.generations:
+            assert math.isnan(row.generated_tokens_per_s)
+            continue
+        written = len(chapter.preps[name].train_blocks) * runner.candidates(c) * c.continuation
+        assert row.generated_tokens_per_s * row.generate_s == pytest.approx(written, rel=1e-9), (name, g)
 
 
 def test_learning_rates_follow_the_training_set_and_the_setting(chapter):
@@ -664,7 +678,8 @@ def test_init_previous_starts_from_the_previous_weights(chapter):
 
 def test_generation_0_is_shared_by_chains_that_differ_only_later(chapter):
     """Bugs guarded: generation 0 trained again for every setting, recipe or decoding (chains no longer paired), or
-    shared between chains whose generation 0 differs (another number of epochs, run or pretrained model)."""
+    shared between chains whose generation 0 differs (another number of epochs, run, pretrained model or test
+    blocks)."""
     gen0_trainings = [c["who"] for c in chapter.trains if c["who"][3] == 0]
     assert len(gen0_trainings) == len(set(gen0_trainings))
     store = sorted(p.name for p in (chapter.root / "cache" / "gen0").iterdir() if p.is_dir())
@@ -673,7 +688,7 @@ def test_generation_0_is_shared_by_chains_that_differ_only_later(chapter):
     for name, c, s, run in chapter.chains():
         weights = next((gen_dir(chapter.folder(name), s, run, 0) / "model").glob("*.safetensors"))
         same = "same" if c.pretrain_language == "same" else "related"
-        inode.setdefault((same, s.epochs, run), set()).add(os.stat(weights).st_ino)
+        inode.setdefault((same, s.epochs, run, c.max_test_blocks), set()).add(os.stat(weights).st_ino)
     assert all(len(v) == 1 for v in inode.values())
     assert len({next(iter(v)) for v in inode.values()}) == len(inode) == len(store)
     main = chapter.results[presets.MAIN].table
