@@ -382,6 +382,32 @@ def test_the_experiment_pretrains_on_its_configured_related_language():
     assert lang.score([text]).mean_nll < rel.score([text]).mean_nll
 
 
+def test_the_perfect_writer_samples_new_noise_for_every_prompt():
+    """Bugs guarded: the perfect model's sampled continuations repeating one draw for every prompt (a fresh sample of
+    the source that is one text many times), or ignoring the seed."""
+    texts = LANG.continue_texts([" ka ."] * 8, 12, sample=True, seed=2)
+    assert len(set(texts)) == len(texts)
+    assert texts == LANG.continue_texts([" ka ."] * 8, 12, sample=True, seed=2)
+    assert texts != LANG.continue_texts([" ka ."] * 8, 12, sample=True, seed=3)
+    assert LANG.write_corpus(300, seed=1) != LANG.write_corpus(300, seed=2)
+
+
+def test_a_call_refuses_bad_jobs_before_any_work(tmp_path):
+    """Bugs guarded: a call with no experiment, two experiments writing into one folder (each overwriting the other's
+    generations), or a worker count below 1, accepted; the error not naming what is wrong."""
+    from collapse_utils.llm import workers
+
+    with pytest.raises(ValueError, match="at least one experiment"):
+        workers.run_many({})
+    with pytest.raises(ValueError, match="workers"):
+        workers.run_many({"a": (BASE, tmp_path / "a")}, workers=0)
+    with pytest.raises(ValueError, match="own output folder"):
+        workers.run_many({"a": (BASE, tmp_path / "a"), "b": (replace(BASE, seed=1), tmp_path / "x" / ".." / "a")})
+    with pytest.raises(ValueError, match="select"):
+        workers.run_many({"a": (replace(BASE, select=2.0), tmp_path / "a")})
+    assert not list(tmp_path.iterdir())
+
+
 # ------------------------------------------------------------------------------------ the training loop's hidden state
 def micro_lm(dropout: float = 0.3, seed: int = 0):
     from transformers import OPTConfig, OPTForCausalLM
@@ -434,6 +460,30 @@ def test_training_shuffles_the_batches_anew_every_epoch_with_dropout_on():
     calls = watch(lm)
     model.train(lm, blocks, epochs=3, lr=1e-3, batch_size=4, seed=0, device="cpu", valid_blocks=valid)
     assert epoch_orders(calls, blocks, 3) == orders[0]
+
+
+@FAST
+@given(st.integers(1, 6), st.integers(1, 9), st.sampled_from([0.0, 0.05, 0.2, 0.5]), st.sampled_from(["linear", "cosine"]))
+def test_learning_rate_schedules_keep_their_shape(epochs, steps, warmup, schedule):
+    """Bugs guarded: a warm-up counted in epochs or overshooting the peak, a linear decay that never reaches its end
+    or goes negative, a cosine schedule that changes within an epoch (the authors step it once per epoch) or falls
+    below its floor."""
+    lr, floor = 1e-3, 1e-5
+    out = model.learning_rates(schedule, lr, epochs, steps, floor, warmup)
+    total, w = epochs * steps, int(warmup * epochs * steps)
+    assert out.shape == (total,) and (out >= 0).all() and (out <= lr + 1e-15).all()
+    if w:
+        np.testing.assert_allclose(out[:w], np.minimum(lr * np.arange(w) / w, out[:w]))
+        assert out[0] == 0.0
+    if schedule == "linear":
+        assert (np.diff(out[w:]) < 0).all() and out[w] == pytest.approx(lr)
+        np.testing.assert_allclose(out[w:], lr * (total - np.arange(w, total)) / (total - w))
+    else:
+        for e in range(epochs):  # after the warm-up, one rate per epoch
+            chunk = out[max(e * steps, w) : (e + 1) * steps]
+            assert len(chunk) == 0 or np.ptp(chunk) == 0
+        assert (out[w:] >= floor - 1e-15).all()
+        assert out[-1] == pytest.approx(floor + (lr - floor) * (1 + math.cos(math.pi * (epochs - 1) / epochs)) / 2)
 
 
 def test_training_with_dropout_draws_new_masks_per_seed():
