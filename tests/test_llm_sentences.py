@@ -153,3 +153,71 @@ def test_repetition_and_real_text_notes_both_ways():
     assert "about as repetitive as" in S.repetition_note([0.2], [0.21], "10% kept", "none kept")
     assert "rises generation after generation" in S.real_text_note(curve(30, 45, 60)[1], 80.0, "docstrings")
     assert "stays about where" in S.real_text_note(curve(30, 30.2, 29.9)[1], 80.0, "docstrings")
+
+
+# --------------------------------------------------------------------------- properties (hypothesis, fixed budgets)
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FAST = settings(max_examples=40, deadline=None, derandomize=True)
+steps = st.lists(st.floats(0.05, 0.5), min_size=1, max_size=5)
+
+
+@FAST
+@given(st.floats(1.0, 500.0), steps, st.floats(0.01, 100.0))
+def test_rise_pattern_reads_shapes_relative_to_their_level(start, ups, scale):
+    """Bugs guarded: tolerances in absolute units (a curve read differently at another perplexity level), a steady
+    rise called levelling off, a fall back missed after the peak, a fall below generation 0 called flat."""
+    rising = start * np.cumprod([1.0, *[1 + u for u in ups]])
+    assert S.rise_pattern(rising) == "rises"
+    assert S.rise_pattern(rising * scale) == "rises"
+    assert S.rise_pattern(rising[::-1]) == "falls"
+    assert S.rise_pattern(np.full(4, start)) == S.rise_pattern(np.full(4, start * scale)) == "flat"
+    back = np.concatenate([rising, [rising[-1] * 0.8, start * 1.01]])
+    assert S.rise_pattern(back) == S.rise_pattern(back * scale) == "falls back"
+    held = np.concatenate([[start, start * 1.5], np.full(len(ups), start * 1.5 * 1.01)])
+    assert S.rise_pattern(held) == S.rise_pattern(held * scale) == "levels off"
+
+
+switch_values = st.tuples(st.sampled_from(["real", "generated", "last"]), st.sampled_from(["pretrained", "previous"]),
+                          st.sampled_from(["related", "same"]))  # fmt: skip
+
+
+@FAST
+@given(st.lists(st.tuples(switch_values, st.booleans()), min_size=2, max_size=6))
+def test_the_ablations_cause_sets_the_recovered_apart_and_is_smallest(rows):
+    """Bugs guarded: a cause that some experiment that did not recover shares, that one recovered experiment lacks,
+    two switches named where one suffices, or no cause named where one or two switches set the recovered apart."""
+    import itertools
+
+    table = _table({f"e{i}": (17, 17.1 if ok else 40, *sw) for i, (sw, ok) in enumerate(rows)})
+    rec, rest, cause = S.ablation_cause(table)
+    assert rec == [f"e{i}" for i, (_, ok) in enumerate(rows) if ok]
+    names = ("checkpoint", "init", "pretrain_language")
+    values = {f"e{i}": set(zip(names, sw)) for i, (sw, _) in enumerate(rows)}
+
+    def separates(combo):
+        return all(set(combo) <= values[n] for n in rec) and not any(set(combo) <= values[n] for n in rest)
+
+    if not rec or not rest:
+        assert cause == []
+        return
+    candidates = [c for size in (1, 2) for c in itertools.combinations(sorted(set.union(*values.values())), size)]
+    if cause:
+        assert separates(cause)
+        assert len(cause) == 1 or not any(separates(c) for c in candidates if len(c) == 1)
+    else:
+        assert not any(separates(c) for c in candidates)
+
+
+@FAST
+@given(st.floats(1.0, 40.0), st.floats(0.0, 0.2), st.floats(0.0, 0.05), st.floats(0.0, 0.2))
+def test_figure11_verdict_follows_its_two_checks(last_median, last_tail, fresh, gen1_tail):
+    """Bugs guarded: the verdict not following its two stated checks (the bulk left of the reference's median; a tail
+    above the fresh sample's share by more than a point and not below generation 1's)."""
+    note = S.figure11_note(_shift(last_median, last_tail, fresh=fresh, gen1_tail=gen1_tail))
+    left = last_median < 20.0
+    tail = last_tail > fresh + 0.01 and last_tail >= gen1_tail
+    verdict = {2: "**agrees**", 1: "**agrees in part**", 0: "**does not agree**"}[left + tail]
+    assert verdict in note
+    assert ("moves left" in note) == left and ("right tail grows" in note) == tail

@@ -605,7 +605,9 @@ def _metrics_row(ctx: Context, setting: Setting, run: int, g: int, seed: int, n_
         "train_ppl_gen0_median": float(np.median(train_ppl)),
         **tmetrics,
         "generate_s": gen_s,
-        "generated_tokens_per_s": (n_blocks * c.continuation / gen_s) if (wrote and gen_s) else float("nan"),
+        # every original block continued, candidates(c) times (not the training set: it grows under accumulate)
+        "generated_tokens_per_s": (len(ctx.prep.train_blocks) * candidates(c) * c.continuation / gen_s
+                                   if (wrote and gen_s) else float("nan")),
         "processes": ctx.world.size,
     }
 

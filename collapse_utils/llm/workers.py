@@ -227,8 +227,10 @@ def run_many(
                     from . import model as model_mod
                     from .model import atomic_write_text
 
-                    # experiments that share their base model, data and decoding share the summary
-                    key = model_mod.config_hash(ident, runner.write_key(job.config), job.config.eval_batch_size)
+                    # experiments that share their base model, data, blocks, seed and decoding share the summary
+                    blocks = [identity_mod.blocks_fingerprint(b) for b in (prep.train_blocks, prep.test_blocks)]
+                    key = model_mod.config_hash(ident, runner.write_key(job.config), job.config.eval_batch_size,
+                                                job.config.seed, blocks)  # fmt: skip
                     if key not in summaries:
                         summaries[key] = runner.base_summary(prep)
                     atomic_write_text(job.output / "base.json", json.dumps(summaries[key], indent=1))
