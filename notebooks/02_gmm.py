@@ -121,7 +121,7 @@ prose.show(prose.ran_at([
 # ## Two setups: the paper's text and the authors' code
 #
 # The paper's text says that the mixture is fitted to "two artificially-generated Gaussians". The authors' published
-# notebook (`Normals_GMM_experiments.ipynb` in their `curse_recurse` repository {cite}`shumailov2023code`), which
+# notebook (`Normals_GMM_experiments.ipynb` in their `curse_recurse` repository {cite}`shumailov2024code`), which
 # draws the figure, does something else: it draws 1000 points of **one** 2-D standard-normal blob (scikit-learn's
 # `make_blobs` with the single centre $[0, 0]$ and `cluster_std=1`) and fits **two** components to them. The two
 # sources disagree, so this chapter runs both:
