@@ -62,7 +62,8 @@ def test_figure7_checks_and_note_take_every_branch(loss0, factor, share, last, v
     assert M.figure7_verdict(c) == verdict
     note = M.figure7_note(run, "a setup")
     assert note.startswith("> **Against the paper** (the paper's Figure 7, a setup)")
-    assert {"agrees": "**agrees**", "partly": "**agrees in part**", "differs": "**does not agree**"}[verdict] in note
+    words = {"agrees": "**agrees**", "partly": "**agrees in part**", "differs": "**does not agree**"}
+    assert words[verdict] in note
     assert ("not under the 0.05" in note) == (loss0 >= 0.05)
     assert ("is not tested at this scale" in note) == (last < 2000)
     assert f"generation {last} the total variance is {M.sentences.prose.percent(share, 1)}" in note
@@ -93,10 +94,12 @@ def test_split_and_merge_times():
 def test_setups_sentence_picks_the_explanation_from_the_count_of_split_runs():
     """The late-collapse explanation applies to the blob only after the recursion split it: the sentence
     must say so when most runs split and say the opposite when most did not. Bug: a fixed explanation."""
-    two = runs({"mean_distance": np.array([[5.0, 1.0], [5.0, 5.0]]), "total_var": np.full((2, 2), 8.0)}, [0, 10])
+    two = runs({"mean_distance": np.array([[5.0, 1.0], [5.0, 5.0]]), "total_var": np.full((2, 2), 8.0)},
+               [0, 10])
     split = M.setups_sentence(two, valley_runs([2, 4, None, 6], original=M.single_blob()))
     assert "1 of 2 runs lost one of them" in split
-    assert "The recursion makes one: 3 of 4 runs split" in split and "half of the runs by generation 4" in split
+    assert "The recursion makes one: 3 of 4 runs split" in split
+    assert "half of the runs by generation 4" in split
     assert "only after this split" in split and "does not apply" not in split
     kept = M.setups_sentence(two, valley_runs([None, 5, None, None], original=M.single_blob()))
     assert "no valley appeared later either (1 of 4 runs split" in kept and "does not apply" in kept
@@ -105,7 +108,8 @@ def test_setups_sentence_picks_the_explanation_from_the_count_of_split_runs():
 
 def test_takeaway_both_ways():
     two = valley_runs([1, 1, 1, 1])
-    assert "split it into two separated clusters in 3 of 4 runs" in M.takeaway(two, valley_runs([2, 3, 4, None]))
+    split = M.takeaway(two, valley_runs([2, 3, 4, None]))
+    assert "split it into two separated clusters in 3 of 4 runs" in split
     stayed = M.takeaway(two, valley_runs([None, None, 4, None]))
     assert "stayed one mode in 3 of 4 runs" in stayed and "10.0%" in stayed
 
@@ -126,7 +130,8 @@ def test_findings_state_each_outcome():
 
 def test_last_generation_sentence_counts_merged_runs_and_needles():
     kept = P0
-    merged = M.Mixture(np.array([0.5, 0.5]), np.array([[2.0, 0.0], [2.1, 0.0]]), np.stack([0.01 * np.eye(2)] * 2))
+    merged = M.Mixture(np.array([0.5, 0.5]), np.array([[2.0, 0.0], [2.1, 0.0]]),
+                       np.stack([0.01 * np.eye(2)] * 2))
     needle = M.Mixture(np.array([0.5, 0.5]), np.array([[-2.0, 0.0], [2.0, 0.0]]),
                        np.array([np.diag([1.0, 1e-4]), np.eye(2)]))
     run = runs({"total_var": np.ones((3, 2))}, [0, 5], snapshots=[{5: kept}, {5: merged}, {5: needle}])
@@ -139,12 +144,16 @@ def test_components_and_schedules_sentences_both_ways():
     g = [0, 10]
     one = runs({"l2_sq_true": np.array([[0.02, 0.03]])}, g)
     two = runs({"l2_sq_true": np.array([[0.001, 0.05]])}, g)
-    assert "closest at generation 10: no longer 2 components, but 1 component" in M.components_sentence({1: one, 2: two})
+    text = M.components_sentence({1: one, 2: two})
+    assert "closest at generation 10: no longer 2 components, but 1 component" in text
     two.metrics["l2_sq_true"] = np.array([[0.001, 0.01]])
     assert "the same model as at the start" in M.components_sentence({1: one, 2: two})
-    ll = lambda end: runs({"heldout_loglik": np.array([[-3.0, end], [-3.0, end - 0.1], [-3.0, end + 0.1]])}, g)  # noqa
+    def ll(end):
+        return runs({"heldout_loglik": np.array([[-3.0, end], [-3.0, end - 0.1], [-3.0, end + 0.1]])}, g)
+
     text = M.schedules_sentence({"replace": ll(-10.0), "accumulate": ll(-3.2), "worse": ll(-20.0)})
-    assert "higher, so nearer the original, with accumulate (-3.20)" in text and "not higher with worse" in text
+    assert "higher, so nearer the original, with accumulate (-3.20)" in text
+    assert "not higher with worse" in text
     with pytest.raises(ValueError, match="base"):
         M.schedules_sentence({"accumulate": ll(-3.0)})
 

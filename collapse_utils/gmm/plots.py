@@ -184,11 +184,13 @@ def _row_height(width: float, limits=((0.0, 1.0), (0.0, 1.0))) -> float:
     return width * (y1 - y0) / (x1 - x0) + 0.5
 
 
-def _snapshot_panel(ax, model: Mixture, original: Mixture | None, n_samples: int, seed: int, limits, title: str):
+def _snapshot_panel(ax, model: Mixture, original: Mixture | None, n_samples: int, seed: int, limits,
+                    title: str):
     """One panel of a snapshot figure: samples, density, the original's contours and the means (crosses)."""
     plot_mixture(model, ax=ax, n_samples=n_samples, seed=seed, original=original, limits=limits, point_size=2)
     if original is not None:  # a fitted generation: mark the components' means, sized by weight
-        ax.scatter(model.means[:, 0], model.means[:, 1], marker="x", color="k", s=20 + 40 * model.weights, lw=1)
+        ax.scatter(model.means[:, 0], model.means[:, 1], marker="x", color="k", s=20 + 40 * model.weights,
+                   lw=1)
     ax.set_title(title)
     ax.set_xticks([])
     ax.set_yticks([])

@@ -99,7 +99,8 @@ def figure7_note(run, setup: str, change_at: int = 50, last: int = 2000) -> str:
     ]
     if c["t_change"] > 0:
         parts.append(
-            f"by generation {c['t_change']} the model is {num(c['factor'])} times farther from generation 0 than "
+            f"by generation {c['t_change']} the model is {num(c['factor'])} times farther from generation 0 "
+            "than "
             f"generation 0 is from the truth (squared L2 distances; a complete change, as we read it, is "
             f"{CHANGE_FACTOR:g} times or more)"
         )
@@ -164,7 +165,8 @@ def _median_time(times: Sequence[int | None]) -> int | None:
 def _variance_change(run) -> str:
     tv0 = float(np.median(run.at("total_var", 0)))
     tv1 = float(np.median(run.at("total_var", run.generations)))
-    return f"from {num(tv0)} to {num(tv1)} ({prose.percent(tv1 / run.original.total_variance(), 1)} of the original's)"
+    share = prose.percent(tv1 / run.original.total_variance(), 1)
+    return f"from {num(tv0)} to {num(tv1)} ({share} of the original's)"
 
 
 def setups_sentence(two, blob, level: float = SPLIT_LEVEL, distance: float = MERGED_DISTANCE) -> str:
@@ -189,7 +191,8 @@ def setups_sentence(two, blob, level: float = SPLIT_LEVEL, distance: float = MER
     )
     start = (
         f"The authors' single blob has no second mode to lose at first: at generation 0, "
-        f"{_runs(v0, blob.runs)} had a valley between their two components (the density between the two means "
+        f"{_runs(v0, blob.runs)} had a valley between their two components (the density between the two "
+        "means "
         f"below {prose.percent(level)} of the lower peak)."
     )
     if 2 * k_split > blob.runs:
@@ -197,16 +200,21 @@ def setups_sentence(two, blob, level: float = SPLIT_LEVEL, distance: float = MER
         when = f", half of the runs by generation {half}" if half is not None and later else ""
         blob_part = (
             f"{start} The recursion makes one: {_runs(k_split, blob.runs)} split the blob into two separated "
-            f"clusters by generation {blob.generations}{when}. From then on these runs have two modes, as in the "
+            f"clusters by generation {blob.generations}{when}. From then on these runs have two modes, as "
+            "in the "
             f"book's setup, so the explanation by the weights' walk and a lost mode applies to the authors' "
-            f"setup only after this split, and to clusters that the recursion made, not to two Gaussians in the "
+            "setup only after this split, and to clusters that the recursion made, not to two Gaussians in "
+            "the "
             f"data. Its median total variance went {_variance_change(blob)}."
         )
     else:
         blob_part = (
-            f"{start} In most runs no valley appeared later either ({_runs(k_split, blob.runs)} split the blob "
-            f"into two separated clusters by generation {blob.generations}): there was no mode to lose, and the "
-            f"explanation by a lost mode does not apply. The blob's late collapse is its shrinking as a whole: "
+            f"{start} In most runs no valley appeared later either ({_runs(k_split, blob.runs)} split the "
+            "blob "
+            f"into two separated clusters by generation {blob.generations}): there was no mode to lose, and "
+            "the "
+            "explanation by a lost mode does not apply. The blob's late collapse is its shrinking as a "
+            "whole: "
             f"the median total variance went {_variance_change(blob)}."
         )
     return f"{two_part} {blob_part}"
@@ -220,7 +228,8 @@ def takeaway(two, blob, level: float = SPLIT_LEVEL) -> str:
     first = (
         f"Refitted to {two.n} of its own samples per generation, a two-component Gaussian mixture keeps "
         f"{prose.percent(s2, 1)} of the original's total variance after {two.generations} generations "
-        f"(median run) with the book's two modes, and {prose.percent(s1, 1)} after {blob.generations} with the "
+        f"(median run) with the book's two modes, and {prose.percent(s1, 1)} after {blob.generations} with "
+        "the "
         f"authors' single blob."
     )
     if 2 * splits > blob.runs:
@@ -251,7 +260,8 @@ def drift_sentence(run) -> str:
         f"log-likelihood of real data from {prose.number(med('heldout_loglik', 0), 3)} to "
         f"{num(med('heldout_loglik', T))} nats per point (the true density scores "
         f"{prose.number(run.true_heldout_loglik, 3)}); the total variance from {num(med('total_var', 0))} to "
-        f"{num(med('total_var', T))} (the original's: {num(run.original.total_variance())}); the distance between "
+        f"{num(med('total_var', T))} (the original's: {num(run.original.total_variance())}); the distance "
+        "between "
         f"the means from {num(med('mean_distance', 0))} to {num(med('mean_distance', T))}."
     )
 
@@ -292,7 +302,8 @@ def chain_sentence(fraction: np.ndarray, band: np.ndarray, generation: np.ndarra
 
 
 def absorption_sentence(absorbed: np.ndarray, generation: np.ndarray, n: int) -> str:
-    """The chain's median absorption time (where the computed curve reaches it) against its mean ``2 N ln 2``."""
+    """The chain's median absorption time (where the computed curve reaches it) against its mean
+    ``2 N ln 2``."""
     absorbed, generation = np.asarray(absorbed), np.asarray(generation)
     mean = 2 * n * math.log(2)
     hit = np.flatnonzero(absorbed >= 0.5)
@@ -305,7 +316,8 @@ def absorption_sentence(absorbed: np.ndarray, generation: np.ndarray, n: int) ->
         )
     return (
         f"By generation {int(generation[-1])} the chain is absorbed with probability "
-        f"{prose.number(absorbed[-1], 2)}: its median absorption time lies beyond these runs, as does its mean, "
+        f"{prose.number(absorbed[-1], 2)}: its median absorption time lies beyond these runs, as does its "
+        "mean, "
         f"2N ln 2 = {mean:,.0f}."
     )
 
@@ -330,13 +342,16 @@ def tail_rise_sentence(generation: np.ndarray, median_ratio: np.ndarray, upper_r
         return (
             f"The tail mass is the odd one out: in the first generations the median *rose*, to "
             f"{prose.number(median_ratio[peak], 2)} times the original's 1% at generation "
-            f"{int(generation[peak])}, and the upper 10% of the runs reached {prose.number(top, 1)} times it. "
-            f"The region $\\{{p \\geq \\lambda\\}}$ is, of all regions holding 99% of $p$, the smallest, so a "
+            f"{int(generation[peak])}, and the upper 10% of the runs reached {prose.number(top, 1)} times "
+            "it. "
+            f"The region $\\{{p \\geq \\lambda\\}}$ is, of all regions holding 99% of $p$, the smallest, so "
+            "a "
             f"model that has moved, rotated or widened a little spills mass out of it into $T$. {end}"
         )
     return (
         f"The median tail mass did not rise above the original's 1% (its highest value, "
-        f"{prose.number(median_ratio[peak], 2)} times it, at generation {int(generation[peak])}); the upper 10% "
+        f"{prose.number(median_ratio[peak], 2)} times it, at generation {int(generation[peak])}); the upper "
+        "10% "
         f"of the runs reached {prose.number(top, 1)} times it. {end}"
     )
 
@@ -365,15 +380,19 @@ def last_generation_sentence(run, shown: int, distance: float = MERGED_DISTANCE,
         needles += bool(np.any(np.sqrt(ev[:, -1] / ev[:, 0]) >= needle))
     share = float(np.median([m.total_variance() for m in models])) / run.original.total_variance()
     return (
-        f"Of the {shown} runs drawn, {kept} still had their two components on two places at least {distance:g} "
-        f"apart at generation {run.generations}, and {shown - kept} had both components within {distance:g} of "
-        f"each other; in {needles} a component was a needle, at least {needle:g} times longer than wide. Their "
+        f"Of the {shown} runs drawn, {kept} still had their two components on two places at least "
+        f"{distance:g} "
+        f"apart at generation {run.generations}, and {shown - kept} had both components within {distance:g} "
+        "of "
+        f"each other; in {needles} a component was a needle, at least {needle:g} times longer than wide. "
+        "Their "
         f"median total variance was {prose.percent(share, 1)} of the original's."
     )
 
 
 def components_sentence(side: Mapping[int, object]) -> str:
-    """Compare models with different numbers of components: distance to the original at the first and last generation."""
+    """Compare models with different numbers of components: the distance to the original at the first and
+    the last generation, and which model is closest at each."""
     first = {k: float(np.median(r.at("l2_sq_true", 0))) for k, r in side.items()}
     T = min(r.generations for r in side.values())
     last = {k: float(np.median(r.at("l2_sq_true", T))) for k, r in side.items()}
@@ -390,7 +409,8 @@ def components_sentence(side: Mapping[int, object]) -> str:
 
 
 def schedules_sentence(sched: Mapping[str, object], base: str = "replace") -> str:
-    """Compare each schedule's last generation with ``base``'s: median held-out log-likelihood and band overlap."""
+    """Compare each schedule's last generation with ``base``'s: the median held-out log-likelihood, and
+    whether the 10-90% bands over runs overlap."""
     if base not in sched:
         raise ValueError(f"base must be one of the schedules {list(sched)}, got {base!r}")
     ref = sched[base]
@@ -405,13 +425,16 @@ def schedules_sentence(sched: Mapping[str, object], base: str = "replace") -> st
         overlap = lo <= hi0 and lo0 <= hi
         text = f"{name} ({num(med)}{', bands overlapping' if overlap else ''})"
         (closer if med > med0 else farther).append(text)
-    parts = [f"At generation {T}, {base} ended with a median held-out log-likelihood of {num(med0)} nats per point "
-             f"(generation 0: {num(np.median(ref.at('heldout_loglik', 0)))})"]
+    start = num(np.median(ref.at("heldout_loglik", 0)))
+    parts = [f"At generation {T}, {base} ended with a median held-out log-likelihood of {num(med0)} nats per "
+             f"point (generation 0: {start})"]
     if closer:
         parts.append(f"higher, so nearer the original, with {join_words(closer)}")
     if farther:
         parts.append(f"not higher with {join_words(farther)}")
-    return "; ".join(parts) + " (the 10-90% bands over runs say whether a difference exceeds the spread of runs)."
+    return "; ".join(parts) + (
+        " (the 10-90% bands over runs say whether a difference exceeds the spread of runs)."
+    )
 
 
 def retention_sentence(n: int, retention: float) -> str:
@@ -445,11 +468,15 @@ def warm_fresh_sentence(warm, fresh, distance: float = MERGED_DISTANCE) -> str:
             "(functional approximation error)"
         )
     return (
-        f"The k-means start every generation took {prose.number(fresh.seconds, 1)} s against the warm start's "
-        f"{prose.number(warm.seconds, 1)} s ({prose.number(ratio, 1)} times {'longer' if ratio >= 1 else 'as long'}),"
+        f"The k-means start every generation took {prose.number(fresh.seconds, 1)} s against the warm "
+        "start's "
+        f"{prose.number(warm.seconds, 1)} s ({prose.number(ratio, 1)} times "
+        f"{'longer' if ratio >= 1 else 'as long'}),"
         f" with a median of {np.nanmedian(fresh.metrics['n_iter']):g} EM iterations per fit against "
-        f"{np.nanmedian(warm.metrics['n_iter']):g}. By generation {warm.generations}, {_runs(mf, fresh.runs)} "
-        f"with k-means and {_runs(mw, warm.runs)} with the warm start had their means closer than {distance:g}: "
+        f"{np.nanmedian(warm.metrics['n_iter']):g}. By generation {warm.generations}, "
+        f"{_runs(mf, fresh.runs)} "
+        f"with k-means and {_runs(mw, warm.runs)} with the warm start had their means closer than "
+        f"{distance:g}: "
         f"{verdict}."
     )
 
@@ -470,8 +497,10 @@ def findings(two, blob, halves: Mapping[str, int | None], fraction: np.ndarray |
     c2, c1 = figure7_checks(two), figure7_checks(blob)
     words = prose.VERDICTS
     items = [
-        f"Against the caption of the paper's Figure 7, the book's two-mode setup {words[figure7_verdict(c2)]} and "
-        f"the authors' single-blob setup {words[figure7_verdict(c1)]} (the notes beside the two reproductions say "
+        "Against the caption of the paper's Figure 7, the book's two-mode setup "
+        f"{words[figure7_verdict(c2)]} and "
+        f"the authors' single-blob setup {words[figure7_verdict(c1)]} (the notes beside the two "
+        "reproductions say "
         f"which claims hold at this scale).",
         "Early collapse, in the median run of the two modes: halving " + prose.order_of_events(halves) + ".",
     ]
@@ -505,6 +534,7 @@ def fit_sentence(model, original, n: int) -> str:
         f"{join_words([prose.number(w, 3) for w in model.weights[order]])} and means "
         f"{join_words([point(m) for m in model.means[order]])} (the truth: "
         f"{join_words([prose.number(w, 3) for w in original.weights[true_order]])}; "
-        f"{join_words([point(m) for m in original.means[true_order]])}); its squared L2 distance to the truth is "
+        f"{join_words([point(m) for m in original.means[true_order]])}); its squared L2 distance to the "
+        "truth is "
         f"{num(l2_sq(model, original))}, reached in {model.n_iter} EM iterations."
     )
