@@ -77,6 +77,8 @@ TWO_MODES, BLOB = "the book's two modes", "the authors' single blob"
 run = gmm.simulate(n=P["n"], generations=P["generations"], runs=P["runs"], seed=profiles.seed(0),
                    snapshots=P["snapshots"], measure_at=grid(P["generations"], P["dense"], P["every"]),
                    progress=TWO_MODES)
+
+# %% tags=["hide-input"]
 # the authors' setup: one standard-normal blob, two components, k-means then EM at every generation
 blob = gmm.simulate(n=P["n"], generations=P["generations"], runs=P["blob_runs"], seed=profiles.seed(4),
                     original=gmm.single_blob(), init="fresh", snapshots=P["snapshots"],
@@ -205,8 +207,8 @@ for ax, p, lim, m, x in [(axes[1], original, gmm.DEFAULT_LIMITS, measure, data0)
     gmm.plot_mixture(p, ax=ax, n_samples=0, limits=lim)
     tail = x[p.logpdf(x) < m.log_level]
     ax.scatter(tail[:, 0], tail[:, 1], s=8, color="C3")
-    ax.set_title(f"{len(tail)} of {P['n']} in $T$")
-axes[2].set_title(f"blob: {len(tail)} in $T$")
+    ax.set_title(f"its tail region $T$: {len(tail)} of {P['n']}")
+axes[2].set_title(f"blob's $T$: {len(tail)} of {P['n']}")
 for ax in axes:
     ax.set_xticks([])
     ax.set_yticks([])
