@@ -15,11 +15,11 @@
 # %% [markdown]
 # # Gaussian mixture models
 #
-# The paper's second experiment {cite}`shumailov2023curse,shumailov2024nature` fits a **mixture of two
-# Gaussians** by expectation-maximisation (EM) {cite}`dempster1977em` to 2-D data, samples it, fits again, and so
-# on for 2000 generations. A mixture can represent far more than {doc}`chapter 1 <01_gaussian>`'s single Gaussian, and every generation is
-# fitted by maximum likelihood; still the recursion forgets. Below, one run of each of the chapter's two setups (the
-# book's two modes and the authors' single blob, {ref}`gmm-setups`) at a few generations:
+# The paper's second experiment {cite}`shumailov2023curse,shumailov2024nature` fits a **mixture of two Gaussians**
+# by expectation-maximisation (EM) {cite}`dempster1977em` to 2-D data, samples it, fits again, and so on for 2000
+# generations. A mixture can represent far more than {doc}`chapter 1 <01_gaussian>`'s single Gaussian, and every
+# generation is fitted by maximum likelihood; still the recursion forgets. Below, one run of each of the chapter's
+# two setups (the book's two modes and the authors' single blob, {ref}`gmm-setups`) at a few generations:
 
 # %% tags=["skip-execution", "remove-cell"]
 # Colab only: install this book's helper package and its requirements.
@@ -98,9 +98,9 @@ prose.show(gmm.takeaway(run, blob))
 # - {ref}`gmm-original`: the original distributions, the model, and what "the tails" mean in 2-D;
 # - {ref}`gmm-figure7`: both setups, snapshot by snapshot, each with its "against the paper" note;
 # - {ref}`gmm-drift`: several ways to measure the drift, over many seeded runs;
-# - {ref}`gmm-early`: the tails go first;
-# - {ref}`gmm-late`: the modes merge and the variance vanishes, why this is {doc}`chapter 1 <01_gaussian>`'s Markov
-#   chain again, and which setup that explanation fits;
+# - {ref}`gmm-early`: which measure of the model halves first;
+# - {ref}`gmm-late`: how a mode is lost and the variance with it, why this is {doc}`chapter 1 <01_gaussian>`'s
+#   Markov chain again, and which setup that explanation fits;
 # - {ref}`gmm-errors`: a model with too few or too many components, and the fitting procedure itself;
 # - {ref}`gmm-schedules`: replace, accumulate-subsample and accumulate, and keeping original data;
 # - {ref}`gmm-explore`: sliders.
@@ -110,7 +110,7 @@ prose.show(gmm.takeaway(run, blob))
 
 # %% tags=["hide-input"]
 profiles.report("Chapter 2", P, device="CPU (batched EM, numpy and torch.bmm: all runs at once)")
-print("EM settings (the authors' scikit-learn settings):", gmm.GMM_DEFAULTS)
+print("EM settings (the authors' scikit-learn settings; reg_covar is scikit-learn's default):", gmm.GMM_DEFAULTS)
 prose.show(prose.ran_at([
     ("samples per generation", P["n"], "1000"),
     ("generations", P["generations"], "2000 shown (the notebook runs 2050)"),
@@ -125,8 +125,9 @@ prose.show(prose.ran_at([
 # The paper's text says that the mixture is fitted to "two artificially-generated Gaussians". The authors' published
 # notebook (`Normals_GMM_experiments.ipynb` in their `curse_recurse` repository {cite}`shumailov2024code`), which
 # draws the figure, does something else: it draws 1000 points of **one** 2-D standard-normal blob (scikit-learn's
-# `make_blobs` with the single centre $[0, 0]$ and `cluster_std=1`) and fits **two** components to them. The two
-# sources disagree, so this chapter runs both:
+# `make_blobs` with the single centre $[0, 0]$ and `cluster_std=1`), fits **two** components to them, and draws
+# the generations of the paper's Figure 7 from that run (it saves the figure as `gmm_example.pdf`). The two sources
+# disagree, so this chapter runs both:
 #
 # - **the book's two modes**, our reading of the text: two Gaussians with unit-scale covariances tilted in opposite
 #   directions, means 5 apart (the separation and the tilts are the book's choice; the paper gives neither);
@@ -229,8 +230,8 @@ prose.show(gmm.fit_sentence(g0, original, P["n"]))
 #
 # The paper's Figure 7 shows one run at generations 0, 50, 100, 150, 200, 350 and 2000 (in the `book`, `paper` and
 # `gpu` profiles these are the generations below; the `quick` profile shows a shorter run). Here is run 0 of each
-# setup at those generations; a last row magnifies each component of the last generation, whose collapse is too
-# small to see at the scale of the original.
+# setup at those generations; a last row magnifies each component of the last generation at its own scale (a
+# collapsed component is too small to see at the scale of the original).
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figure 7, reproduced on the book's two modes: run 0's samples (coloured by component) and fitted density at the paper's generations, over the original's contours (dashed); crosses mark the components' means (larger: heavier). The last row magnifies each component of the last generation (the factor is in its title), with contours relative to its peak.", "name": "fig-gmm-figure7"}, "image": {"alt": "Panels of samples and fitted densities of a two-mode mixture at successive generations, and the last generation magnified"}}
 fig = gmm.plot_figure7(run, seed=profiles.seed(0), limits=gmm.DEFAULT_LIMITS)
@@ -326,7 +327,7 @@ prose.show(gmm.estimate_check_sentence(check_at, float(np.median(measure.tail_ma
 
 # %% [markdown]
 # (gmm-early)=
-# ## Early collapse: the tails go first
+# ## Early collapse: which measure goes first
 #
 # Put the measures on one scale, each relative to generation 0, and compare when the median run of the two modes has
 # lost half of it. For the likelihoods, "relative to generation 0" is the likelihood ratio per point,
@@ -369,7 +370,7 @@ prose.show("In the median run, halving: " + prose.order_of_events(halves) + ".")
 
 # %% [markdown]
 # (gmm-late)=
-# ## Late collapse: the modes merge and the variance vanishes
+# ## Late collapse: lost modes, lost variance
 #
 # The last generation of several runs of the two modes:
 
@@ -394,19 +395,18 @@ fig.tight_layout()
 prose.show(gmm.last_generation_sentence(run, shown))
 
 # %% [markdown]
-# Each mode shrinks (the within-component variance drifts down, as in chapter 1). What shrinks is the *determinant*
-# of a component's covariance: its eigenvalues random-walk, so a component can also end up as a needle, thin across
-# and long along, reaching into regions where the original had no mass at all. And two modes 5 units apart can end up
-# as one, although the means themselves barely move from one generation to the next.
+# Each mode shrinks (the within-component variance drifts down, as in {doc}`chapter 1 <01_gaussian>`). What shrinks
+# is the *determinant* of a component's covariance: its eigenvalues random-walk, so a component can also end up as a
+# needle, thin across and long along, reaching into regions where the original had no mass at all. And two modes 5
+# units apart can end up as one, although the means themselves barely move from one generation to the next.
 #
 # The mechanism is the **weights**. When the modes are well separated, the fitted weight of a component is just the
 # fraction of the $N$ samples that fell into its mode, and those fractions are redrawn every generation: a binomial
-# draw with the current weight as its probability. That is the categorical chain of chapter 1 (the Wright-Fisher
-# model), with two categories. It wanders until one mode gets no samples at all, and then that mode is gone for good:
-# the component left without data re-initialises (with k-means) on the surviving mode and splits it in two. From then
-# on the distance between the "two" components is small, and the total variance, which was dominated by the distance
-# between the modes, collapses with them.
-#
+# draw with the current weight as its probability. That is the categorical chain of {doc}`chapter 1 <01_gaussian>`
+# (the Wright-Fisher model), with two categories. It wanders until one mode gets no samples at all, and then that
+# mode is gone for good: the component left without data re-initialises (with k-means) on the surviving mode and
+# splits it in two. From then on the distance between the "two" components is small, and the total variance, which
+# was dominated by the distance between the modes, collapses with them.
 # For the two-category chain the probability of absorption by generation $t$ can be computed exactly, by pushing the
 # distribution of the count through the $(N+1) \times (N+1)$ binomial transition matrix
 # (`gmm.wright_fisher_absorption_cdf`); its mean, in the diffusion approximation, is
@@ -439,8 +439,8 @@ prose.show(gmm.chain_sentence(fraction_merged, band, g, run.runs) + " " + gmm.ab
 
 # %% [markdown]
 # Losing a mode *is* the absorption of the weights' chain; the merge of the means follows once the component left
-# without data has been re-fitted onto the survivor. The grey band is pointwise, and the shares of successive
-# generations are strongly correlated, so one unlucky sample of runs stays off for a while.
+# without data has been re-fitted onto the survivor. The grey band is pointwise: it holds each generation's share
+# on its own, not the whole curve at once.
 #
 # This is the paper's **late model collapse** in a model that can represent the data perfectly: collapse needs no weak
 # model, only finite samples, fed back.
@@ -450,8 +450,9 @@ prose.show(gmm.chain_sentence(fraction_merged, band, g, run.runs) + " " + gmm.ab
 # ### Which setup the explanation fits
 #
 # The explanation by the weights needs two *separated* modes: only then is a component's weight the share of samples
-# that fell into its mode. The authors' single blob has no such modes at first. The `valley` measure says when a
-# fitted mixture has two separated clusters; here it is, with the total variance, for both setups:
+# that fell into its mode. The authors' single blob has one mode, and two components fitted to it need not make two.
+# The `valley` measure says when a fitted mixture has two separated clusters; here it is, with the total variance, for
+# both setups:
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The book's two modes against the authors' single blob: the share of runs whose fitted mixture has two separated clusters (the density between the two means below half the lower peak; left) and the total variance relative to the original's (median and 10-90% band; right).", "name": "fig-gmm-setups"}, "image": {"alt": "Share of runs with two separated clusters and relative total variance against generation, for two setups"}}
 fig, axes = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 2.9))
@@ -519,7 +520,7 @@ prose.show(gmm.components_sentence(side))
 # %% [markdown]
 # - **One component** cannot hold two modes: a single wide Gaussian puts its peak in the empty gap between them. That
 #   error is *systematic*: more data would not reduce it. This is functional expressivity error. After that, the
-#   recursion is chapter 1's single-Gaussian walk.
+#   recursion is {doc}`chapter 1 <01_gaussian>`'s single-Gaussian walk.
 # - **Three components** can represent the data with one to spare, which splits one of the modes. But each component
 #   is then fitted to fewer points, and the statistical drift of a component's covariance is about $5/N_k$ per
 #   generation: the fewer points $N_k$ per component, the faster it shrinks. A spare component is no protection
@@ -677,10 +678,10 @@ prose.show(prose.findings(gmm.findings(run, blob, halves, fraction=fraction_merg
 
 # %% [markdown]
 # The mechanisms behind them: inside each component, the maximum-likelihood covariance of its own samples shrinks in
-# the typical run, and the tails, exponentially sensitive to the width, go first ({ref}`gmm-early`); between
-# separated modes, the weights perform the two-category Wright-Fisher walk of chapter 1 until a mode gets no samples
-# ({ref}`gmm-late`); the authors' single blob has no separated modes at first, and {ref}`gmm-late-blob` says how often
-# the recursion made them. Too few components is a systematic error from generation 0, too many makes each
+# the typical run, and the tails, exponentially sensitive to the width, are hit hardest ({ref}`gmm-early`); between
+# separated modes, the weights perform the two-category Wright-Fisher walk of {doc}`chapter 1 <01_gaussian>` until a
+# mode gets no samples ({ref}`gmm-late`); the authors' single blob has one mode, and {ref}`gmm-late-blob` says how
+# often the recursion split it into two separated clusters. Too few components is a systematic error from generation 0, too many makes each
 # component's statistical error larger, and the start of EM is a third, separate source ({ref}`gmm-errors`). Keeping
 # original data in the training set is what the schedules of {ref}`gmm-schedules` vary.
 #
