@@ -305,10 +305,9 @@ fig = gmm.plot_measures(run, [
 prose.show(gmm.drift_sentence(run))
 
 # %% [markdown]
-# The $L^2$ distance keeps growing long after the picture has stopped changing much, because a narrow density has a
-# large $\int q_t^2$: the distance rewards *concentration* as much as *displacement* ({ref}`Exercise 5
-# <gmm-exercises>`). The held-out log-likelihood of real data falls as real points land where the model puts less and
-# less density.
+# The $L^2$ distance can keep growing after the picture has stopped changing much: a narrow density has a large
+# $\int q_t^2$, so the distance rewards *concentration* as much as *displacement* ({ref}`Exercise 5 <gmm-exercises>`).
+# The held-out log-likelihood asks how much density the model still puts where real points land.
 
 # %% tags=["remove-input"]
 early = g <= min(run.generations, 200)
