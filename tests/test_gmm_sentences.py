@@ -228,3 +228,66 @@ def test_plot_setups_draws_a_row_per_setup():
     plt.close(fig)
     assert M.magnified_components(M.Mixture(np.array([0.995, 0.005]), np.zeros((2, 2)),
                                             np.stack([np.eye(2)] * 2))) == [0]
+
+
+# ---------------------------------------------------------------------------
+# every number of a sentence is the run's (added after a blind mutation check found sentences whose numbers
+# no test read: an index printed for a generation, a change reported from the wrong end)
+
+
+def grid_runs(R=4, original=P0):
+    """Runs measured on an uneven grid (0, 1, 2, 40, 60, 900, 2000): a generation is never its column."""
+    g = np.array([0, 1, 2, 40, 60, 900, 2000])
+    tv = original.total_variance()
+    total = np.tile([1.0, 0.98, 0.97, 0.8, 0.7, 0.2, 0.01], (R, 1)) * tv
+    total[:, 0] = np.linspace(0.9, 1.1, R) * tv  # generation 0 differs from generation 1
+    valley = np.ones((R, 7))
+    valley[0, 3:] = 0.2  # run 0 splits at generation 40, run 1 at 900
+    valley[1, 5:] = 0.2
+    valley[2, 4:] = 0.3  # run 2 at 60
+    return runs({"total_var": total, "valley": valley, "mean_distance": np.full((R, 7), 5.0),
+                 "heldout_loglik": np.tile([-3.0, -3.0, -3.1, -3.5, -4.0, -9.0, -50.0], (R, 1)),
+                 "l2_sq_true": np.full((R, 7), 0.001),
+                 "l2_sq": np.tile([0.0, 1e-4, 2e-4, 0.02, 0.04, 3.0, 100.0], (R, 1))}, g, original=original)
+
+
+def test_times_and_checks_are_generations_not_columns():
+    """Bugs: a column index printed as a generation; the Figure 7 check made at generation 50 when 50 was not
+    measured (it must use the last measured generation before it, here 40, and say so)."""
+    run = grid_runs()
+    assert M.split_times(run) == [40, 900, 60, None]
+    c = M.figure7_checks(run)
+    assert c["t_change"] == 40 and c["factor"] == pytest.approx(20.0)
+    assert "by generation 40 the model is 20.0 times farther" in M.figure7_note(run, "x")
+    assert "half of the runs by generation 60" in M.setups_sentence(run, grid_runs(original=M.single_blob()))
+
+
+def test_variance_changes_are_reported_from_generation_0_to_the_last():
+    """Bug: a change reported from the wrong generation (the last to the last, the first to the first)."""
+    two = grid_runs()
+    blob = grid_runs(original=M.single_blob())
+    tv2, tv1 = P0.total_variance(), M.single_blob().total_variance()
+    med0_2 = float(np.median(two.at("total_var", 0)))
+    text = M.setups_sentence(two, blob)
+    assert f"went from {S.num(med0_2)} to {S.num(0.01 * tv2)} (1.0% of the original's)" in text
+    assert f"went from {S.num(float(np.median(blob.at('total_var', 0))))} to {S.num(0.01 * tv1)}" in text
+    take = M.takeaway(two, blob)
+    assert "keeps 1.0% of the original's total variance after 2000 generations" in take
+    assert "3 of 4 runs" in take
+    finding = M.findings(two, blob, {"x": 2})[3]
+    assert "in 3 of 4 runs by generation 2000" in finding
+    assert f"from {S.num(float(np.median(blob.at('total_var', 0))))}" in finding
+    drift = M.drift_sentence(two)
+    assert f"the total variance from {S.num(med0_2)} to {S.num(0.01 * tv2)}" in drift
+    assert "held-out log-likelihood of real data from -3.000 to -50.0 nats" in drift
+
+
+def test_density_grid_puts_x_along_columns_and_y_along_rows():
+    """Bug: the grid's axes swapped (a density drawn transposed); a non-square view shows it."""
+    p = M.Mixture(np.ones(1), np.array([[2.0, -1.0]]), np.array([[[1.0, 0.6], [0.6, 0.5]]]))
+    X, Y, Z = M.density_grid(p, (-3.0, 5.0), (-2.0, 1.0), points=7)
+    np.testing.assert_allclose(X[0], np.linspace(-3.0, 5.0, 7))
+    np.testing.assert_allclose(Y[:, 0], np.linspace(-2.0, 1.0, 7))
+    np.testing.assert_allclose(Z, p.pdf(np.column_stack([X.ravel(), Y.ravel()])).reshape(7, 7), rtol=1e-12)
+    i, j = np.unravel_index(np.argmax(Z), Z.shape)
+    assert abs(X[i, j] - 2.0) <= 8 / 6 and abs(Y[i, j] + 1.0) <= 3 / 6  # the peak lies at the mean

@@ -170,7 +170,7 @@ MUTANTS = [
      "2-D precision Cholesky factor with the wrong off-diagonal sign (warm starts from the wrong mixture)"),
     (EM, "    limit = tol * np.mean(np.var(Xt, axis=2), axis=1)",
      "    limit = tol * np.mean(np.var(Xt, axis=2))",
-     "k-means stopping threshold pooled over runs (expected to survive)"),
+     "k-means stopping threshold pooled over runs (expected to survive, yet caught)"),
     (EM, "    trials = 2 + int(np.log(k))", "    trials = 1",
      "k-means++ with one candidate per centre (expected to survive: plain k-means++)"),
     (REC, "    data0 = original.sample(n * runs, rng).reshape(runs, n, original.dim)",
