@@ -404,3 +404,124 @@ def test_tail_level_helpers_validate():
     with pytest.raises(ValueError, match="level"):
         M.split_times(M.simulate(n=50, generations=1, runs=1, seed=0), level=0.0)
     assert MEAS.METRICS["valley"]
+
+
+# ---------------------------------------------------------------------------
+# rules at their boundaries and outputs no chapter figure checks (added after a second blind mutation check)
+
+
+@pytest.mark.parametrize("backend", ["batched", "sklearn"])
+def test_the_dead_component_rule_holds_at_exactly_one_expected_sample(backend):
+    """A warm start is kept while every component expects at least one of the N samples (weight * N >= 1)
+    and replaced by k-means below that. Bugs: the rule off by its boundary in one backend (> for >=), or
+    the two backends disagreeing about it."""
+    fit = E.fit if backend == "batched" else E.fit_sklearn
+    X = random_mixture(3, 2).sample(8, np.random.default_rng(0))[None]
+    cov = np.stack([np.eye(2)] * 2)
+    at_boundary = M.Mixture(np.array([0.875, 0.125]), np.array([[0.0, 0.0], [1.0, 1.0]]), cov)  # 0.125 * 8 = 1
+    below = M.Mixture(np.array([0.88, 0.12]), np.array([[0.0, 0.0], [1.0, 1.0]]), cov)
+    _, fresh = fit(X, 2, np.random.default_rng(1), at_boundary.batch())
+    assert not fresh[0]
+    _, fresh = fit(X, 2, np.random.default_rng(1), below.batch())
+    assert fresh[0]
+
+
+@pytest.mark.parametrize("backend", ["batched", "sklearn"])
+def test_fresh_fits_order_their_components_by_the_first_coordinate(backend):
+    """After a k-means start both backends order the components by the first coordinate of their means, so
+    that samples drawn with the same noise agree; warm-started runs keep their order. Bug: ordered by
+    another coordinate, or not at all. The clusters here are ordered one way in x and the other in y."""
+    fit = E.fit if backend == "batched" else E.fit_sklearn
+    rng = np.random.default_rng(5)
+    centres = np.array([[4.0, -6.0], [-4.0, 6.0]])
+    X = (centres[rng.integers(0, 2, size=(3, 300))] + 0.5 * rng.normal(size=(3, 300, 2)))
+    model, fresh = fit(X, 2, np.random.default_rng(2))
+    assert fresh.all()
+    assert np.all(np.diff(model.means[:, :, 0], axis=1) > 0)
+    flipped = M.MixtureBatch(model.weights[:, ::-1], model.means[:, ::-1], model.covariances[:, ::-1],
+                             model.n_iter, model.converged)
+    warm, fresh = fit(X, 2, np.random.default_rng(2), flipped)
+    assert not fresh.any() and np.all(np.diff(warm.means[:, :, 0], axis=1) < 0)
+
+
+def test_em_is_stable_when_log_densities_differ_by_thousands():
+    """The E-step subtracts each point's largest log-density before exponentiating. Bug: a shift that is not
+    the largest (a component left out of the maximum), which overflows when the components are far apart;
+    here three clusters 100 standard deviations apart, where a point's log-densities differ by thousands."""
+    from sklearn.mixture import GaussianMixture
+
+    rng = np.random.default_rng(4)
+    centres = np.array([[0.0, 0.0], [100.0, 0.0], [0.0, 100.0]])
+    X = centres[rng.integers(0, 3, size=300)] + rng.normal(size=(300, 2))
+    start = M.Mixture(np.full(3, 1 / 3), centres + 0.5, np.stack([np.eye(2)] * 3))
+    model, _ = E.fit(X[None], 3, rng, warm=start.batch())
+    est = GaussianMixture(3, init_params="random", weights_init=start.weights, means_init=start.means,
+                          precisions_init=np.linalg.inv(start.covariances), **M.GMM_DEFAULTS).fit(X)
+    np.testing.assert_allclose(model.run(0).means, est.means_, rtol=1e-6, atol=1e-9)
+    assert np.all(np.isfinite(model.covariances))
+
+
+def test_predict_and_mean_distance_use_the_weights():
+    """Bugs: the most probable component without the weights; the distance between means taken between other
+    components than the two heaviest. Checked against direct computations on a three-component mixture."""
+    p = M.Mixture(np.array([0.15, 0.6, 0.25]), np.array([[0.0, 0.0], [1.0, 0.5], [-3.0, 2.0]]),
+                  np.array([np.eye(2), [[2.0, 0.5], [0.5, 1.0]], 0.5 * np.eye(2)]))
+    x = np.random.default_rng(0).normal(0.0, 2.0, size=(500, 2))
+    dens = np.stack([w * stats.multivariate_normal(m, c).pdf(x) for w, m, c in zip(p.weights, p.means,
+                                                                                      p.covariances)], 1)
+    np.testing.assert_array_equal(p.predict(x), np.argmax(dens, axis=1))
+    assert p.mean_distance() == pytest.approx(np.linalg.norm(p.means[1] - p.means[2]))
+    q = M.two_gaussians(separation=4.0, weight=0.3)
+    np.testing.assert_allclose(q.means, [[-2.0, 0.0], [2.0, 0.0]])
+    assert not np.allclose(q.covariances[0], q.covariances[1])  # the two modes tilt differently
+
+
+def test_measure_heldout_sample_is_the_originals_and_passes_fit_diagnostics_through():
+    """Bugs: held-out points drawn from another distribution than the original (or from its tail region);
+    a generation's EM iteration counts or convergence flags lost or mixed up between runs."""
+    p = random_mixture(8, 3)
+    measure = M.Measure(p, n_heldout=4000)
+    x = measure.heldout
+    se = np.sqrt(np.diag(p.covariance()) / len(x))
+    assert np.all(np.abs(x.mean(axis=0) - p.weights @ p.means) < 5 * se)
+    assert np.mean(p.logpdf(x) < measure.log_level) < 0.03  # about 1% in the tail region, not all of them
+    batch = M.MixtureBatch(np.stack([p.weights] * 3), np.stack([p.means] * 3), np.stack([p.covariances] * 3),
+                           np.array([4, 9, 2]), np.array([True, False, True]))
+    out = measure(batch, 0)
+    np.testing.assert_array_equal(out["n_iter"], [4, 9, 2])
+    np.testing.assert_array_equal(out["converged"], [True, False, True])
+
+
+def test_run_summaries_are_the_quantiles_of_the_runs():
+    """Bugs: quantiles or medians over the wrong axis (over generations instead of runs), NaN not ignored."""
+    run = M.simulate(n=60, generations=5, runs=5, seed=3)
+    values = run.metrics["total_var"]
+    np.testing.assert_allclose(run.quantiles("total_var", (0.2, 0.7)), np.quantile(values, [0.2, 0.7], axis=0))
+    np.testing.assert_allclose(run.median("total_var"), np.median(values, axis=0))
+    run.metrics["total_var"][0, 2] = np.nan
+    assert np.isfinite(run.median("total_var")).all()
+
+
+def test_slider_title_reports_the_runs_own_numbers(monkeypatch):
+    """Bug: the title's numbers read from the wrong generation (the last generation's total variance printed
+    as generation 0's). The title must carry the run's total variance at the last generation and at 0, and
+    its L2 distance to generation 0."""
+    import matplotlib.pyplot as plt
+
+    from collapse_utils.gmm import recursion
+
+    runs = []
+    simulate = recursion.simulate
+
+    def spy(**kwargs):
+        runs.append(simulate(**kwargs))
+        return runs[-1]
+
+    monkeypatch.setattr(recursion, "simulate", spy)
+    fig, ax = plt.subplots()
+    M.plot_final_generation(n=80, generations=6, seed=2, ax=ax)
+    plt.close(fig)
+    tv = runs[0].metrics["total_var"][0]
+    title = ax.get_title()
+    assert f"total variance {tv[-1]:.2f} (gen 0: {tv[0]:.2f})" in title
+    assert f"{runs[0].metrics['l2_sq'][0, -1]:.3f}" in title

@@ -134,10 +134,15 @@ def test_last_generation_sentence_counts_merged_runs_and_needles():
                        np.stack([0.01 * np.eye(2)] * 2))
     needle = M.Mixture(np.array([0.5, 0.5]), np.array([[-2.0, 0.0], [2.0, 0.0]]),
                        np.array([np.diag([1.0, 1e-4]), np.eye(2)]))
-    run = runs({"total_var": np.ones((3, 2))}, [0, 5], snapshots=[{5: kept}, {5: merged}, {5: needle}])
-    text = M.last_generation_sentence(run, 3)
-    assert "3 runs drawn, 2 still had" in text and "and 1 had both components within 2.5" in text
+    long = M.Mixture(np.array([0.5, 0.5]), np.array([[-2.0, 0.0], [2.0, 0.0]]),  # 4.5 times longer than
+                     np.array([np.diag([1.0, 0.05]), np.eye(2)]))                    # wide: not a needle
+    run = runs({"total_var": np.ones((4, 2))}, [0, 5],
+               snapshots=[{5: kept}, {5: merged}, {5: needle}, {5: long}])
+    text = M.last_generation_sentence(run, 4)
+    assert "4 runs drawn, 3 still had" in text and "and 1 had both components within 2.5" in text
     assert "in 1 a component was a needle" in text
+    shares = [m.total_variance() / P0.total_variance() for m in (kept, merged, needle, long)]
+    assert f"median total variance was {M.sentences.prose.percent(np.median(shares), 1)}" in text
 
 
 def test_components_and_schedules_sentences_both_ways():
