@@ -525,3 +525,43 @@ def test_slider_title_reports_the_runs_own_numbers(monkeypatch):
     title = ax.get_title()
     assert f"total variance {tv[-1]:.2f} (gen 0: {tv[0]:.2f})" in title
     assert f"{runs[0].metrics['l2_sq'][0, -1]:.3f}" in title
+
+
+# ---------------------------------------------------------------------------
+# paths the chapter takes (added after a third blind mutation check)
+
+
+def test_the_chapters_measurement_grid_is_accepted_as_is():
+    """The chapter passes grids that include generation 0 and the last generation. Bug: ``measure_at``
+    rejecting generation 0 (or the last), or measuring other generations than asked."""
+    grid = [0, 1, 2, 4, 8]
+    run = M.simulate(n=60, generations=8, runs=2, seed=1, measure_at=grid)
+    assert run.generation.tolist() == grid
+
+
+def test_the_distance_to_the_truth_is_not_the_distance_to_generation_0():
+    """Bug: ``l2_sq_true`` measured to generation 0's mixtures (or ``l2_sq`` to the truth). With a
+    generation 0 that differs from the original the two distances differ, and each is its own closed form."""
+    P0 = M.two_gaussians()
+    measure = M.Measure(P0)
+    gen0 = random_mixture(1, 2)
+    later = random_mixture(2, 3)
+    measure(gen0, 0)
+    out = measure(later, 1)
+    assert out["l2_sq"] == pytest.approx(M.l2_sq(later, gen0), rel=1e-12)
+    assert out["l2_sq_true"] == pytest.approx(M.l2_sq(later, P0), rel=1e-12)
+    assert abs(out["l2_sq"] - out["l2_sq_true"]) > 1e-3
+
+
+def test_kmeans_labels_are_a_fixed_point_of_lloyds_step():
+    """At convergence every point belongs to the cluster whose centroid is nearest. Bug: Lloyd's iterations
+    stopped early (for example when *any* label is unchanged rather than all), which leaves points closer to
+    another cluster's centroid. Uniform data, where k-means needs many iterations, make it show."""
+    X = np.random.default_rng(6).random((6, 600, 2))
+    labels = E.kmeans_labels(X, 3, np.random.default_rng(0))
+    wrong = []
+    for r in range(6):
+        c = np.stack([X[r][labels[r] == j].mean(axis=0) for j in range(3)])
+        nearest = np.argmin(((X[r][:, None, :] - c[None]) ** 2).sum(axis=2), axis=1)
+        wrong.append(np.mean(nearest != labels[r]))
+    assert np.median(wrong) < 0.01, wrong

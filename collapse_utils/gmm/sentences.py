@@ -250,9 +250,11 @@ def takeaway(two, blob, level: float = SPLIT_LEVEL) -> str:
 
 
 def drift_sentence(run) -> str:
-    """What the median run's measures did between generation 0 (or 1) and the last measured generation."""
+    """What the median run's measures did between generation 0 (the L2 distance: the first measured generation
+    after 0, where it is not 0 by definition) and the last measured generation."""
     T = run.generations
-    first = measured_at_or_before(run, 1)
+    later = np.asarray(run.generation)[np.asarray(run.generation) >= 1]
+    first = int(later.min()) if later.size else 0  # the first measured generation after 0
     med = lambda name, t: float(np.median(run.at(name, t)))  # noqa: E731
     return (
         f"Over {T} generations, in the median run: the squared L2 distance to generation 0 went from "
