@@ -565,3 +565,63 @@ def test_kmeans_labels_are_a_fixed_point_of_lloyds_step():
         nearest = np.argmin(((X[r][:, None, :] - c[None]) ** 2).sum(axis=2), axis=1)
         wrong.append(np.mean(nearest != labels[r]))
     assert np.median(wrong) < 0.01, wrong
+
+
+# ---------------------------------------------------------------------------
+# retries, seeds and dimensions (added after a fourth blind mutation check)
+
+
+def test_a_failed_fit_is_retried_from_kmeans_with_more_ridge_and_reported_fresh(monkeypatch):
+    """A run whose EM fails numerically is refitted from k-means with ten times the ``reg_covar``. Bugs: the
+    retry not reported as a fresh (k-means) fit, the ridge not raised, the other runs' fits overwritten."""
+    calls = []
+    em = E.em
+
+    def failing_once(S, weights, means, prec, tol, max_iter, reg):
+        out = em(S, weights, means, prec, tol, max_iter, reg)
+        calls.append((len(weights), reg))
+        if len(calls) == 1:
+            out["failed"][1] = True
+        return out
+
+    monkeypatch.setattr(E, "em", failing_once)
+    X = M.two_gaussians().sample(3 * 200, np.random.default_rng(0)).reshape(3, 200, 2)
+    start = M.MixtureBatch.stack([M.two_gaussians()] * 3)
+    calls.clear()
+    model, fresh = E.fit(X, 2, np.random.default_rng(1), start, reg_covar=1e-6)
+    assert fresh.tolist() == [False, True, False]
+    assert calls[0] == (3, 1e-6) and calls[1][0] == 1 and calls[1][1] == pytest.approx(1e-5)
+    monkeypatch.setattr(E, "em", em)
+    again, _ = E.fit(X, 2, np.random.default_rng(1), start, reg_covar=1e-6)
+    np.testing.assert_allclose(model.means[[0, 2]], again.means[[0, 2]], rtol=1e-12)
+
+
+def test_kmeans_seeds_of_different_runs_are_drawn_independently():
+    """Bug: every run's first k-means++ centre taken at the same index (runs sharing their random draws).
+    With the same data in 20 runs, the first centres must differ between runs."""
+    X = np.repeat(np.random.default_rng(1).normal(size=(1, 500, 2)), 20, axis=0)
+    centres = E.kmeans_plus_plus(X, 2, np.random.default_rng(3))
+    assert len(np.unique(centres[:, 0], axis=0)) >= 15
+
+
+@FAST
+@given(mixtures, mixtures)
+def test_gaussian_overlaps_match_scipy_in_any_dimension(p, q):
+    """Bugs in the overlap integral N(a_i; b_j, A_i + B_j) of the L2 distance: the normalising constant right
+    in 2-D only, one mixture's covariances only, the pair mixed up."""
+    if p.dim != q.dim:
+        q = random_mixture(5, q.n_components, p.dim)
+    got = M.gaussian_overlaps(p, q)
+    for i in range(p.n_components):
+        for j in range(q.n_components):
+            cov = p.covariances[i] + q.covariances[j]
+            assert got[i, j] == pytest.approx(stats.multivariate_normal(q.means[j], cov).pdf(p.means[i]), rel=1e-9)
+
+
+def test_fit_mixture_follows_its_seed():
+    """Bug: ``fit_mixture`` ignoring its seed (every k-means start the same). On structureless data the fit
+    depends on the start: the same seed gives the same fit, other seeds other fits."""
+    x = np.random.default_rng(2).random((300, 2))
+    fits = [M.fit_mixture(x, 3, seed=s) for s in (0, 0, 1, 2, 3)]
+    np.testing.assert_array_equal(fits[0].means, fits[1].means)
+    assert len({np.round(f.means, 6).tobytes() for f in fits}) >= 3

@@ -227,6 +227,27 @@ def test_figure7_magnifies_every_component_of_a_collapsed_last_generation():
         M.plot_figure7(run, generations=[5])
 
 
+def test_estimate_check_sentence_reports_the_difference_relative_to_the_large_sample():
+    """Bug: the difference taken relative to the small sample's estimate, or the verdict's threshold."""
+    text = S.estimate_check_sentence(50, 0.0100, 0.0150, 8192, 262144)
+    assert "1.500 times the original's 1% against 1.000: they differ by 33.3%" in text
+    assert "agree to within 2.0%" in S.estimate_check_sentence(50, 0.0098, 0.0100, 8192, 262144)
+
+
+def test_figure7_and_key_figure_draw_the_right_run_and_the_original():
+    """Bugs: the key figure's first panel a generation instead of the original; Figure 7 of run r drawing
+    run 0's generations."""
+    far = M.Mixture(P0.weights, P0.means + np.array([0.0, 3.0]), P0.covariances)
+    run = runs({"total_var": np.ones((2, 2))}, [0, 9], snapshots=[{0: far, 9: far}, {0: far, 7: far}])
+    fig = M.plot_setups([("a", run, M.DEFAULT_LIMITS)], [9], n_samples=400)
+    first = np.concatenate([c.get_offsets() for c in fig.axes[0].collections if len(c.get_offsets())])
+    assert abs(first[:, 1].mean()) < 0.3  # the original's samples (mean y 0), not the shifted generation's
+    plt.close(fig)
+    fig = M.plot_figure7(run, r=1, magnify=False)
+    assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == ["original", "generation 0", "generation 7"]
+    plt.close(fig)
+
+
 def test_plot_setups_draws_a_row_per_setup():
     run = runs({"total_var": np.ones((1, 2))}, [0, 9], snapshots=[{0: P0, 9: P0}])
     blob = runs({"total_var": np.ones((1, 2))}, [0, 9], original=M.single_blob(),
