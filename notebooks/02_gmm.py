@@ -464,6 +464,7 @@ axes[1].set(xlabel="generation", yscale="log", title="total variance / original'
 axes[0].legend(loc="lower right")
 for ax in axes:
     ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlim(0, run.generations)
 fig.tight_layout()
 
 # %% tags=["remove-input"]
