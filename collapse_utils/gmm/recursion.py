@@ -385,3 +385,13 @@ def absorbed_fraction(times: Sequence[int | None], generation: np.ndarray) -> np
     """Fraction of runs whose event time (``None``: never) is at or before each generation."""
     t = np.array([np.inf if x is None else x for x in times], dtype=float)
     return np.mean(t[:, None] <= np.asarray(generation)[None, :], axis=0)
+
+
+# the sentences lived here before they got a module of their own; their old import path still works
+from .sentences import (  # noqa: E402,F401
+    chain_sentence,
+    estimate_check_sentence,
+    retention_sentence,
+    tail_rise_sentence,
+    warm_fresh_sentence,
+)
