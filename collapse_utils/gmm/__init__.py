@@ -1,8 +1,11 @@
 """Chapter 2: recursive fitting of Gaussian mixture models, all runs at once.
 
-The original distribution is a mixture of two well-separated 2-D Gaussians
-(:func:`two_gaussians`). **Generation 0** is the mixture fitted to ``n``
-samples of it (the original data); **generation t + 1** is fitted to the
+Two original distributions: the book's two well-separated 2-D Gaussians
+(:func:`two_gaussians`, our reading of the paper's "two artificially-generated
+Gaussians") and the authors' single 2-D standard-normal blob
+(:func:`single_blob`, what their notebook ``Normals_GMM_experiments.ipynb``
+draws), to which two components are fitted. **Generation 0** is the mixture
+fitted to ``n`` samples of it (the original data); **generation t + 1** is fitted to the
 training set that the data schedule (:class:`collapse_utils.schedules.DataSchedule`)
 builds from ``n`` samples of generation ``t`` (and, with retention, part of
 the original data). The true distribution is not a generation; it is kept
@@ -23,10 +26,13 @@ Layout
     :class:`Measure`: what is recorded about every generation's mixtures.
 :mod:`.recursion`
     :func:`simulate` (many runs of the recursion, ``backend="batched"`` by
-    default or ``"sklearn"``), the weights' Wright-Fisher chain, and the
-    sentences the chapter computes from its runs.
+    default or ``"sklearn"``) and the weights' Wright-Fisher chain.
+:mod:`.sentences`
+    The sentences the chapter computes from its runs, the checks of the
+    paper's Figure 7 claims and the chapter's findings.
 :mod:`.plots`
-    Figures, and :func:`plot_final_generation`, the function behind the slider.
+    Figures (the paper's Figure 7 on either setup, :func:`plot_figure7`), and
+    :func:`plot_final_generation`, the function behind the slider.
 
 Fitting
 -------
@@ -35,10 +41,11 @@ generation's mixture: the data changed only by one round of resampling, so EM
 needs few iterations, and the components keep their identity from one
 generation to the next (how much faster this is, the chapter measures).
 ``init="fresh"`` runs k-means first at every generation, as the authors'
-notebook does with scikit-learn. A warm start whose previous mixture has a
-component that expects less than one sample (``weight * n < 1``) is replaced by
-a fresh one, and a fit that fails numerically is retried from k-means with a
-larger ``reg_covar``, so degenerate fits never crash a run.
+notebook does with scikit-learn (the chapter runs the authors' single blob
+so). A warm start whose previous mixture has a component that expects less
+than one sample (``weight * n < 1``) is replaced by a fresh one, and a fit
+that fails numerically is retried from k-means with a larger ``reg_covar``, so
+degenerate fits never crash a run.
 
 Sampling does not use scikit-learn's ``sample`` (which has its own random
 state): every generation's samples come from the run's numpy generator, so a
@@ -64,6 +71,10 @@ Measures
     the total variance (trace of the covariance) of ``q_t``;
 ``mean_distance``
     the distance between the means of the two heaviest components;
+``valley``
+    the lowest density of ``q_t`` on the segment between those two means,
+    relative to the lower of the densities at the two means (at most 1: one
+    mode along that line; near 0: two separated clusters);
 ``weights``, ``min_weight``
     the mixture weights, sorted from largest to smallest, and the smallest;
 ``tail_mass``
@@ -79,54 +90,104 @@ Measures
 
 from .em import BACKENDS, GMM_DEFAULTS, INITS
 from .measures import METRICS, Measure, tail_level
-from .mixture import Mixture, MixtureBatch, gaussian_overlaps, l2_distance, l2_sq, two_gaussians
-from .plots import DEFAULT_LIMITS, density_grid, plot_final_generation, plot_measures, plot_mixture, zoom_limits
+from .mixture import Mixture, MixtureBatch, gaussian_overlaps, l2_distance, l2_sq, single_blob, two_gaussians
+from .plots import (
+    BLOB_LIMITS,
+    DEFAULT_LIMITS,
+    density_grid,
+    magnified_components,
+    plot_figure7,
+    plot_final_generation,
+    plot_measures,
+    plot_mixture,
+    plot_setups,
+    zoom_limits,
+)
 from .recursion import (
     PAPER_SNAPSHOTS,
     SCHEDULE_NAMES,
     GMMRuns,
     absorbed_fraction,
     chain_band,
-    chain_sentence,
-    estimate_check_sentence,
     fit_mixture,
-    retention_sentence,
     schedule_name,
     simulate,
-    tail_rise_sentence,
-    warm_fresh_sentence,
     wright_fisher_absorption_cdf,
+)
+from .sentences import (
+    MERGED_DISTANCE,
+    SPLIT_LEVEL,
+    absorption_sentence,
+    chain_sentence,
+    components_sentence,
+    drift_sentence,
+    estimate_check_sentence,
+    figure7_checks,
+    figure7_note,
+    figure7_verdict,
+    findings,
+    fit_sentence,
+    last_generation_sentence,
+    merge_times,
+    retention_sentence,
+    schedules_sentence,
+    setups_sentence,
+    split_times,
+    tail_rise_sentence,
+    takeaway,
+    warm_fresh_sentence,
 )
 
 __all__ = [
+    "MERGED_DISTANCE",
+    "SPLIT_LEVEL",
     "BACKENDS",
+    "BLOB_LIMITS",
     "DEFAULT_LIMITS",
     "GMM_DEFAULTS",
     "INITS",
     "METRICS",
     "PAPER_SNAPSHOTS",
     "SCHEDULE_NAMES",
-    "GMMRuns",
-    "Measure",
-    "Mixture",
-    "MixtureBatch",
     "absorbed_fraction",
+    "absorption_sentence",
     "chain_band",
     "chain_sentence",
+    "components_sentence",
     "density_grid",
+    "drift_sentence",
     "estimate_check_sentence",
+    "figure7_checks",
+    "figure7_note",
+    "figure7_verdict",
+    "findings",
     "fit_mixture",
+    "fit_sentence",
     "gaussian_overlaps",
+    "GMMRuns",
     "l2_distance",
     "l2_sq",
+    "last_generation_sentence",
+    "magnified_components",
+    "Measure",
+    "merge_times",
+    "Mixture",
+    "MixtureBatch",
+    "plot_figure7",
     "plot_final_generation",
     "plot_measures",
     "plot_mixture",
+    "plot_setups",
     "retention_sentence",
     "schedule_name",
+    "schedules_sentence",
+    "setups_sentence",
     "simulate",
+    "single_blob",
+    "split_times",
     "tail_level",
     "tail_rise_sentence",
+    "takeaway",
     "two_gaussians",
     "warm_fresh_sentence",
     "wright_fisher_absorption_cdf",

@@ -327,13 +327,40 @@ class MixtureBatch:
         """Trace of each run's mixture covariance (R,)."""
         return np.trace(self.covariance(), axis1=1, axis2=2)
 
+    def _two_heaviest_means(self) -> tuple[np.ndarray, np.ndarray]:
+        """The means (R, D) of each run's heaviest and second-heaviest components (ties: the first)."""
+        order = np.argsort(-self.weights, axis=1, kind="stable")
+        rows = np.arange(self.runs)
+        return self.means[rows, order[:, 0]], self.means[rows, order[:, 1]]
+
     def mean_distance(self) -> np.ndarray:
         """Distance between the means of each run's two heaviest components (R,; NaN for one component)."""
         if self.n_components < 2:
             return np.full(self.runs, np.nan)
-        order = np.argsort(-self.weights, axis=1, kind="stable")
-        rows = np.arange(self.runs)
-        return np.linalg.norm(self.means[rows, order[:, 0]] - self.means[rows, order[:, 1]], axis=1)
+        a, b = self._two_heaviest_means()
+        return np.linalg.norm(a - b, axis=1)
+
+    def valley(self, points: int = 33) -> np.ndarray:
+        """How deep the density dips between each run's two heaviest components (R,; NaN for one component).
+
+        The lowest density of the whole mixture on the segment between the two
+        means, divided by the lower of the densities at the two means, at most
+        1: **1** where the density does not dip between them (the two
+        components make one mode along that line), near **0** where they are
+        two separated clusters with empty space between them. ``points``
+        equally spaced points of the segment, the ends included.
+        """
+        points = validate.integer("points", points, 3)
+        if self.n_components < 2:
+            return np.full(self.runs, np.nan)
+        a, b = self._two_heaviest_means()
+        t = np.linspace(0.0, 1.0, points)
+        x = a[:, None, :] + (b - a)[:, None, :] * t[None, :, None]  # (R, points, D)
+        logp = self.logpdf(x)
+        ends = np.minimum(logp[:, 0], logp[:, -1])
+        with np.errstate(invalid="ignore", over="ignore"):
+            ratio = np.exp(np.min(logp, axis=1) - ends)
+        return np.where(np.isfinite(ratio), np.minimum(ratio, 1.0), 1.0)
 
 
 def two_gaussians(separation: float = 5.0, weight: float = 0.5) -> Mixture:
@@ -351,6 +378,20 @@ def two_gaussians(separation: float = 5.0, weight: float = 0.5) -> Mixture:
         means=np.array([[-h, 0.0], [h, 0.0]]),
         covariances=np.array([[[1.0, 0.4], [0.4, 0.8]], [[0.8, -0.3], [-0.3, 1.0]]]),
     )
+
+
+def single_blob(std: float = 1.0) -> Mixture:
+    """The original distribution of the authors' notebook: one 2-D Gaussian blob, ``N(0, std^2 I)``.
+
+    ``Normals_GMM_experiments.ipynb`` in the authors' ``curse_recurse``
+    repository draws its data with scikit-learn's ``make_blobs`` around the
+    single centre ``[0, 0]`` with ``cluster_std=1`` and fits *two* components
+    to them, while the paper's text speaks of "two artificially-generated
+    Gaussians" (:func:`two_gaussians` is the book's reading of that text).
+    A mixture with one component.
+    """
+    std = validate.real("std", std, 0.0, low_open=True)
+    return Mixture(weights=np.ones(1), means=np.zeros((1, 2)), covariances=(std**2 * np.eye(2))[None])
 
 
 def _as_batch(p: Mixture | MixtureBatch) -> MixtureBatch:
