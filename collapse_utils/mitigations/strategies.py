@@ -151,7 +151,7 @@ class Strategy:
 
     def seed_key(self) -> int:
         """A stable integer per strategy and share (runs of different strategies draw independent numbers)."""
-        return 1000 * STRATEGIES.index(self.name) + int(round(1000 * self.share))
+        return 10_000 * STRATEGIES.index(self.name) + int(round(1000 * self.share))
 
 
 def strategy(name: str, share: float = 0.0) -> Strategy:
