@@ -60,9 +60,10 @@ class SpyFamily:
         self.fits = []  # (data, warm) per fitted item, generation order
         self.drawn = 0
         self.scored_with = []
+        self.measured = []
 
     def original(self, runs, rng):
-        return 1000.0 + np.tile(np.arange(self.n, dtype=float), (runs, 1)) + 0.001 * np.arange(runs)[:, None]
+        return 1000.0 + np.tile(np.arange(self.n, dtype=float), (runs, 1)) + 0.5 * rng.random((runs, 1))
 
     def draw(self, rows, k, rng):
         out = 5000.0 + self.drawn + np.arange(rows * k, dtype=float).reshape(rows, k)
@@ -84,6 +85,7 @@ class SpyFamily:
         return -x  # smaller samples are likelier
 
     def distance(self, models, generation):
+        self.measured.append(generation)
         return np.full(models[2], float(models[1]))
 
 
@@ -222,6 +224,30 @@ def test_recursion_shares_generation_zero_and_is_the_same_for_a_strategy_alone()
     assert not np.array_equal(together[a][:, 1:], together[Strategy("replace")][:, 1:])
 
 
+def test_recursion_continues_from_generation_zeros_data_and_model():
+    """Bug: the strategies continue from other original data than generation 0 was fitted to (unpaired), a fit
+    forgets the previous generation's model (no warm start), or every generation is measured as generation 0."""
+    fam = SpyFamily(6)
+    loop.recursion(fam, [Strategy("accumulate"), Strategy("fixed", 0.5)], 2, 3, seed=4)
+    data0 = fam.fits[0][0]
+    acc = [d for d, _ in fam.fits[1::2]]
+    assert all(np.array_equal(d[:, :6], data0) for d in acc)
+    fixed = [d for d, _ in fam.fits[2::2]]
+    assert all(np.isin(d[(d >= 1000)], data0).all() for d in fixed)
+    warm = [w for _, w in fam.fits]
+    assert warm[0] is None and warm[1][1] == 1 and warm[2][1] == 1  # generation 1 starts from generation 0
+    assert warm[3][1] == 2 and warm[4][1] == 3  # then from each lane's own previous generation
+    assert fam.measured == [0, 1, 1, 2, 2, 3, 3]
+
+
+def test_strategies_do_not_share_their_samples():
+    """Bug: every strategy draws from one seed: replace's and accumulate's first synthetic data are the same points."""
+    fam = SpyFamily(6)
+    loop.recursion(fam, [Strategy("replace"), Strategy("accumulate")], 3, 1, seed=2)
+    replace_set, accumulate_set = fam.fits[1][0], fam.fits[2][0]
+    assert not np.array_equal(replace_set, accumulate_set[:, 6:])
+
+
 def test_recursion_runs_and_strategies_draw_independent_noise():
     """Bug: every run (or every strategy) reuses the same random numbers: identical rows, or correlated lanes."""
     fam = families.GaussianFamily(10)
@@ -279,6 +305,8 @@ def test_mixture_family_measures_the_l2_distance_to_its_truth():
     rng = np.random.default_rng(0)
     data = fam.original(3, rng)
     assert data.shape == (3, 200, 2) and fam.draw(3, 5, rng).shape == (3, 5, 2)
+    fresh = fam.draw(3, 5, rng)
+    assert not np.allclose(fresh[0], fresh[1]) and not np.allclose(data[0, :5], data[1, :5])
     (models,) = fam.fit([(data, rng, None)])
     np.testing.assert_allclose(fam.distance(models, 0), gmm.l2_sq(models, gmm.two_gaussians()))
     np.testing.assert_allclose(fam.loglik(models, data[:, :4]), models.logpdf(data[:, :4]))
@@ -378,6 +406,19 @@ def test_result_normalises_by_the_median_generation_zero_distance():
     assert r.reference == pytest.approx(1.0)
     np.testing.assert_allclose(r.median(r.get("replace")), [1, 2, 4, 8, 16])
     assert r.final(r.get("replace")) == pytest.approx(16)
+
+
+def test_medians_over_runs_not_means():
+    """Bug: the reference or the curves are means over runs, so one collapsed run moves the whole family."""
+    r = make_result(runs=3)
+    skew = np.array([0.5, 1.0, 40.0])
+    dist = {s: np.outer(skew, curve(1, 2, 2, 2, 2)) for s in r.distances}
+    r = M.FamilyResult("gmm", "d", dist, r.shares, 0.5)
+    assert r.reference == pytest.approx(1.0)
+    np.testing.assert_allclose(r.median(r.get("replace")), [1, 2, 2, 2, 2])
+    np.testing.assert_allclose(r.late(r.get("replace")), skew * 2)  # generations 2..4 only
+    one = make_result(curves={"replace": curve(1, 3, 3)}, generations=2)
+    np.testing.assert_allclose(one.late(one.get("replace")), [2.7, 3, 3.3])
 
 
 @FAST
@@ -493,6 +534,13 @@ def test_notes_disagree_when_the_run_goes_the_other_way():
     assert _verdicts(late)["suresh"] == "differs"  # halved at generation 1, far earlier than about n
 
 
+def test_a_small_difference_in_three_runs_is_not_evidence():
+    """Bug: a small synthetic share called harmful because one median is above another, without a significant test."""
+    r = make_result("vae", curves={"fresh 0.75": curve(1, 1.05, 1.05, 1.05, 1.05)}, runs=3)
+    note = [n for n in M.theory_notes(r, 1.25) if n.work == "dohmatob"][0]
+    assert note.verdict == "differs" and "not measurably further" in note.text
+
+
 def test_notes_say_where_a_work_makes_no_prediction():
     """Bug: Bertrand et al.'s threshold or Suresh et al.'s rate claimed for a neural network, or Dohmatob et al.'s
     claim tested without a small share of synthetic data."""
@@ -524,6 +572,8 @@ def test_strategies_sentence_both_ways():
     none_in = make_result(curves={s.key: curve(1, 2, 2, 2, 2) for s in M.lanes((0, .5, .75, 1), .5)})
     assert "no strategy stayed within" in M.strategies_sentence(none_in, 1.25)
     assert "left" not in M.strategies_sentence(make_result(), 1.25)
+    back = make_result(curves={"replace": curve(1, 2, 1, 1, 1)})
+    assert "replace (1.00) left that band" in M.strategies_sentence(back, 1.25)  # left it at generation 1
 
 
 def test_phase_sentence_every_branch():
@@ -568,7 +618,7 @@ def test_gaussian_theory_sentence_both_ways():
             extra["mean_sq"][s] = (V.copy(), V / 100)
     assert "lies within 3 standard errors" in M.gaussian_theory_sentence(r, 1.25)
     V, _ = theory.mean_error(n, G, "accumulate")
-    extra["mean_sq"][r.get("accumulate")] = (V * 2, V / 100)
+    extra["mean_sq"][r.get("accumulate")] = (V + 5 * V / 100, V / 100)  # 5 standard errors off
     assert "more than 3 standard errors from its exact expectation for accumulate" in M.gaussian_theory_sentence(r, 1.25)
     with pytest.raises(ValueError, match="Gaussian"):
         M.gaussian_theory_sentence(make_result("vae"))
@@ -603,7 +653,8 @@ def test_gaussian_run_end_to_end():
     """Bug (end to end): the Gaussian driver mislabels its strategies (exact and sample methods crossed) or drops
     what the theory needs."""
     r = M.run_gaussian(20, 30, 300, 60, (0.0, 0.5, 0.75, 1.0), 0.5, seed=1)
-    assert r.runs(r.get("replace")) == 300 and r.runs(r.get("fixed", 0.5)) == 60 and r.runs(r.get("select")) == 60
+    assert r.runs(r.get("replace")) == r.runs(r.get("accumulate")) == r.runs(r.get("fresh", 0.5)) == 300
+    assert r.runs(r.get("fixed", 0.5)) == r.runs(r.get("accumulate-subsample")) == r.runs(r.get("select")) == 60
     assert r.final(r.get("accumulate")) < r.final(r.get("replace"))
     assert r.final(r.get("fresh", 1.0)) < 1.6
     assert set(r.extra["mean_sq"]) >= {r.get("replace"), r.get("fresh", 0.5), r.get("fixed", 0.5)}

@@ -50,6 +50,16 @@ def _off_scale(ax, items: list[tuple[str, float]]) -> None:
                 fontsize=9, color="0.25")  # fmt: skip
 
 
+def _plain_log(ax, axis: str = "y") -> None:
+    """A logarithmic axis labelled 0.5, 1, 2, 5, 10, ... instead of powers of ten."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.10g}"))
+    target.set_minor_formatter(NullFormatter())
+
+
 def _band_line(ax, band: float) -> None:
     ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
     ax.axhline(band, color="k", lw=1.0, ls="--", label=f"band: {band:g} × generation 0")
@@ -70,6 +80,7 @@ def plot_strategies(result: FamilyResult, ax=None, band: float = BAND, legend: b
         over.append((s.label, float(np.max(result.median(s)))))
     _band_line(ax, band)
     ax.set_yscale("log")
+    _plain_log(ax)
     low = min(0.3, float(min(np.quantile(result.ratio(s), 0.1, axis=0).min() for s in result.compared())))
     high = max(3 * band, min(TOP, 2 * max(v for _, v in over)))
     ax.set_ylim(max(low, 1e-2), high)
@@ -79,7 +90,7 @@ def plot_strategies(result: FamilyResult, ax=None, band: float = BAND, legend: b
     if result.generations <= 10:
         ax.set_xticks(x)
     if legend:
-        ax.legend(fontsize=9, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
+        ax.legend(fontsize=9, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.22), frameon=False)
     return ax
 
 
@@ -137,9 +148,18 @@ def plot_phase(result: FamilyResult, kind: str, ax=None, band: float = BAND, col
            ylim=(-0.5, result.generations + 0.5), title=f"{result.name}, {kind} real data")  # fmt: skip
     if result.generations <= 10:
         ax.set_yticks(result.generation)
+    if len(shares) <= 6:
+        ax.set_xticks(shares, [f"{s:g}" for s in shares])
+    if phase.size <= 60:  # few cells: write each cell's value
+        for i, s in enumerate(shares):
+            for g in result.generation:
+                value = phase[i, g]
+                dark = norm(value) > 0.55
+                ax.text(s, g, f"{value:.2f}", ha="center", va="center", fontsize=9, color="w" if dark else "k")
     if colorbar:
         bar = ax.figure.colorbar(mesh, ax=ax, pad=0.02)
         bar.set_label("distance ÷ generation 0's")
+        _plain_log(bar.ax)
     return ax
 
 
@@ -166,6 +186,8 @@ def plot_gaussian_theory(result: FamilyResult, ax=None):
     ax.axhline(GERSTGRASSER_FACTOR, color="k", lw=1, ls=":", label="π²/6 (Gerstgrasser et al.)")
     ax.set(xscale="log", yscale="log", xlabel="generation + 1", ylabel=r"$E[\mu_t^2]$ ÷ generation 0's",
            title=f"fitted mean's error: exact (lines) and {result.extra['runs']} runs (dots)")  # fmt: skip
+    _plain_log(ax)
+    _plain_log(ax, "x")
     ax.legend(fontsize=9)
     return ax
 
@@ -195,6 +217,7 @@ def plot_overview(results: Sequence[FamilyResult], ax=None, band: float = BAND):
                 over.append((f"{r.name}, {s.label}", value))
     _band_line(ax, band)
     ax.set_yscale("log")
+    _plain_log(ax)
     ax.set_xticks(range(len(names)), [FAMILY_NAMES[f] for f in names])
     ax.set_xlim(-0.5, len(names) - 0.5)
     ax.set(ylabel="distance ÷ generation 0's", title="after the last generation, by family and strategy")
@@ -234,6 +257,7 @@ def plot_share(results: Sequence[FamilyResult], kind: str = "fresh", share: floa
                 label="accumulate" if i == 0 else None)  # fmt: skip
     _band_line(ax, band)
     ax.set_yscale("log")
+    _plain_log(ax)
     ax.set_xticks(range(len(names)), [FAMILY_NAMES[f] for f in names])
     ax.set_xlim(-0.5, len(names) - 0.3)
     ax.set(ylabel="distance ÷ generation 0's", title=f"{share:.0%} {kind} real data: after the last generation")
