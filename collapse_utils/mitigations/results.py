@@ -29,7 +29,7 @@ from .. import validate
 from .strategies import FAMILY_NAMES, SHARED, STRATEGIES, Strategy, check_family, check_share, check_shares, strategy
 
 #: The default band: a distance at most this many times generation 0's.
-BAND = 1.25
+BAND = 2.0
 #: Runs of more generations than this judge the band on the median ratio averaged over windows of
 #: ``generations // SMOOTH_ABOVE`` generations.
 SMOOTH_ABOVE = 20
