@@ -197,10 +197,18 @@ prose.show(prose.ran_at([
 # the test loss per word in excess of the truth's own loss on the same words, an estimate of the KL divergence
 # per word (chapter 4). Each is divided by the median over runs of its generation-0 value, so that 1 means
 # "as close to the truth as the model fitted to real data", and a family stays **within the band** when its
-# median ratio stays at or below the band printed in the report above at every generation (over long runs, averaged over
-# windows of a twentieth of the generations, so that one noisy generation cannot decide). The **cheapest
-# share** is the smallest share of real data on a family's grid that stays within the band.
-#
+# median ratio stays at or below the band at every generation (over long runs, averaged over windows of a
+# twentieth of the generations, so that one noisy generation cannot decide). The **cheapest share** is the
+# smallest share of real data on a family's grid that stays within the band.
+
+# %% tags=["remove-input"]
+prose.show(
+    f"On this page the band is {BAND:g} times generation 0's distance, and fresh and fixed real "
+    f"data are compared with the other strategies at a share of {prose.percent(SHARE)} (the phase diagrams "
+    "below show every share that ran)."
+)
+
+# %% [markdown]
 # Two departures from the earlier chapters, both for speed: the language model writes its data by
 # sampling at temperature 1 rather than by the paper's beam search (sampling is what the follow-up studies
 # use, and it costs much less than five beams; chapter 4 compares the two), and under accumulate the VAE trains on

@@ -136,7 +136,7 @@ def _bertrand(r: FamilyResult, band: float, rise: float) -> Note:
         where = "none of the grid" if cheapest is None else f"from {prose.percent(cheapest)}"
         kinds.append(
             f"with {kind} real data, {'every share' if not rising else 'not every share'} above "
-            f"{prose.percent(threshold)} levelled off, and shares {where} stayed within {_x(band)} generation 0's "
+            f"{prose.percent(threshold)} levelled off, and shares {where} stayed within {band:g} times generation 0's "
             "distance"
         )
     text = "; ".join(kinds)

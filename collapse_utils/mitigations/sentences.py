@@ -32,9 +32,9 @@ def strategies_sentence(result: FamilyResult, band: float = BAND, rise: float = 
     head = f"After {result.generations} generations of the {result.name} (median distance as a multiple of generation 0's), "
     parts = []
     if inside:
-        parts.append(f"{prose.join_words(inside)} stayed within {_x(band)} times generation 0's distance at every generation")
+        parts.append(f"{prose.join_words(inside)} stayed within {band:g} times generation 0's distance at every generation")
     else:
-        parts.append(f"no strategy stayed within {_x(band)} times generation 0's distance at every generation")
+        parts.append(f"no strategy stayed within {band:g} times generation 0's distance at every generation")
     if outside:
         parts.append(f"{prose.join_words(outside)} left that band")
     return head + "; ".join(parts) + "."
@@ -51,7 +51,7 @@ def phase_sentence(result: FamilyResult, band: float = BAND) -> str:
 
     grid = prose.join_words([prose.percent(s) for s in result.shares])
     text = (
-        f"Of the shares run for the {result.name} ({grid}), the cheapest that kept it within {_x(band)} times "
+        f"Of the shares run for the {result.name} ({grid}), the cheapest that kept it within {band:g} times "
         f"generation 0's distance at every generation was {say('fresh')}, and {say('fixed')}"
     )
     f, x = cheapest["fresh"], cheapest["fixed"]
@@ -137,7 +137,7 @@ def takeaway(results: Sequence[FamilyResult], band: float = BAND) -> str:
     else:
         first = "**Replacing the data was never the furthest from the truth here.**"
     second = (
-        f"Accumulating all data kept {few(acc)} within {_x(band)} times generation 0's distance at every generation; "
+        f"Accumulating all data kept {few(acc)} within {band:g} times generation 0's distance at every generation; "
         f"{prose.percent(share)} fresh real data each generation kept {few(fresh)}."
     )
     return f"{first} {second}"
@@ -152,7 +152,7 @@ def cheapest_sentence(results: Sequence[FamilyResult], band: float = BAND) -> st
         s = r.cheapest_share("fresh", band)
         parts.append(f"{r.name} {'none of its grid' if s is None else prose.percent(s)}")
     return (
-        f"The cheapest share of fresh real data that kept each family within {_x(band)} times generation 0's "
+        f"The cheapest share of fresh real data that kept each family within {band:g} times generation 0's "
         f"distance: {prose.join_words(parts)}."
     )
 
