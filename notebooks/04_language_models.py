@@ -63,12 +63,14 @@ if SAVED is None and profiles.current() in ("gpu", "paper"):  # the long cell be
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else ""
     print(experiment.chapter_estimate_line(EXPERIMENTS, next((k for k in experiment.PEAK_TFLOPS if k in gpu), "T4")))
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] execution_timeout={"book": 1500}
 # every experiment of the chapter at once: resumable, each finished generation saved as it ends
 if SAVED is not None:
     runs = experiment.load_chapter(SAVED)
 else:
-    runs = experiment.run_chapter(EXPERIMENTS, ROOT, workers=WORKERS, verbose=False)
+    # a step (one generation, one pretraining) that ends nowhere near the others is a hang: stopped, named
+    runs = experiment.run_chapter(EXPERIMENTS, ROOT, workers=WORKERS, verbose=False,
+                                  stall_seconds=experiment.stall_limit())
 results = runs[MAIN]
 SETTINGS = plots.setting_order(results)
 FIRST = SETTINGS[0]  # 5 epochs, no original data: the setting the recipes, the sampling and the ablation share
@@ -318,8 +320,9 @@ fig.tight_layout()
 # first setting and with fewer runs (the runs share their generation 0 with the first runs of the recipes
 # above, so every comparison starts from the same model):
 #
-# * **the checkpoint choice**: real validation blocks (the authors'), the previous generation's text (strict),
-#   or none at all (the last epoch);
+# * **the checkpoint choice**: real validation blocks (the authors') or the previous generation's text (strict):
+#   the two recipes above differ in this alone (a third choice, none at all, costs as much again and is not
+#   run here: `presets.MORE_ABLATION`, or `--checkpoint last` on the command line);
 # * **the starting point**: the pretrained weights at every generation (the paper) or the previous generation's;
 # * **the pretraining gap**: a model pretrained on a related language (the paper's structure), or on the
 #   fine-tuning language itself (as this page once did), so that the pretrained weights already know it.

@@ -121,11 +121,11 @@ RESULTS["vae"] = mitigations.run_vae(
 
 # %% tags=["remove-input"]
 # The language model: chapter 4's configuration of this profile, smaller, with chapter 4's cache (its
-# pretrained small model is reused when chapter 4 ran first).
+# pretrained small model is reused when chapter 4 ran first: the same folder as chapter 4's experiments use).
 LLM_BASE = experiment.profile_config()
 RESULTS["llm"] = mitigations.run_llm(
     LLM_BASE, P["llm_shares"], SHARE, P["llm_epochs"], P["llm_generations"], P["llm_runs"], P["llm_blocks"],
-    cache_dir=Path("runs/llm/cache"), output_root=Path("runs/llm/mitigations"), workers=P["llm_workers"],
+    cache_dir=experiment.default_output(LLM_BASE) / "cache", output_root=Path("runs/llm/mitigations"), workers=P["llm_workers"],
     test_blocks=P["llm_test_blocks"], valid_blocks=P["llm_valid_blocks"], decoding="sample",
 )
 FAMILY_RESULTS = [RESULTS[f] for f in mitigations.FAMILIES]

@@ -45,12 +45,15 @@ def jupyter_book() -> str:
 
 
 def failed_notebooks(log: str, html: Path) -> list[str]:
-    """The notebooks whose execution failed, from the build log and the error reports Sphinx wrote."""
-    names = set(re.findall(r"([\w./-]+\.ipynb): Executing notebook failed", log))
-    names |= set(re.findall(r"([\w./-]+\.ipynb)[^\n]*(?:CellExecutionError|CellTimeoutError|Cell execution)", log))
+    """The notebooks whose execution failed (their names, ``04_language_models``), from the build log and the
+    error reports Sphinx wrote. The log's colour codes are dropped first (Sphinx colours a path's warning)."""
+    log = re.sub(r"\x1b\[[0-9;]*m", "", log)
+    paths = set(re.findall(r"([\w./-]+\.ipynb): Executing notebook failed", log))
+    paths |= set(re.findall(r"([\w./-]+\.ipynb)[^\n]*(?:CellExecutionError|CellTimeoutError|Cell execution)", log))
+    names = {Path(p).stem for p in paths}
     reports = html / "reports"
     if reports.is_dir():
-        names |= {p.name.removesuffix(".err.log") for p in reports.rglob("*.err.log")}
+        names |= {Path(p.name.removesuffix(".err.log")).stem for p in reports.rglob("*.err.log")}
     return sorted(names)
 
 

@@ -5,7 +5,9 @@
 
 Each notebook runs as the book build runs it (nbclient, the notebook's folder as
 working directory, progress bars off) on this environment's kernel. The limit is
-``execute: timeout`` in ``_config.yml``: the book's hang guard. A long computation
+``execute: timeout`` in ``_config.yml``, the book's hang guard, or the cell's own
+(``execution_timeout`` in its metadata, per profile: ``book/_ext/celltimeouts.py``,
+applied here as in the build). A long computation
 must stay far below it (CONTRIBUTING: no cell of the book profile over half its
 limit on an idle machine), so that a machine twice as slow, or one with a busy
 core, still builds the book.
@@ -25,6 +27,9 @@ import yaml
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "book" / "_ext")]
+
+import celltimeouts  # noqa: E402  (book/_ext: a cell's own limit, as the book build applies it)
 
 
 def cell_limit() -> float:
@@ -41,8 +46,16 @@ def _seconds(cell) -> float | None:
     return (parse(end) - parse(start)).total_seconds()
 
 
-def time_cells(path: Path, limit: float, save: Path | None = None) -> list[tuple[int, float, str]]:
-    """Execute ``path``; returns ``(cell number, seconds, first line)`` for every executed code cell.
+def own_limit(cell, limit: float) -> float:
+    """The limit of ``cell`` at the active profile: its own (``execution_timeout``) or the book's."""
+    from collapse_utils import profiles
+
+    own = celltimeouts.cell_limit(cell.metadata, profiles.current())
+    return limit if own is None else (float("inf") if own == -1 else float(own))
+
+
+def time_cells(path: Path, limit: float, save: Path | None = None) -> list[tuple[int, float, str, float]]:
+    """Execute ``path``; returns ``(cell number, seconds, first line, limit)`` for every executed code cell.
 
     ``save`` writes the executed notebook (outputs included) there.
     """
@@ -56,6 +69,7 @@ def time_cells(path: Path, limit: float, save: Path | None = None) -> list[tuple
         c.cell_type, c.source = "markdown", ""  # the Colab cell: skipped as the book build skips it
         c.pop("outputs", None)
         c.pop("execution_count", None)
+    celltimeouts.patch_nbclient()
     client = NotebookClient(nb, timeout=int(limit), kernel_name="python3", record_timing=True,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
@@ -66,7 +80,7 @@ def time_cells(path: Path, limit: float, save: Path | None = None) -> list[tuple
         if cell.cell_type == "code":
             s = _seconds(cell)
             if s is not None:
-                rows.append((i, s, (cell.source.strip().splitlines() or [""])[0][:70]))
+                rows.append((i, s, (cell.source.strip().splitlines() or [""])[0][:70], own_limit(cell, limit)))
     return rows
 
 
@@ -84,10 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         rows = time_cells(path, limit, args.save / path.name if args.save else None)
         total = time.perf_counter() - start
         print(f"{path.name}: {total:.1f} s in all (profile {os.environ.get('COLLAPSE_PROFILE', 'default')})")
-        for i, s, first in sorted(rows, key=lambda r: -r[1])[: args.top]:
-            flag = "  OVER HALF THE LIMIT" if s > limit / 2 else ""
-            print(f"  cell {i:3d} {s:7.1f} s  {s / limit:5.0%} of {limit:.0f} s  {first}{flag}")
-            if s > limit / 2:
+        for i, s, first, own in sorted(rows, key=lambda r: -r[1])[: args.top]:
+            flag = "  OVER HALF THE LIMIT" if s > own / 2 else ""
+            print(f"  cell {i:3d} {s:7.1f} s  {s / own:5.0%} of {own:.0f} s  {first}{flag}")
+            if s > own / 2:
                 over.append(f"{path.name} cell {i}")
     if over and args.check:
         print(f"cells over half the per-cell limit: {', '.join(over)}", file=sys.stderr)

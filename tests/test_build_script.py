@@ -89,4 +89,9 @@ def test_error_pages_are_found(tmp_path):
     (tmp_path / "_static" / "c.html").write_text("Traceback (most recent call last)")
     assert build_book.pages_with_errors(tmp_path) == ["b.html"]
     log = "/x/notebooks/04_language_models.ipynb: Executing notebook failed: CellTimeoutError"
-    assert build_book.failed_notebooks(log, tmp_path) == ["/x/notebooks/04_language_models.ipynb"]
+    assert build_book.failed_notebooks(log, tmp_path) == ["04_language_models"]
+    # the same failure as Sphinx prints it in colour, and its error report: one name, no colour codes
+    coloured = "\x1b[91m/x/notebooks/04_language_models.ipynb: WARNING: Executing notebook failed: CellTimeoutError\x1b[39;49;00m"
+    (tmp_path / "reports" / "notebooks").mkdir(parents=True)
+    (tmp_path / "reports" / "notebooks" / "04_language_models.err.log").write_text("Traceback")
+    assert build_book.failed_notebooks(coloured, tmp_path) == ["04_language_models"]

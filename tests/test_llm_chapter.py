@@ -893,3 +893,41 @@ def test_two_worker_processes_give_the_inline_results(chapter, tmp_path):
     r = experiment.run_experiment(c, tmp_path / "out", verbose=False, progress=False, cache_dir=cache, workers=2)
     t = chapter.results[name].table
     pd.testing.assert_frame_equal(_without_timing(r.table), _without_timing(t[t.setting == c.settings[0].name]))
+
+
+def test_a_stalled_step_stops_the_call_and_names_the_step(monkeypatch):
+    """Bugs guarded: the hang guard of the chapter's long cell waiting forever on a worker that never returns
+    (``wait`` without a timeout, or a timeout that is never checked), or stopping without saying which step hung;
+    a non-positive ``stall_seconds`` accepted."""
+    import threading
+    import time as time_mod
+    from concurrent.futures import ThreadPoolExecutor
+
+    from collapse_utils.llm import workers as w
+
+    release = threading.Event()
+
+    def execute(key, job, cache, device, progress=False):
+        if key[-1] == 1:  # generation 1 hangs
+            release.wait(30)
+        return key
+
+    monkeypatch.setattr(w, "_execute", execute)
+    job = w.Job("the strict recipe", presets.profile_config("quick"), Path("unused"))
+    graph = {("gen", job.name, 0, 0, 0): w._Task(("gen", job.name, 0, 0, 0), job, set(), 2.0)}
+    graph[("gen", job.name, 0, 0, 1)] = w._Task(("gen", job.name, 0, 0, 1), job, {("gen", job.name, 0, 0, 0)}, 1.0)
+    pool = ThreadPoolExecutor(max_workers=2)
+    start = time_mod.perf_counter()
+    try:
+        with pytest.raises(w.StepStalled, match=r"0\.5 s.*generation 1 of run 0 of 'the strict recipe', setting 1"):
+            w._run_graph(graph, [job], Path("unused"), None, pool, 2, False, None, stall_seconds=0.5)
+    finally:
+        release.set()
+        pool.shutdown(wait=True)
+    assert time_mod.perf_counter() - start < 10
+    # the same graph finishes when its steps end in time (the guard is not a limit on the whole call)
+    graph2 = {k: w._Task(t.key, t.job, set(t.deps), t.weight) for k, t in graph.items()}
+    with ThreadPoolExecutor(max_workers=2) as pool2:
+        assert w._run_graph(graph2, [job], Path("unused"), None, pool2, 2, False, None, stall_seconds=5.0) == 2
+    with pytest.raises(ValueError, match="stall_seconds"):
+        w.run_many({"x": (presets.profile_config("quick"), Path("unused-out"))}, stall_seconds=0)

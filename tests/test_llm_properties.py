@@ -218,9 +218,11 @@ def test_the_strict_variant_and_the_ablation_change_what_they_name():
             assert variant == replace(first, runs=min(runs, c.runs), generations=min(gens, c.generations),
                                       **presets.ABLATION[name]), name  # fmt: skip
     changed = {k for change in presets.ABLATION.values() for k in change}
-    assert changed == {"checkpoint", "init", "pretrain_language"}
-    assert presets.ABLATION["no checkpoint choice"] == {"checkpoint": "last"}
+    assert changed == {"init", "pretrain_language", "checkpoint"}
+    assert presets.MORE_ABLATION["no checkpoint choice"] == {"checkpoint": "last"}
     assert presets.ABLATION["continue from the previous generation"] == {"init": "previous"}
+    more = presets.ablation(presets.profile_config("book"), "book", suspects=presets.MORE_ABLATION)
+    assert list(more) == ["no checkpoint choice"] and more["no checkpoint choice"].checkpoint == "last"
     for profile in ("gpu", "paper"):
         c = presets.profile_config(profile)
         assert presets.ablation(c, profile) == {} and presets.decoding_variant(c, profile) is None

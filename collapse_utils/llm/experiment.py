@@ -73,6 +73,7 @@ from .estimate import MEASURED, PEAK_TFLOPS, chapter_estimate_line, estimate_lin
 from .presets import (  # noqa: F401
     ABLATION,
     GPU_SHARE,
+    MORE_ABLATION,
     MAIN,
     REAL_TEXT,
     SAMPLING,
@@ -84,6 +85,7 @@ from .presets import (  # noqa: F401
     profile_config,
     real_text_experiment,
     slug,
+    stall_limit,
     strict_variant,
 )
 from .results import (  # noqa: F401
@@ -140,15 +142,18 @@ def run_chapter(
     verbose: bool = True,
     progress: bool = True,
     device: str | None = None,
+    stall_seconds: float | None = None,
 ) -> dict[str, Results]:
     """Run (or resume) the chapter's experiments together, each in ``root/<slug of its name>``.
 
     The cache of pretrained models and shared generations 0 is ``root/cache``
-    (see :func:`.workers.run_many`). Returns the results by name.
+    (see :func:`.workers.run_many`, and its ``stall_seconds``, the hang guard
+    of a long call). Returns the results by name.
     """
     root = Path(root)
     jobs = {name: (cfg, root / slug(name)) for name, cfg in experiments.items()}
-    return run_many(jobs, cache_dir=root / "cache", workers=workers, verbose=verbose, progress=progress, device=device)
+    return run_many(jobs, cache_dir=root / "cache", workers=workers, verbose=verbose, progress=progress, device=device,
+                    stall_seconds=stall_seconds)
 
 
 def load_chapter(root: str | Path, names: list[str] | None = None) -> dict[str, Results]:
@@ -161,7 +166,7 @@ def load_chapter(root: str | Path, names: list[str] | None = None) -> dict[str, 
     """
     root = Path(root)
     if names is None:
-        names = [MAIN, STRICT, SAMPLING, *ABLATION, REAL_TEXT]
+        names = [MAIN, STRICT, SAMPLING, *ABLATION, *MORE_ABLATION, REAL_TEXT]
     found = {n: load_results(root / slug(n)) for n in names if (root / slug(n) / "config.json").exists()}
     if MAIN not in found:
         raise ValueError(f"{root} holds no results of {MAIN!r} (expected {root / slug(MAIN)})")

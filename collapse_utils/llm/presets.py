@@ -65,11 +65,11 @@ def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentCo
     )
     # the book's CPU scale: the paper's two settings and a third that separates epochs from retention, 5 runs
     # (the paper's), 4 generations after generation 0, 64 blocks of 64 tokens (the paper: about 37,400), a
-    # 2-layer OPT of width 96 (0.44M parameters; width 128 cost 1.6 times as much for a generation 0 only
-    # slightly better: test perplexity 17 against 19) whose 2,048-token vocabulary holds every word of the
-    # embedded language whole, pretrained for 4 epochs on 150,000 words of a related language (95% of every
-    # word's transitions another language's: far from the fine-tuning language, as web text is from
-    # wikitext-2), fine-tuned at 1e-3
+    # 2-layer OPT of width 64 (0.2M parameters; width 96 cost a third more for a generation 0 only slightly
+    # better: test perplexity 19 against 23, each far below the pretrained model's 62) whose 2,048-token
+    # vocabulary holds every word of the embedded language whole, pretrained for 4 epochs on 150,000 words of a
+    # related language (95% of every word's transitions another language's: far from the fine-tuning language,
+    # as web text is from wikitext-2), fine-tuned at 1e-3
     book = dict(
         model=model_mod.SMALL,
         data=data_mod.SYNTHETIC,
@@ -85,7 +85,7 @@ def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentCo
         max_valid_blocks=32,
         max_test_blocks=64,
         small=SmallModelConfig(
-            hidden_size=96, ffn_dim=384, layers=2, heads=4, vocab_size=2048, dropout=0.0, pretrain_epochs=4,
+            hidden_size=64, ffn_dim=256, layers=2, heads=4, vocab_size=2048, dropout=0.0, pretrain_epochs=4,
             pretrain_lr=3e-3, pretrain_batch_size=32,
         ),
         language=LanguageConfig(),
@@ -129,6 +129,18 @@ def _at(profile: str | None, **values: Any) -> Any:
     return profiles.choose(**{k: {"v": v} for k, v in values.items()}, profile=profile)["v"]
 
 
+def stall_limit(profile: str | None = None) -> float | None:
+    """The chapter's hang guard: how long its experiment call waits for any one step to end (``None``: no guard).
+
+    A step is one generation or one pretraining; at the ``book`` profile each takes
+    well under a minute on an idle 2-core machine, so 300 s leaves room for a machine
+    four times slower before a stall is called one. ``quick`` runs its steps in
+    the notebook's own process (no guard is possible there; the cell's limit is
+    the guard), ``gpu`` and ``paper`` steps are long and vary with the GPU.
+    """
+    return _at(profile, quick=None, book=300.0, gpu=None, paper=None)
+
+
 def decoding_variant(config: ExperimentConfig, profile: str | None = None) -> ExperimentConfig | None:
     """The chapter's sampling experiment: the first setting again, sampling instead of beam search.
 
@@ -157,15 +169,21 @@ def strict_variant(config: ExperimentConfig) -> ExperimentConfig:
 
 
 #: The ablation's suspects: what may let a generation recover from its parent's errors, each changed alone.
+#: The checkpoint choice is the recipes' difference (real validation blocks against the previous generation's
+#: text), so it needs no run of its own here; :data:`MORE_ABLATION` holds a third choice, none at all.
 ABLATION: dict[str, dict[str, Any]] = {
-    "no checkpoint choice": {"checkpoint": "last"},
     "continue from the previous generation": {"init": "previous"},
     "pretrained on the same language": {"pretrain_language": "same"},
     "pretrained on the same language, strict recipe": {"pretrain_language": "same", "checkpoint": "generated"},
 }
+#: Suspects the chapter does not run (for time; each costs as much as a recipe's first setting at fewer runs):
+#: pass them to :func:`ablation` with ``suspects=`` or run them from the command line (``--checkpoint last``).
+MORE_ABLATION: dict[str, dict[str, Any]] = {"no checkpoint choice": {"checkpoint": "last"}}
 
 
-def ablation(config: ExperimentConfig, profile: str | None = None) -> dict[str, ExperimentConfig]:
+def ablation(
+    config: ExperimentConfig, profile: str | None = None, suspects: dict[str, dict[str, Any]] | None = None
+) -> dict[str, ExperimentConfig]:
     """The ablation's experiments: the first setting with one suspect changed (:data:`ABLATION`), fewer runs.
 
     Each differs from the main experiment's first setting (the authors'
@@ -174,7 +192,8 @@ def ablation(config: ExperimentConfig, profile: str | None = None) -> dict[str, 
     generations 0 (the same run of the same base model shares its generation
     0), so the comparison is paired. Runs: 1 at ``quick`` (one generation after
     generation 0: the code path, quickly), 3 at ``book``; the ``gpu`` and
-    ``paper`` profiles run no ablation (an empty dict).
+    ``paper`` profiles run no ablation (an empty dict). ``suspects`` replaces
+    :data:`ABLATION` (for example ``{**ABLATION, **MORE_ABLATION}``).
     """
     runs = _at(profile, quick=1, book=3, gpu=0, paper=0)
     if not runs:
@@ -182,7 +201,8 @@ def ablation(config: ExperimentConfig, profile: str | None = None) -> dict[str, 
     generations = _at(profile, quick=1, book=config.generations, gpu=0, paper=0)  # quick: the code path, fast
     first = replace(config, settings=tuple(config.settings[:1]), runs=min(runs, config.runs),
                     generations=min(generations, config.generations))  # fmt: skip
-    return {name: replace(first, **change).validate() for name, change in ABLATION.items()}
+    chosen = ABLATION if suspects is None else suspects
+    return {name: replace(first, **change).validate() for name, change in chosen.items()}
 
 
 #: The chapter's experiments by name (the folder of each is its slug), in the order the chapter shows them.

@@ -241,7 +241,10 @@ def ablation_sentences(table) -> str:
         f"{percent(3 * TOLERANCE)} of generation 0's)"
     )
     if not rec:
-        verdict = f"In none of these experiments does {back}: no suspect undoes the previous generations' errors here."
+        verdict = (
+            "In none of these experiments does " + back.replace("comes back", "come back", 1).replace("ends", "end", 1)
+            + ": no suspect undoes the previous generations' errors here."
+        )
     elif not rest:
         verdict = f"In every one of them {back}."
     else:

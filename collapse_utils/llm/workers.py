@@ -145,6 +145,7 @@ def run_many(
     device: str | None = None,
     fresh: bool = False,
     stop_after: int | None = None,
+    stall_seconds: float | None = None,
 ) -> dict[str, Results]:
     """Run (or resume) several experiments together; returns their :class:`Results` by name.
 
@@ -155,6 +156,10 @@ def run_many(
     ``torchrun``). ``stop_after`` stops after that many newly computed
     generations (to simulate an interruption in tests). ``fresh=True`` moves
     existing output folders aside (``<output>.replaced-<time>``).
+    ``stall_seconds`` (with ``workers > 1``) is the hang guard of a long call:
+    when no step (a pretraining or a generation) ends within that many seconds,
+    the workers are stopped and :class:`StepStalled` names the steps that were
+    running (finished steps stay on disk; the next call resumes after them).
 
     Raises ``ValueError`` (or :class:`.data.HubUnavailable`) before any work for
     bad input: invalid parameters, a missing folder, an unknown name, a hub
@@ -167,6 +172,8 @@ def run_many(
     from .. import validate
 
     validate.integer("workers", workers, 1)
+    if stall_seconds is not None:
+        validate.real("stall_seconds", stall_seconds, 0, low_open=True)
     plan = [Job(name, config.validate(), Path(output)) for name, (config, output) in jobs.items()]
     outputs = [str(j.output.resolve()) for j in plan]
     if len(set(outputs)) != len(outputs):
@@ -203,8 +210,7 @@ def run_many(
                     missing.setdefault(folder, job)
         if len(missing) > 1:  # several small models: one per worker, at once
             futures = [pool.submit(_execute, ("pretrain", j.name), j, cache, device) for j in missing.values()]
-            for f in futures:
-                f.result()
+            _wait_all(futures, stall_seconds, [f"pretraining for {j.name!r}" for j in missing.values()])
         elif missing and world.device.type == "cpu":  # one: every worker takes part in each of its steps
             pretrain_together(next(iter(missing.values())), cache, workers)
         if world.device.type == "cpu" and any(s["model"] in ("small", "fallback") for s in sources.values()):
@@ -237,18 +243,58 @@ def run_many(
             world.barrier()
             _context(job, cache, device, world, prep)  # this process' context (the inline path uses it)
         graph = _graph(plan, cache, device, world)
-        done = _run_graph(graph, plan, cache, device, pool, workers, progress and world.is_main, stop_after)
+        done = _run_graph(graph, plan, cache, device, pool, workers, progress and world.is_main, stop_after,
+                          stall_seconds)
         if world.is_main:
             for job in plan:
                 write_table(job.output)
         world.barrier()
         if verbose and done:
             print(f"computed {done} generation{'s' if done != 1 else ''} in this call")
+    except StepStalled:
+        if pool is not None:  # a stalled worker would never let shutdown(wait=True) return
+            _stop_workers(pool)
+            pool = None
+        raise
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         torch.set_num_threads(threads)
     return {job.name: load_results(job.output) for job in plan}
+
+
+class StepStalled(TimeoutError):
+    """No step of a :func:`run_many` call ended within its ``stall_seconds``: a hang, not a long computation."""
+
+
+def _describe(key: tuple, job: Job) -> str:
+    """A step in words, for example ``generation 3 of run 1 of 'the strict recipe', setting 1``."""
+    if key and key[0] == "gen":
+        _, name, setting, run, g = key
+        return f"generation {g} of run {run} of {name!r}, setting {setting + 1}"
+    return f"step {key[0]} of {job.name!r}"
+
+
+def _stop_workers(pool: Any) -> None:
+    """Kill a process pool's workers (they may be stuck) and let the pool go without waiting."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _wait_all(futures: list[Any], stall_seconds: float | None, names: list[str]) -> None:
+    """Wait for every future; :class:`StepStalled` when none of those left ends within ``stall_seconds``."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    left = dict(zip(futures, names))
+    while left:
+        done, _ = wait(list(left), timeout=stall_seconds, return_when=FIRST_COMPLETED)
+        if not done:
+            raise StepStalled(f"no step ended within {stall_seconds:g} s; still running: {', '.join(left.values())}")
+        for f in done:
+            left.pop(f)
+            f.result()
 
 
 @dataclass
@@ -302,8 +348,12 @@ def _graph(plan: list[Job], cache: Path, device: str | None, world: distributed.
 
 
 def _run_graph(graph: dict[tuple, _Task], plan: list[Job], cache: Path, device: str | None, pool: Any,
-               workers: int, progress: bool, stop_after: int | None) -> int:  # fmt: skip
-    """Run the steps of ``graph`` in dependency order; returns how many generations were computed."""
+               workers: int, progress: bool, stop_after: int | None,
+               stall_seconds: float | None = None) -> int:  # fmt: skip
+    """Run the steps of ``graph`` in dependency order; returns how many generations were computed.
+
+    With a pool, :class:`StepStalled` when no running step ends within ``stall_seconds``.
+    """
     from ..progress import progress as progress_bar
 
     pending = dict(graph)
@@ -352,7 +402,10 @@ def _run_graph(graph: dict[tuple, _Task], plan: list[Job], cache: Path, device: 
                 running[pool.submit(_execute, task.key, task.job, cache, device)] = task
             if not running:
                 break
-            finished_now, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            finished_now, _ = wait(list(running), timeout=stall_seconds, return_when=FIRST_COMPLETED)
+            if not finished_now:
+                stuck = ", ".join(_describe(t.key, t.job) for t in running.values())
+                raise StepStalled(f"no step ended within {stall_seconds:g} s; still running: {stuck}")
             for future in finished_now:
                 task = running.pop(future)
                 future.result()  # an error in a step stops the call (finished steps stay on disk)
