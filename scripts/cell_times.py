@@ -70,6 +70,7 @@ def time_cells(path: Path, limit: float, save: Path | None = None) -> list[tuple
         c.pop("outputs", None)
         c.pop("execution_count", None)
     celltimeouts.patch_nbclient()
+    celltimeouts.patch_polling()
     client = NotebookClient(nb, timeout=int(limit), kernel_name="python3", record_timing=True,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()

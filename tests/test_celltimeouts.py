@@ -60,3 +60,54 @@ def test_chapter_4s_experiment_cell_states_its_limit():
     limited = [c for c in nb.cells if "execution_timeout" in c.metadata]
     assert len(limited) == 1 and "run_chapter(" in limited[0].source
     assert celltimeouts.cell_limit(limited[0].metadata, "book") >= 1200
+
+
+def test_a_message_whose_wake_up_was_missed_is_read_within_a_slice():
+    """Bugs guarded: a wait for the kernel's reply that polls the socket once for the whole limit (a message
+    already in the socket, its wake-up missed, waits 300 s or forever: the stall seen under nbmake); a sliced wait
+    that gives up after the first slice although its timeout has not passed, or that never gives up."""
+    import asyncio
+    import time
+    from queue import Empty
+
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    celltimeouts.patch_polling()
+    celltimeouts.patch_polling()  # idempotent: one wrapper, not a wrapper of a wrapper
+
+    class Socket:
+        """A socket whose first poll misses its message's wake-up (sleeps to its timeout, or for ever)."""
+
+        def __init__(self, has_message: bool):
+            self.polls, self.has_message = 0, has_message
+
+        async def poll(self, timeout_ms=None):
+            self.polls += 1
+            if self.polls == 1 or not self.has_message:
+                await asyncio.sleep(3600 if timeout_ms is None else timeout_ms / 1000)
+                return 0
+            return 1
+
+    def channel(has_message: bool):
+        ch = object.__new__(AsyncZMQSocketChannel)
+        ch.socket = Socket(has_message)
+
+        async def recv(**kwargs):
+            return {"msg_type": "execute_reply"}
+
+        ch._recv = recv
+        return ch
+
+    async def timed(coro):
+        start = time.monotonic()
+        try:
+            return await asyncio.wait_for(coro, 20), time.monotonic() - start
+        except Empty:
+            return "empty", time.monotonic() - start
+
+    for timeout in (None, 300):
+        msg, took = asyncio.run(timed(channel(True).get_msg(timeout=timeout)))
+        assert msg == {"msg_type": "execute_reply"} and took < 5, (timeout, took)
+    msg, took = asyncio.run(timed(channel(False).get_msg(timeout=2.5)))
+    assert msg == "empty" and 2.4 < took < 6
+    assert getattr(AsyncZMQSocketChannel.get_msg, "_sliced", False)

@@ -52,8 +52,9 @@ TIMING = ["train_s", "train_tokens_per_s", "generate_s", "generated_tokens_per_s
 
 def extras(config) -> dict[str, Any]:
     """What the chapter does not run: the other data schedules and retained blocks, a verifier, two runs, init='previous'
-    over two generations, generation 0's weights kept alone, fewer test blocks."""
+    over two generations, generation 0's weights kept alone, fewer test blocks, no checkpoint choice."""
     return {
+        **presets.ablation(config, "quick", suspects=presets.MORE_ABLATION),
         "accumulate, strict": replace(config, settings=(Setting(2, 0.25),), data_schedule="accumulate",
                                       checkpoint="generated"),
         "accumulate-subsample, first": replace(config, settings=(Setting(1, 0.25),),
@@ -748,9 +749,10 @@ def test_seeds_differ_across_settings_runs_and_generations(chapter):
 def test_the_chapters_experiments_are_the_presets(chapter):
     """Bugs guarded: the chapter's call running other experiments than chapter_experiments names, an experiment in
     another folder than its slug, load_chapter missing one of them or reading another's table."""
-    names = list(presets.chapter_experiments(chapter.config, "quick"))
+    names = list(presets.chapter_experiments(chapter.config, "quick")) + list(presets.MORE_ABLATION)
     loaded = experiment.load_chapter(chapter.root)
-    assert list(loaded) == [n for n in [presets.MAIN, presets.STRICT, presets.SAMPLING, *presets.ABLATION] if n in names]
+    order = [presets.MAIN, presets.STRICT, presets.SAMPLING, *presets.ABLATION, *presets.MORE_ABLATION]
+    assert list(loaded) == [n for n in order if n in names]
     for name in names:
         pd.testing.assert_frame_equal(loaded[name].table, chapter.results[name].table)
         assert loaded[name].config == chapter.experiments[name]
