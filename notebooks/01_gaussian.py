@@ -960,6 +960,7 @@ prose.show(live.explore_note("01_gaussian"))
 
 # %%
 grid = dict(n=list(P["explore_n"]), generations=list(P["explore_generations"]), approach=[1, 2, 3], retention=[0.0, 0.1])
+FRAME_RUNS = 12  # runs per frame of the rendered page (54 frames, each simulated in full); a running notebook: 200
 live.explore(
     gaussian.plot_collapse,
     grid=grid,
@@ -969,11 +970,11 @@ live.explore(
     alt="Fitted standard deviation over generations: single runs, median and 10-90% band",
     value_labels=dict(approach=SCHEDULE_NAMES),
     caption="Fitted standard deviation over generations at the chosen sample size, number of generations, schedule "
-            "and retention of fresh data: single runs, the median and the 10-90% band of 50 runs, each simulated in "
-            "full (a running notebook simulates 200, as many as time allows).",
+            f"and retention of fresh data: single runs, the median and the 10-90% band of {FRAME_RUNS} runs, each "
+            "simulated in full (a running notebook simulates 200, as many as time allows).",
     name="fig-gauss-explore",
     param_labels=dict(approach="schedule", retention="fresh retention"),
-    book_fixed=dict(runs=50),
+    book_fixed=dict(runs=FRAME_RUNS),
 )
 
 # %% [markdown]

@@ -56,7 +56,7 @@ P = profiles.choose(
                dense=60, every=1, side_generations=40, side_runs=4, schedule_n=100, schedule_generations=30, schedule_runs=4,
                init_n=100, init_generations=60, init_runs=4, multiples_generations=(0, 10, 30), slider_budget=1.5,
                explore_generations=(0, 10, 30)),
-    book=dict(n=1000, generations=2000, runs=64, blob_runs=16, snapshots=gmm.PAPER_SNAPSHOTS, key_generations=(50, 350, 2000),
+    book=dict(n=1000, generations=2000, runs=64, blob_runs=8, snapshots=gmm.PAPER_SNAPSHOTS, key_generations=(50, 350, 2000),
               dense=100, every=10, side_generations=250, side_runs=16, schedule_n=200, schedule_generations=150, schedule_runs=16,
               init_n=200, init_generations=600, init_runs=16, multiples_generations=(0, 100, 300, 600),
               slider_budget=1.5, explore_generations=(0, 30, 100, 300)),
