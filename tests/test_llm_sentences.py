@@ -222,3 +222,30 @@ def test_figure11_verdict_follows_its_two_checks(last_median, last_tail, fresh, 
     verdict = {2: "**agrees**", 1: "**agrees in part**", 0: "**does not agree**"}[left + tail]
     assert verdict in note
     assert ("moves left" in note) == left and ("right tail grows" in note) == tail
+
+
+def test_a_step_down_within_the_runs_noise_is_not_a_fall_back():
+    """Bugs guarded: a plateau of five noisy runs called 'falls back' (the page then says the run disagrees with
+    the paper because of noise: seed 1 of the book profile, 97.5 -> 89.8 with runs spread over 89-108); a real fall
+    (far beyond the runs' spread) excused as noise; the noise of a median taken as the runs' spread itself, or as 0."""
+    plateau = np.array([[21.8, 70.1, 89.1, 90.1, 89.8], [21.8, 74.2, 108.1, 105.9, 93.3],
+                        [21.7, 70.4, 93.6, 83.4, 89.3], [21.7, 65.7, 97.5, 94.7, 89.1],
+                        [21.7, 64.6, 98.0, 101.1, 103.0]])  # fmt: skip
+    c = S.medians(plateau)
+    assert S.rise_pattern(c) == "falls back"  # the median alone: 97.5 -> 89.8 is 8% down
+    assert S.rise_pattern(c, noise=S.median_noise(plateau)) == "holds"
+    e = S.median_noise(plateau)
+    assert e.shape == (5,) and e[0] < 0.1 and 2 < e[2] < 6  # 1.2533 sd / sqrt(5): about 3.7 at generation 2
+    assert np.allclose(S.median_noise(plateau[:1]), 0.0)
+    fall = plateau.copy()
+    fall[:, 4] = fall[:, 2] * 0.6  # every run 40% below its generation-2 value
+    assert S.rise_pattern(S.medians(fall), noise=S.median_noise(fall)) == "falls back"
+    rising = plateau.copy()
+    rising[:, 3:] = rising[:, 2:3] + np.array([[10.0, 20.0]])
+    assert S.rise_pattern(S.medians(rising), noise=S.median_noise(rising)) == "rises"
+    with pytest.raises(ValueError, match="one value per generation"):
+        S.rise_pattern(c, noise=[1.0, 2.0])
+    curves = {"the authors' recipe": (np.arange(5), plateau), "the strict recipe": (np.arange(5), plateau)}
+    note = S.figure10_note(curves, 65.2, {}, "the authors' recipe", "the strict recipe")
+    assert "agrees in part" in note and "holds near its peak" in note and "falls back" not in note
+    assert "holds near its peak" in S.takeaway(curves, 65.2)

@@ -35,8 +35,19 @@ def medians(matrix: np.ndarray) -> np.ndarray:
     return np.nanmedian(np.asarray(matrix, dtype=float), axis=0)
 
 
-def rise_pattern(curve: Sequence[float], tolerance: float = TOLERANCE) -> str:
-    """How a median curve over generations moved: ``"rises"``, ``"levels off"``, ``"falls back"``, ``"flat"``, ``"falls"``.
+def median_noise(matrix: np.ndarray) -> np.ndarray:
+    """The standard error of each generation's median over runs (``1.2533 sd / sqrt(runs)``; 0 with one run)."""
+    m = np.asarray(matrix, dtype=float)
+    runs = np.sum(np.isfinite(m), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.nanstd(m, axis=0, ddof=1) if m.shape[0] > 1 else np.zeros(m.shape[1])
+        out = np.where(runs > 1, 1.2533 * np.nan_to_num(sd) / np.sqrt(np.maximum(runs, 1)), 0.0)
+    return out
+
+
+def rise_pattern(curve: Sequence[float], tolerance: float = TOLERANCE, noise: Sequence[float] | None = None) -> str:
+    """How a median curve over generations moved: ``"rises"``, ``"levels off"``, ``"holds"``, ``"falls back"``,
+    ``"flat"``, ``"falls"``.
 
     ``"rises"``: above generation 0 at the end, and no step down after generation
     1 larger than ``tolerance`` (relative), with the last generation above
@@ -46,6 +57,12 @@ def rise_pattern(curve: Sequence[float], tolerance: float = TOLERANCE) -> str:
     ``"falls back"``: above generation 0 at some point and then down by more than
     ``tolerance`` from the peak; ``"flat"``: within ``tolerance`` of generation 0
     throughout; ``"falls"``: below generation 0 at the end.
+
+    ``noise`` (per generation, the standard error of the median: :func:`median_noise`)
+    makes "falls back" a claim about the runs, not about their noise: a step down from
+    the peak counts only when it is also larger than twice the standard error of the
+    difference. A curve whose steps down are all within that is ``"holds"``: it rose
+    and then held near its peak.
     """
     c = np.asarray(curve, dtype=float)
     if c.size < 2 or not np.isfinite(c).all():
@@ -56,8 +73,17 @@ def rise_pattern(curve: Sequence[float], tolerance: float = TOLERANCE) -> str:
     if c[-1] < start * (1 - tolerance):
         return "falls"
     peak = np.maximum.accumulate(c)
-    if np.any((peak[1:] - c[1:]) > tolerance * np.abs(peak[1:])):
-        return "falls back"
+    drops = (peak - c) > tolerance * np.abs(peak)
+    drops[0] = False
+    if np.any(drops):
+        if noise is None:
+            return "falls back"
+        e = np.asarray(noise, dtype=float)
+        if e.shape != c.shape:
+            raise ValueError(f"noise must have one value per generation ({c.size}), got shape {e.shape}")
+        at_peak = np.array([int(np.argmax(c[: g + 1])) for g in range(c.size)])
+        significant = (peak - c) > 2 * np.sqrt(e[at_peak] ** 2 + e**2)
+        return "falls back" if np.any(drops & significant) else "holds"
     if c.size > 2 and c[-1] - c[1] > tolerance * abs(c[1]):
         return "rises"
     return "levels off" if c.size > 2 else "rises"
@@ -67,6 +93,7 @@ PATTERN_WORDS = {
     "rises": "rises generation after generation",
     "levels off": "jumps at generation 1 and then holds about that level",
     "falls back": "rises and then falls back",
+    "holds": "rises and then holds near its peak (every later step down within the runs' noise)",
     "flat": "stays about where generation 0 was",
     "falls": "ends below generation 0",
 }
@@ -88,7 +115,9 @@ def takeaway(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], pretrained: fl
     parts = []
     for name, (_, values) in curves.items():
         c = medians(values)
-        parts.append(f"under {name} it {PATTERN_WORDS[rise_pattern(c)]} ({number(c[0])} to {number(c[-1])})")
+        pattern = rise_pattern(c, noise=median_noise(values))
+        words = PATTERN_WORDS[pattern].split(" (")[0]  # the takeaway is short; the figure's note says why
+        parts.append(f"under {name} it {words} ({number(c[0])} to {number(c[-1])})")
     first = next(iter(curves.values()))[1]
     c0 = medians(first)[0]
     gap = (
@@ -150,8 +179,8 @@ def figure10_note(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], pretraine
     recipes in them.
     """
     a = medians(curves[authors][1])
-    pattern = rise_pattern(a)
-    verdict = {"rises": "agrees", "levels off": "partly"}.get(pattern, "differs")
+    pattern = rise_pattern(a, noise=median_noise(curves[authors][1]))
+    verdict = {"rises": "agrees", "levels off": "partly", "holds": "partly"}.get(pattern, "differs")
     kept = medians(best[authors][1])[1:] if authors in best else np.array([])
     parts = [f"Under the authors' recipe the test perplexity {PATTERN_WORDS[pattern]} ({_curve_text('median', a)})."]
     near = abs(a[-1] - pretrained) <= 0.15 * pretrained  # why the authors' recipe moves as it does: the epoch kept
@@ -170,7 +199,7 @@ def figure10_note(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], pretraine
             )
     if strict is not None and strict in curves:
         s = medians(curves[strict][1])
-        s_pattern = rise_pattern(s)
+        s_pattern = rise_pattern(s, noise=median_noise(curves[strict][1]))
         parts.append(
             f"Under the strict recipe, with no real data after generation 0, it {PATTERN_WORDS[s_pattern]} "
             f"({number(s[0])} to {number(s[-1])})"
@@ -354,7 +383,7 @@ def repetition_note(kept: Sequence[float], none: Sequence[float], kept_label: st
 def real_text_note(values: np.ndarray, pretrained: float, data: str) -> str:
     """What the strict recipe did on real text: does the test perplexity rise over generations?"""
     c = medians(values)
-    pattern = rise_pattern(c)
+    pattern = rise_pattern(c, noise=median_noise(values))
     return (
         f"On real text ({data}), with the strict recipe and no original data, the test perplexity {PATTERN_WORDS[pattern]}: "
         f"{_curve_text('median over runs', c)} (the pretrained model: {number(pretrained)})."
