@@ -662,3 +662,27 @@ def test_gaussian_run_end_to_end():
     fig, ax = plt.subplots()
     plots.plot_gaussian_theory(r, ax=ax)
     plt.close("all")
+
+
+def test_each_reader_shows_the_kind_of_real_data_and_the_generation_it_names():
+    """Bugs guarded (three survivors of the mutation check): the cheapest-share sentence reading fixed real data
+    while it says fresh; both phase diagrams drawing fresh real data; the share figure of the slider reading
+    generation 0 instead of the last generation. Fresh and fixed real data are built to differ here."""
+    up = curve(1, 2, 3, 4, 5)  # leaves a band of 2 at generation 2
+    r = make_result("gmm", curves={"replace": up, "fixed 0.5": up, "fixed 0.75": up})
+    assert r.cheapest_share("fresh", 2.0) == 0.5 and r.cheapest_share("fixed", 2.0) == 1.0
+    text = sentences.cheapest_sentence([r], 2.0)
+    assert "50%" in text and "100%" not in text
+    peaks = {}
+    for kind in ("fresh", "fixed"):
+        fig, ax = plt.subplots()
+        plots.plot_phase(r, kind, ax=ax, colorbar=False)
+        grid = np.asarray(ax.collections[0].get_array()).reshape(len(r.generation), len(r.shares))
+        peaks[kind] = float(np.nanmax(grid[:, 1]))  # the column of share 0.5
+        plt.close(fig)
+    assert peaks["fixed"] > 4 and peaks["fresh"] < 1.5, peaks
+    fig, ax = plt.subplots()
+    plots.plot_share([r], "fixed", 0.5, ax=ax)
+    shown = [line for line in ax.lines if line.get_marker() == "D"]
+    assert shown and float(np.asarray(shown[0].get_ydata())[0]) == pytest.approx(5.0)
+    plt.close(fig)
