@@ -66,7 +66,7 @@ P = profiles.choose(
                authors=None, authors_generations=3, digits_vae=None),
     book=dict(source="auto", max_train=1000, book_train=None, max_test=450, generations=10, seeds=5, epochs=30,
               latent_dim=8, hidden=(128, 64), batch_size=32, lr=1e-3, weight_decay=1e-5, reduction="sum",
-              retentions=(0.1, 0.5), snapshots=(0, 1, 2, 4, 7, 10), n_eval=1000, classifier_epochs=20, threads=None,
+              retentions=(0.1, 0.5), snapshots=(0, 1, 2, 4, 7, 10), n_eval=1000, classifier_epochs=20, threads=1,
               authors=None, authors_generations=5, digits_vae=None),
     gpu=dict(source="auto", max_train=None, book_train=20000, max_test=5000, generations=20, seeds=5, epochs=10,
              latent_dim=16, hidden=(512, 256), batch_size=128, lr=1e-3, weight_decay=1e-5, reduction="sum",

@@ -73,7 +73,7 @@ P = profiles.choose(
               gmm_n=500, gmm_generations=30, gmm_runs=24, gmm_shares=(0.0, 0.1, 0.25, 0.5, 0.75, 1.0),
               vae_source="digits", vae_n=250, vae_generations=3, vae_runs=2, vae_shares=(0.0, 0.5, 1.0), vae_epochs=60,
               vae_hidden=(128, 64), vae_latent=8, vae_batch=32, vae_lr=2e-3, vae_eval=500, classifier_epochs=20,
-              llm_epochs=2, llm_generations=2, llm_runs=1, llm_blocks=24, llm_shares=(0.0, 0.5, 1.0), llm_workers=2,
+              llm_epochs=2, llm_generations=2, llm_runs=2, llm_blocks=24, llm_shares=(0.0, 0.5, 1.0), llm_workers=2,
               llm_test_blocks=32, llm_valid_blocks=16),
     gpu=dict(explore_shares=FIVE, compare_share=0.5, band=2.0,
              gaussian_n=100, gaussian_generations=1000, gaussian_runs=10000, gaussian_sample_runs=2000,
