@@ -283,16 +283,21 @@ def _stop_workers(pool: Any) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _wait_all(futures: list[Any], stall_seconds: float | None, names: list[str]) -> None:
-    """Wait for every future; :class:`StepStalled` when none of those left ends within ``stall_seconds``."""
+def _wait_some(futures: list[Any], stall_seconds: float | None, names: list[str]) -> set[Any]:
+    """The futures that end first; :class:`StepStalled` (naming ``names``) if none ends in time."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
+    done, _ = wait(futures, timeout=stall_seconds, return_when=FIRST_COMPLETED)
+    if not done:
+        raise StepStalled(f"no step ended within {stall_seconds:g} s; still running: {', '.join(names)}")
+    return done
+
+
+def _wait_all(futures: list[Any], stall_seconds: float | None, names: list[str]) -> None:
+    """Wait for every future; :class:`StepStalled` when none of those left ends within ``stall_seconds``."""
     left = dict(zip(futures, names))
     while left:
-        done, _ = wait(list(left), timeout=stall_seconds, return_when=FIRST_COMPLETED)
-        if not done:
-            raise StepStalled(f"no step ended within {stall_seconds:g} s; still running: {', '.join(left.values())}")
-        for f in done:
+        for f in _wait_some(list(left), stall_seconds, list(left.values())):
             left.pop(f)
             f.result()
 
@@ -389,8 +394,6 @@ def _run_graph(graph: dict[tuple, _Task], plan: list[Job], cache: Path, device: 
                 _execute(task.key, task.job, cache, device)
                 done(task)
             return computed
-        from concurrent.futures import FIRST_COMPLETED, wait
-
         running: dict[Any, _Task] = {}
         while pending or running:
             for task in ready():
@@ -402,10 +405,8 @@ def _run_graph(graph: dict[tuple, _Task], plan: list[Job], cache: Path, device: 
                 running[pool.submit(_execute, task.key, task.job, cache, device)] = task
             if not running:
                 break
-            finished_now, _ = wait(list(running), timeout=stall_seconds, return_when=FIRST_COMPLETED)
-            if not finished_now:
-                stuck = ", ".join(_describe(t.key, t.job) for t in running.values())
-                raise StepStalled(f"no step ended within {stall_seconds:g} s; still running: {stuck}")
+            names = [_describe(t.key, t.job) for t in running.values()]
+            finished_now = _wait_some(list(running), stall_seconds, names)
             for future in finished_now:
                 task = running.pop(future)
                 future.result()  # an error in a step stops the call (finished steps stay on disk)
