@@ -46,6 +46,29 @@ def test_fast_beam_search_equals_generate(tiny_opt, beams, penalty, new):
     assert not (fast == 1).any(), "the end-of-sequence token was written before the last position"
 
 
+@pytest.mark.parametrize("beams, penalty, new, seed", [(5, 3.0, 20, 0), (3, 1.0, 11, 7)])
+def test_fast_beam_sampling_equals_generate(tiny_opt, beams, penalty, new, seed):
+    """Bugs guarded: the sampling experiment's fast path draws with replacement, draws from one beam's scores instead
+    of all beams', keeps the draws in drawn order instead of ranked by score, takes the top continuations (beam
+    search, not sampling), or ignores the seed: each writes other tokens than transformers' beam sampling from the
+    same random state (``do_sample=True, top_k=0, top_p=1``)."""
+    prompts = np.random.default_rng(beams).integers(2, 300, size=(9, 10))
+    with torch.no_grad():
+        tiny_opt.lm_head.weight.div_(6.0)  # flatter distributions: the draws differ from the top continuations
+    try:
+        kw = dict(new_tokens=new, num_beams=beams, repetition_penalty=penalty, batch_size=4, do_sample=True)
+        fast = generate(tiny_opt, prompts, seed=seed, **kw)
+        slow = generate(tiny_opt, prompts, seed=seed, fast_beam=False, **kw)
+        other = generate(tiny_opt, prompts, seed=seed + 1, **kw)
+        searched = generate(tiny_opt, prompts, new_tokens=new, num_beams=beams, repetition_penalty=penalty)
+    finally:
+        with torch.no_grad():
+            tiny_opt.lm_head.weight.mul_(6.0)
+    np.testing.assert_array_equal(fast, slow)
+    assert (fast != other).any() and (fast != searched).any()
+    assert not (fast == 1).any(), "the end-of-sequence token was written before the last position"
+
+
 def test_candidates_are_the_best_beams_in_order(tiny_opt):
     """Bug guarded: the verifier's candidates are not generate()'s num_return_sequences (other beams, other order)."""
     prompts = np.random.default_rng(3).integers(2, 300, size=(5, 10))
@@ -61,16 +84,18 @@ def test_candidates_are_the_best_beams_in_order(tiny_opt):
 
 
 def test_the_experiment_takes_the_fast_path(tiny_opt, monkeypatch):
-    """Bug guarded: the fast search silently never used (a condition that is always false), so the chapter pays for
-    generate()'s copies of the whole cache at every step."""
+    """Bug guarded: the fast search silently never used (a condition that is always false; or never for the sampling
+    experiment's beam sampling), so the chapter pays for generate()'s copies of the whole cache at every step."""
     calls = []
     real = decoding.beam_search
     monkeypatch.setattr(decoding, "beam_search", lambda *a, **k: calls.append(1) or real(*a, **k))
     generate(tiny_opt, np.full((3, 8), 5), new_tokens=4, num_beams=3, batch_size=2)
     assert len(calls) == 2  # two batches
+    generate(tiny_opt, np.full((3, 8), 5), new_tokens=4, num_beams=3, batch_size=4, do_sample=True, seed=0)
+    assert len(calls) == 3  # the sampling experiment's beam sampling too
     # prompts of several lengths go through generate() (left padding)
     out = generate(tiny_opt, [np.full(5, 7), np.full(8, 9)], new_tokens=4, num_beams=3)
-    assert out.shape == (2, 4) and len(calls) == 2
+    assert out.shape == (2, 4) and len(calls) == 3
 
 
 def test_the_cache_grows_in_place_and_reorders_only_generated_positions():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import socket
+from unittest import mock
 from dataclasses import replace
 from pathlib import Path
 
@@ -308,6 +309,48 @@ def test_token_losses_match_a_direct_computation():
     direct = -logp[:, :-1].gather(-1, ids[:, 1:, None]).squeeze(-1).numpy()
     np.testing.assert_allclose(model.token_nll(lm, blocks, batch_size=3, chunk_tokens=20), direct, rtol=1e-5)
     np.testing.assert_allclose(model.sequence_nll(lm, blocks, batch_size=4), direct.mean(1), rtol=1e-5)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 256])
+def test_fused_training_loss_matches_cross_entropy_and_its_gradients(chunk):
+    """Bugs: the fused loss drops or repeats the rows of a last, shorter chunk; its targets are shifted wrongly (the
+    current token, not the next); its gradient forgets the ``- 1`` at the target (softmax alone) or the hidden
+    states' share; the backward pass ignores the incoming gradient (a loss divided by the token count trains at
+    the wrong rate)."""
+    lm = micro_lm()
+    lm.model.decoder.layers[0].fc1.weight.data.normal_()  # a model whose every row differs
+    ids = torch.as_tensor(random_blocks(5, length=11))
+    a = model.summed_next_token_loss(lm, ids, chunk=chunk) / 37.0
+    a.backward()
+    fused = [p.grad.clone() for p in lm.parameters()]
+    lm.zero_grad(set_to_none=True)
+    logits = lm(input_ids=ids).logits[:, :-1]
+    b = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1),
+                                          reduction="sum") / 37.0  # fmt: skip
+    b.backward()
+    assert a.item() == pytest.approx(b.item(), rel=1e-6)
+    for f, p in zip(fused, lm.parameters()):
+        np.testing.assert_allclose(f.numpy(), p.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_training_takes_the_fused_loss_on_a_cpu_and_the_same_steps():
+    """Bugs: the fused loss is never taken (the speed is lost silently), or training with it takes other steps than
+    with the model's logits (a different loss, mean or denominator)."""
+    blocks = random_blocks(12)
+    calls = []
+    real = model.summed_next_token_loss
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    with mock.patch.object(model, "summed_next_token_loss", spy):
+        fused = model.train(micro_lm(), blocks, epochs=2, lr=1e-2, batch_size=5, device="cpu")
+    assert len(calls) == fused["steps"] == 6
+    with mock.patch.object(model, "_fused_loss_applies", lambda *a: False):
+        plain = model.train(micro_lm(), blocks, epochs=2, lr=1e-2, batch_size=5, device="cpu")
+    np.testing.assert_allclose(fused["losses"], plain["losses"], rtol=1e-5)
+    assert not model._fused_loss_applies(micro_lm(), "bf16")  # autocast keeps the model's own head and loss
 
 
 @pytest.fixture

@@ -422,14 +422,18 @@ def micro_lm(dropout: float = 0.3, seed: int = 0):
 
 
 def watch(lm):
-    """Record every forward pass: its input ids and whether the model was in training mode (dropout on)."""
+    """Record every forward pass: its input ids and whether the model was in training mode (dropout on).
+
+    The hook sits on the decoder, which every pass goes through: scoring through the model's own forward, training
+    through the fused loss (:func:`collapse_utils.llm.model.summed_next_token_loss`), which skips the head.
+    """
     calls = []
 
     def hook(module, args, kwargs):
         ids = kwargs.get("input_ids", args[0] if args else None)
         calls.append((module.training, ids.detach().clone()))
 
-    lm.register_forward_pre_hook(hook, with_kwargs=True)
+    lm.model.decoder.register_forward_pre_hook(hook, with_kwargs=True)
     return calls
 
 

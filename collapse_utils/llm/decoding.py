@@ -1,4 +1,4 @@
-"""The paper's beam search, written for speed: the same tokens as ``model.generate``, a fraction of the work.
+"""The paper's beam search (and beam sampling), written for speed: the same tokens as ``model.generate``, less work.
 
 ``model.generate(num_beams=5, min_new_tokens=64, max_new_tokens=64,
 repetition_penalty=3.0)`` (the authors' call in ``main.py`` of their
@@ -126,6 +126,7 @@ def beam_search(
     repetition_penalty: float = 3.0,
     eos_token_id: int | None = None,
     candidates: int = 1,
+    do_sample: bool = False,
 ) -> torch.Tensor:
     """Continue every prompt (one length, no padding) by exactly ``new_tokens`` tokens: transformers' beam search.
 
@@ -137,6 +138,13 @@ def beam_search(
     With ``candidates > 1`` (at most ``num_beams``) the best ``candidates``
     beams of every prompt come back, ``(batch, candidates, new_tokens)``, best
     first (``num_return_sequences``).
+
+    ``do_sample=True`` is transformers' beam-search multinomial sampling at
+    temperature 1 over the whole vocabulary (``do_sample=True, top_k=0,
+    top_p=1.0``): instead of the top ``2 * num_beams`` continuations, that many
+    are drawn without replacement from the softmax of all beams' accumulated
+    scores (``torch.multinomial``, the torch random state as it stands) and
+    ranked by score; the same draws as ``model.generate`` from the same state.
     """
     validate.integer("new_tokens", new_tokens, 1)
     validate.integer("num_beams", num_beams, 1)
@@ -172,7 +180,12 @@ def beam_search(
         if eos_token_id is not None:
             logp[:, eos_token_id] = -float("inf")
         total = (logp.view(batch, k, vocab) + scores[:, :, None]).view(batch, k * vocab)
-        top, idx = total.topk(2 * k, dim=1)  # transformers keeps 2k candidates, then the first k running ones
+        if do_sample:  # transformers' draw: 2k without replacement, then ranked by their scores
+            idx = torch.multinomial(torch.softmax(total, dim=-1), num_samples=2 * k)
+            top, order = total.gather(1, idx).sort(dim=-1, descending=True)
+            idx = idx.gather(-1, order)
+        else:
+            top, idx = total.topk(2 * k, dim=1)  # transformers keeps 2k candidates, then the first k running ones
         top, idx = top[:, :k], idx[:, :k]
         source = (idx // vocab + offset).view(-1)
         seqs = seqs[source]

@@ -478,6 +478,76 @@ def token_losses(logits: torch.Tensor, ids: torch.Tensor, chunk_tokens: int = 40
     return torch.cat(parts) if len(parts) > 1 else parts[0]
 
 
+class _SummedNextTokenLoss(torch.autograd.Function):
+    """The sum of next-token NLLs of ``hidden @ weight.T``, a chunk of rows at a time, the gradient in the same pass.
+
+    The logits of a chunk of ``chunk`` rows are made, turned into the chunk's
+    losses, and, while still in the processor's cache, into the chunk's
+    gradients (``softmax - onehot``, times the chunk's hidden states and the
+    weight); the whole batch's logits over the vocabulary are never held at
+    once. The backward pass only scales those gradients by the incoming one (the
+    output is a scalar sum). The same value and gradients as
+    ``cross_entropy(hidden @ weight.T, targets, reduction="sum")`` up to the
+    order of float sums (a test compares them).
+    """
+
+    @staticmethod
+    def forward(ctx, hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, chunk: int) -> torch.Tensor:
+        grads = ctx.needs_input_grad[0] or ctx.needs_input_grad[1]
+        total = hidden.new_zeros((), dtype=torch.float32)
+        g_hidden = torch.empty_like(hidden) if grads else None
+        g_weight = torch.zeros_like(weight) if grads else None
+        rows = torch.arange(min(chunk, hidden.shape[0]), device=hidden.device)
+        for s in range(0, hidden.shape[0], chunk):
+            h, y = hidden[s : s + chunk], targets[s : s + chunk]
+            logits = (h @ weight.t()).float()
+            lse = torch.logsumexp(logits, dim=1)
+            total += (lse - logits.gather(1, y[:, None]).squeeze(1)).sum()
+            if grads:
+                p = torch.exp_(logits.sub_(lse[:, None]))  # softmax, in place
+                p[rows[: len(y)], y] -= 1.0
+                p = p.to(hidden.dtype)
+                g_hidden[s : s + chunk] = p @ weight
+                g_weight.addmm_(p.t(), h)
+        ctx.save_for_backward(*(t for t in (g_hidden, g_weight) if t is not None))
+        return total
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):
+        g_hidden, g_weight = ctx.saved_tensors
+        return g_hidden * g, g_weight * g, None, None
+
+
+#: Rows (tokens) per chunk of :class:`_SummedNextTokenLoss` (fastest of 64-2048 for a 2,048-token vocabulary on a CPU).
+LOSS_CHUNK = 256
+
+
+def _fused_loss_applies(model: Any, precision: str) -> bool:
+    """Whether :func:`summed_next_token_loss` can take the model's hidden states (OPT, float32, an untied-bias head)."""
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    return (
+        precision == "no"
+        and type(model).__name__ == "OPTForCausalLM"
+        and isinstance(head, torch.nn.Linear)
+        and head.bias is None
+    )
+
+
+def summed_next_token_loss(model: Any, ids: torch.Tensor, chunk: int = LOSS_CHUNK) -> torch.Tensor:
+    """The sum over ``ids`` (``(batch, length)``) of every next-token NLL under an OPT model: training's loss, fused.
+
+    ``model.model.decoder`` gives the hidden states (OPTForCausalLM's own
+    forward, less its head), and :class:`_SummedNextTokenLoss` applies the
+    head and the loss a chunk at a time. :func:`train` uses it in float32 on
+    OPT models (:func:`_fused_loss_applies`); elsewhere it takes the model's
+    logits and :func:`token_losses`.
+    """
+    hidden = model.model.decoder(input_ids=ids).last_hidden_state[:, :-1]
+    targets = ids[:, 1:].reshape(-1)
+    weight = model.get_output_embeddings().weight
+    return _SummedNextTokenLoss.apply(hidden.reshape(-1, hidden.shape[-1]), weight, targets, chunk)
+
+
 def train(
     model: Any,
     blocks: np.ndarray,
@@ -547,6 +617,7 @@ def train(
     dev = world.device if device is None else torch.device(device)
     precision = resolve_precision(dev, mixed_precision)
     model.to(dev)
+    fused = _fused_loss_applies(model, precision)  # the head and the loss a chunk at a time
     n, length = blocks.shape
     steps_per_epoch = math.ceil(n / batch_size)
     lrs = learning_rates(schedule, lr, epochs, steps_per_epoch, min_lr, warmup)
@@ -580,9 +651,12 @@ def train(
             total = torch.zeros((), device=dev)
             for m in range(0, len(mine), micro):
                 ids = data[mine[m : m + micro]].to(dev, non_blocking=True)
-                with _autocast_for(dev, precision):
-                    logits = model(input_ids=ids).logits
-                loss = token_losses(logits, ids).sum() / denominator
+                if fused:
+                    loss = summed_next_token_loss(model, ids) / denominator
+                else:
+                    with _autocast_for(dev, precision):
+                        logits = model(input_ids=ids).logits
+                    loss = token_losses(logits, ids).sum() / denominator
                 (scaler.scale(loss) if scaler is not None else loss).backward()
                 total += loss.detach()
             for group in optimizer.param_groups:
@@ -736,9 +810,9 @@ def continue_blocks(
     The torch random state is seeded by ``seed``. Returns an ``(n, new_tokens)`` ``int64`` array in the order of
     ``prompts``.
 
-    Beam search (``num_beams > 1``; one beam is transformers' greedy search,
-    which penalises logits, not log-probabilities) over prompts of one length
-    (the experiment's blocks) runs
+    Beam search and beam sampling (``num_beams > 1``; one beam is
+    transformers' greedy search or plain sampling, which penalise logits, not
+    log-probabilities) over prompts of one length (the experiment's blocks) run
     :func:`.decoding.beam_search`: the same tokens as ``model.generate``, with
     the prompts encoded once and a key/value cache that grows in place
     (``fast_beam=False`` calls ``model.generate`` instead; prompts of several
@@ -763,7 +837,13 @@ def continue_blocks(
     model.eval()
     device = _device_of(model)
     order = np.argsort([len(p) for p in prompts], kind="stable")
-    fast = fast_beam and num_beams > 1 and not do_sample and len({len(p) for p in prompts}) == 1 and decoding.supported()
+    fast = (
+        fast_beam
+        and num_beams > 1
+        and candidates <= num_beams
+        and len({len(p) for p in prompts}) == 1
+        and decoding.supported()
+    )
     starts = range(0, n, batch_size)
     if progress:
         from ..progress import progress as progress_bar
@@ -781,7 +861,7 @@ def continue_blocks(
         if fast:  # the same tokens as generate() (decoding.beam_search), less work per token
             with _autocast(device):
                 found = decoding.beam_search(
-                    model, ids_t, new_tokens, num_beams, repetition_penalty, eos_token_id, candidates
+                    model, ids_t, new_tokens, num_beams, repetition_penalty, eos_token_id, candidates, do_sample
                 )
             out[idx] = decoding.as_numpy(found).reshape(len(idx), candidates, new_tokens)
             continue

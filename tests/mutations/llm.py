@@ -230,4 +230,14 @@ MUTANTS = [
     (C, '    "pretrain_blend",\n    "keep_models",', '    "keep_models",', "--pretrain-blend parsed and dropped"),
     (C, "            for s in settings\n        )", "            for s in settings[:1]\n        )",
      "--epochs and --retention applied to the first setting only"),
+    # the fused training loss (the head and the loss a chunk at a time, on a CPU)
+    (M, "                p[rows[: len(y)], y] -= 1.0\n", "", "the fused loss' gradient is the softmax alone (no - 1 at the target)"),
+    (M, "return g_hidden * g, g_weight * g, None, None", "return g_hidden, g_weight, None, None",
+     "the fused loss ignores the incoming gradient (the 1/tokens of the mean lost)"),
+    (M, "for s in range(0, hidden.shape[0], chunk):", "for s in range(0, hidden.shape[0] - chunk + 1, chunk):",
+     "the fused loss drops a last, shorter chunk"),
+    (M, "    fused = _fused_loss_applies(model, precision)", "    fused = False",
+     "training never takes the fused loss (slower, silently)"),
+    (M, "        precision == \"no\"\n        and", "        precision in (\"no\", \"bf16\")\n        and",
+     "the fused loss taken under bf16 autocast, where the model's own head and loss belong"),
 ]
