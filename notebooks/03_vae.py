@@ -48,7 +48,8 @@ START = time.perf_counter()
 
 # generations: after generation 0; seeds: independent runs of every variant; epochs: per generation;
 # retentions: shares of real images kept in the training set (fixed retention); n_eval: samples per
-# generation for the measures; threads: torch CPU threads (None: torch's default); weight_decay and
+# generation for the measures; threads: torch CPU threads (None: torch's default); workers: processes that
+# share the runs (split by seed, one torch thread each: both cores of a CPU; 1 on a GPU); weight_decay and
 # reduction: the authors' Adam (weight decay 1e-5 on a loss summed over the batch), used by every run;
 # authors: the VAE of the authors' protocol (None: the book's VAE, the closest CPU analogue; AUTHORS_VAE:
 # their convolutional VAE, VAE_experiments.ipynb), run for authors_generations generations (their notebook
@@ -63,19 +64,19 @@ P = profiles.choose(
     quick=dict(source="digits", max_train=400, book_train=None, max_test=200, generations=3, seeds=2, epochs=20,
                latent_dim=8, hidden=(128, 64), batch_size=32, lr=2e-3, weight_decay=1e-5, reduction="sum",
                retentions=(0.1, 0.5), snapshots=(0, 1, 2, 3), n_eval=200, classifier_epochs=15, threads=1,
-               authors=None, authors_generations=3, digits_vae=None),
+               workers=1, authors=None, authors_generations=3, digits_vae=None),
     book=dict(source="auto", max_train=1000, book_train=None, max_test=450, generations=10, seeds=5, epochs=30,
               latent_dim=8, hidden=(128, 64), batch_size=32, lr=1e-3, weight_decay=1e-5, reduction="sum",
               retentions=(0.1, 0.5), snapshots=(0, 1, 2, 4, 7, 10), n_eval=1000, classifier_epochs=20, threads=1,
-              authors=None, authors_generations=5, digits_vae=None),
+              workers=2, authors=None, authors_generations=5, digits_vae=None),
     gpu=dict(source="auto", max_train=None, book_train=20000, max_test=5000, generations=20, seeds=5, epochs=10,
              latent_dim=16, hidden=(512, 256), batch_size=128, lr=1e-3, weight_decay=1e-5, reduction="sum",
              retentions=(0.1, 0.5), snapshots=(0, 1, 2, 5, 10, 20), n_eval=2000, classifier_epochs=10,
-             threads=None, authors=AUTHORS_VAE, authors_generations=5, digits_vae=DIGITS_VAE),
+             threads=None, workers=1, authors=AUTHORS_VAE, authors_generations=5, digits_vae=DIGITS_VAE),
     paper=dict(source="auto", max_train=None, book_train=None, max_test=None, generations=20, seeds=5, epochs=20,
                latent_dim=16, hidden=(512, 256), batch_size=128, lr=1e-3, weight_decay=1e-5, reduction="sum",
                retentions=(0.1, 0.5), snapshots=(0, 1, 2, 5, 10, 20), n_eval=5000, classifier_epochs=20,
-               threads=None, authors=AUTHORS_VAE, authors_generations=5, digits_vae=DIGITS_VAE),
+               threads=None, workers=1, authors=AUTHORS_VAE, authors_generations=5, digits_vae=DIGITS_VAE),
 )
 # fmt: on
 device = profiles.torch_device()
@@ -102,7 +103,8 @@ variants = {
     "decoder means": vae.Variant(dataclasses.replace(config, decode="mean"), G, n_train=n_book),
     "authors' protocol": vae.Variant(authors_config, AG, protocol="fresh"),
 } | {f"retention {r:g}": vae.Variant(config, G, retention=r, n_train=n_book) for r in P["retentions"]}
-every = vae.run_variants(data.x_train, meter, variants, seeds, keep_models=[0], progress="generations")
+every = vae.run_variants(data.x_train, meter, variants, seeds, keep_models=[0], progress="generations",
+                         workers=P["workers"] if device == "cpu" else 1)
 groups = {k: every[k] for k in ("Bernoulli draws", "decoder means", "authors' protocol")}
 retained = {k: g for k, g in every.items() if k.startswith("retention")}
 runs, authors = groups["Bernoulli draws"], groups["authors' protocol"]
@@ -554,9 +556,10 @@ live.explore(
 )
 
 # %% tags=["hide-input"]
+workers_note = f"the runs in {P['workers']} worker processes, " if device == "cpu" and P["workers"] > 1 else ""
 print(f"chapter 3 ran in {time.perf_counter() - START:.0f} s ({MAIN_SECONDS:.0f} s for the runs), "
-      f"{time.process_time():.0f} s of CPU time, {time.thread_time():.0f} s of it in the main thread "
-      f"({MAIN_CPU:.0f} s by the end of the runs; profile '{profiles.current()}', device {device})")  # fmt: skip
+      f"{workers_note}{time.process_time():.0f} s of CPU time in this process, {time.thread_time():.0f} s of it in "
+      f"the main thread ({MAIN_CPU:.0f} s by the end of the runs; profile '{profiles.current()}', device {device})")  # fmt: skip
 
 # %% [markdown]
 # ## Summary

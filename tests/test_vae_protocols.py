@@ -488,3 +488,32 @@ def test_plot_latent_density_and_the_overview(data, meter):
     with pytest.raises(ValueError, match="run must record origin_latents"):
         vae.plot_latent_density(dataclasses.replace(runs[0], origin_latents=None), [0])
     plt.close("all")
+
+
+def test_runs_in_worker_processes_are_the_runs_of_one_process(data, meter):
+    """Bugs (the chapter's two processes): a worker's runs returned under another label or seed, a seed's runs split
+    across workers (their generation 0 trained twice, no longer shared), a part of the seeds dropped, generation0
+    handed to the wrong runs; ``workers`` not checked."""
+    variants = {
+        "Bernoulli draws": vae.Variant(TINY, 2, n_train=100),
+        "decoder means": vae.Variant(dataclasses.replace(TINY, decode="mean"), 1, n_train=100),
+        "fresh": vae.Variant(dataclasses.replace(TINY, decode="mean"), 1, protocol="fresh"),
+    }
+    seeds = [7, 3, 11]
+    one = vae.run_variants(data.x_train, meter, variants, seeds, keep_models=[0])
+    two = vae.run_variants(data.x_train, meter, variants, seeds, keep_models=[0], workers=2)
+    assert list(two) == list(variants)
+    for label in variants:
+        assert [r.seed for r in two[label]] == seeds
+        for a, b in zip(one[label], two[label]):
+            assert (a.seed, a.decode, a.protocol, a.generations) == (b.seed, b.decode, b.protocol, b.generations)
+            np.testing.assert_allclose(np.asarray(b.grid), np.asarray(a.grid), rtol=1e-4, atol=1e-5)
+            np.testing.assert_allclose(b.latent_spread, a.latent_spread, rtol=1e-4, atol=1e-6)
+    for j in range(len(seeds)):  # one generation 0 per seed, shared by the variants of one batch
+        np.testing.assert_array_equal(two["Bernoulli draws"][j].grid[0], two["decoder means"][j].grid[0])
+    given = {"fresh": [r.models[0] for r in one["fresh"]]}
+    again = vae.run_variants(data.x_train, meter, {"fresh": variants["fresh"]}, seeds, generation0=given, workers=2)
+    for a, b in zip(one["fresh"], again["fresh"]):
+        np.testing.assert_allclose(np.asarray(b.grid), np.asarray(a.grid), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="workers"):
+        vae.run_variants(data.x_train, meter, variants, seeds, workers=0)

@@ -475,6 +475,7 @@ def run_variants(
     keep_models: bool | Sequence[int] = (0,),
     progress: bool | str = False,
     generation0: Mapping[str, Sequence[FittedVAE]] | None = None,
+    workers: int = 1,
 ) -> dict[str, list[VAERun]]:
     """Every variant for every seed, as few batches as possible: ``{label: runs}`` in the order of ``seeds``.
 
@@ -483,6 +484,12 @@ def run_variants(
     :func:`run_vae_batch` (each for its own number of generations), so that
     runs with the same seed share their generation 0. ``generation0`` maps a label to the generation-0
     models of its runs (one per seed), for example those of an earlier call.
+
+    ``workers > 1`` (on a CPU) splits every batch by seed into that many parts
+    (the runs of one seed stay together, so they still share their generation
+    0) and runs the parts in as many processes of one torch thread each, all
+    cores busy: every run is the run it would be in one batch (its own
+    generator, data and seed), up to the order of floating-point sums.
     """
     x = check_images(images, name="training images")
     if not isinstance(variants, Mapping) or not variants:
@@ -497,27 +504,59 @@ def run_variants(
     for label in generation0:
         if label not in variants:
             raise ValueError(f"generation0 names {label!r}, which is not a variant")
+    workers = validate.integer("workers", workers, 1)
     batches: dict[tuple, list[str]] = {}
     for label, v in variants.items():
         batches.setdefault(v.batch_key(), []).append(label)
-    out: dict[str, list[VAERun]] = {}
+    for (_, _, _), labels in batches.items():
+        if any(label in generation0 for label in labels) and not all(label in generation0 for label in labels):
+            raise ValueError(f"generation0 must cover every variant trained with {labels} or none of them")
+    # the calls of run_vae_batch: every batch, split by seed into up to `workers` parts
+    parts = [list(p) for p in np.array_split(np.arange(len(seeds)), min(workers, len(seeds)))]
+    calls: list[tuple[list[tuple[str, int]], dict[str, Any]]] = []
     for (config, n_train, approach), labels in batches.items():
-        given = None
-        if any(label in generation0 for label in labels):
-            if not all(label in generation0 for label in labels):
-                raise ValueError(f"generation0 must cover every variant trained with {labels} or none of them")
-            given = [m for label in labels for m in generation0[label]]
-        runs = run_vae_batch(
-            x[:n_train], [variants[label].generations for label in labels for _ in seeds], meter, config,
-            seeds=[s for _ in labels for s in seeds],
-            retention=[variants[label].retention for label in labels for _ in seeds],
-            decode=[variants[label].config.decode for label in labels for _ in seeds],
-            protocol=[variants[label].protocol for label in labels for _ in seeds], approach=approach,
-            keep_models=keep_models, progress=progress, generation0=given,
-        )  # fmt: skip
-        for i, label in enumerate(labels):
-            out[label] = runs[i * len(seeds) : (i + 1) * len(seeds)]
-    return {label: out[label] for label in variants}
+        for part in parts:
+            runs = [(label, i) for label in labels for i in part]  # label-major, as run_vae_batch returns them
+            given = [generation0[label][i] for label, i in runs] if labels[0] in generation0 else None
+            calls.append((runs, dict(
+                images=x[:n_train], generations=[variants[label].generations for label, _ in runs], meter=meter,
+                config=config, seeds=[seeds[i] for _, i in runs],
+                retention=[variants[label].retention for label, _ in runs],
+                decode=[variants[label].config.decode for label, _ in runs],
+                protocol=[variants[label].protocol for label, _ in runs], approach=approach,
+                keep_models=keep_models, generation0=given,
+            )))  # fmt: skip
+    out: dict[str, list[VAERun | None]] = {label: [None] * len(seeds) for label in variants}
+    if workers == 1 or len(calls) == 1:
+        results = [run_vae_batch(**kwargs, progress=progress) for _, kwargs in calls]
+    else:
+        results = _in_processes([kwargs for _, kwargs in calls], workers, progress)
+    for (runs, _), result in zip(calls, results):
+        for (label, i), run in zip(runs, result):
+            out[label][i] = run
+    return {label: list(out[label]) for label in variants}  # type: ignore[misc]
+
+
+def _batch_in_worker(kwargs: dict[str, Any]) -> list[VAERun]:
+    """One :func:`run_vae_batch` call in a worker process, on one torch thread (the small networks' best)."""
+    import torch
+
+    torch.set_num_threads(1)
+    return run_vae_batch(**kwargs)
+
+
+def _in_processes(calls: list[dict[str, Any]], workers: int, progress: bool | str) -> list[list[VAERun]]:
+    """:func:`run_vae_batch` for every call in ``calls``, in ``workers`` spawned processes; results in call order."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_batch_in_worker, kwargs): k for k, kwargs in enumerate(calls)}
+        done = as_completed(futures)
+        if progress:
+            done = progress_bar(done, total=len(futures), desc=progress if isinstance(progress, str) else "parts")
+        results: dict[int, list[VAERun]] = {futures[f]: f.result() for f in done}
+    return [results[k] for k in range(len(calls))]
 
 
 def protocol_configs(params: Mapping[str, Any], device: str = "cpu") -> tuple[VAEConfig, VAEConfig]:

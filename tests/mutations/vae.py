@@ -21,6 +21,8 @@ S = "collapse_utils/vae/sentences.py"
 F = "collapse_utils/vae/findings.py"
 P = "collapse_utils/vae/plots.py"
 
+RW = "collapse_utils/vae/recursion.py"
+
 MUTANTS = [
     # the bugs listed in issue 7
     (N, "kl = 0.5 * (mu.pow(2)", "kl = 1.0 * (mu.pow(2)", "KL term doubled"),
@@ -134,8 +136,8 @@ MUTANTS = [
      "a given generation 0 of another seed accepted"),
     (R, "    return book, dataclasses.replace(book, decode=\"mean\", **overrides)", "    return book, dataclasses.replace(book, **overrides)",
      "the authors' protocol trains on Bernoulli draws"),
-    (R, "            decode=[variants[label].config.decode for label in labels for _ in seeds],",
-     "            decode=[variants[label].config.decode for _ in seeds for label in labels],",
+    (R, "                decode=[variants[label].config.decode for label, _ in runs],",
+     "                decode=[variants[labels[0]].config.decode for label, _ in runs],",
      "run_variants gives runs the decode of another variant"),
     (R, "        return tuple(int(d) for d in np.flatnonzero(self.class_hist[0] < level))",
      "        return tuple(int(d) for d in np.flatnonzero(self.class_hist[-1] < level))",
@@ -182,4 +184,15 @@ MUTANTS = [
     (J, "    return _blas_controller().limit(limits=1, user_api=\"blas\")",
      "    return _blas_controller().limit(limits=None, user_api=\"blas\")",
      "expected survivor: the Fréchet distance back on every BLAS thread (slow, same result)"),
+    # the runs in worker processes (chapter 3's two processes)
+    (RW, "            out[label][i] = run", "            out[label][-1 - i] = run",
+     "a worker's runs handed back in reverse seed order"),
+    (RW, "            given = [generation0[label][i] for label, i in runs]",
+     "            given = [generation0[label][0] for label, i in runs]", "every run of a part given the first seed's generation 0"),
+    (RW, "    parts = [list(p) for p in np.array_split(np.arange(len(seeds)), min(workers, len(seeds)))]",
+     "    parts = [list(p) for p in np.array_split(np.arange(len(seeds)), min(workers, len(seeds)))][:1]",
+     "the seeds of every part but the first dropped"),
+    (RW, "            runs = [(label, i) for label in labels for i in part]",
+     "            runs = [(label, i) for i in part for label in labels]",
+     "expected survivor: a part's runs seed-major (equivalent: the same list builds the call and maps its results back)"),
 ]
