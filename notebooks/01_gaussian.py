@@ -62,6 +62,7 @@ P = profiles.choose(
 )
 # fmt: on
 run = gaussian.simulate(P["n"], P["generations"], P["runs"], seed=profiles.seed(0), method="exact")
+THIN = 12  # runs drawn one by one, as thin lines (the captions of both figures that draw them say "twelve")
 g = run.generation
 shown = gaussian.sample_generations(run.generations)  # the generations drawn on logarithmic axes
 w2 = gaussian.wasserstein2_sq(run.mean, run.var)
@@ -74,7 +75,7 @@ median_w2 = np.median(w2[every], axis=1)  # the typical run's distance, on an ev
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The whole chapter in one figure. Left: the fitted standard deviation of twelve runs (thin lines), with the median and the 10-90% band over all runs, against the truth's σ = 1. Right: the squared Wasserstein-2 distance between each generation and the truth: the median run with its 10-90% band and 99th percentile, the mean over the simulated runs, and the exact expectation. Runs, generations and n: see *This page ran at* below.", "name": "fig-gauss-key"}, "image": {"alt": "Fitted standard deviations collapsing over generations, and the typical distance from the truth levelling off while its expectation grows"}}
 fig, axes = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 3.3))
 ax = axes[0]
-for j in range(12):
+for j in range(THIN):
     ax.plot(g, run.std[:, j], lw=0.6, alpha=0.7)
 plot_band(ax, shown, run.std[shown].T, color="k", label="median, 10-90% of runs", lw=1.5)
 ax.axhline(1.0, color="0.5", ls=":", lw=1, label="truth")
@@ -163,9 +164,9 @@ for t in demo.generation:
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The fitted mean of twelve runs of the main simulation, generation by generation (the same runs as the thin lines of the opening figure).", "name": "fig-gauss-runs"}, "image": {"alt": "Fitted means of twelve runs against generation"}}
 fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.8))
-for j in range(12):
+for j in range(THIN):
     ax.plot(g, run.mean[:, j], lw=0.8)
-ax.set(title="fitted mean, 12 runs", xlabel="generation", ylabel=r"$\mu_t$")
+ax.set(title=f"fitted mean, {THIN} runs", xlabel="generation", ylabel=r"$\mu_t$")
 fig.tight_layout()
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The fitted density of one run at a few generations, beside the true density (dotted).", "name": "fig-gauss-density"}, "image": {"alt": "Fitted Gaussian densities of one run at several generations and the true density"}}

@@ -264,12 +264,15 @@ def test_every_generation_has_its_own_seed(micro_run):
 
 
 # ---------------------------------------------------------------- training details
-def test_gradient_accumulation_is_the_same_step():
-    """Bug: the loss of a micro-batch is not divided by the whole batch's tokens (accumulation off)."""
+@pytest.mark.parametrize("fused", [True, False])
+def test_gradient_accumulation_is_the_same_step(fused):
+    """Bug: the loss of a micro-batch is not divided by the whole batch's tokens (accumulation off), on either path
+    of the loss: the fused one (OPT in float32, the CPU's) or the model's own logits (a GPU's autocast)."""
     blocks = random_blocks(8)
-    a = model.train(micro_lm(), blocks, epochs=1, lr=1e-2, batch_size=8, device="cpu", max_grad_norm=None)
-    b = model.train(micro_lm(), blocks, epochs=1, lr=1e-2, batch_size=8, micro_batch_size=3, device="cpu",
-                    max_grad_norm=None)
+    with mock.patch.object(model, "_fused_loss_applies", lambda *a: fused):
+        a = model.train(micro_lm(), blocks, epochs=1, lr=1e-2, batch_size=8, device="cpu", max_grad_norm=None)
+        b = model.train(micro_lm(), blocks, epochs=1, lr=1e-2, batch_size=8, micro_batch_size=3, device="cpu",
+                        max_grad_norm=None)
     for p, q in zip(a["model"].parameters(), b["model"].parameters()):
         torch.testing.assert_close(p, q, rtol=1e-3, atol=2e-5)  # Adam amplifies rounding of tiny gradients
     assert a["losses"][0] == pytest.approx(b["losses"][0], rel=1e-5)

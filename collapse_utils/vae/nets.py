@@ -165,7 +165,18 @@ def _check_members(models: Sequence[nn.Module], kind: type, what: str) -> None:
             raise ValueError(f"models must be {kind.__name__}s of one architecture (same {what})")
 
 
-class StackedVAE(nn.Module):
+class _StackedLoss(nn.Module):
+    """The loss of ``k`` VAEs trained together (:class:`StackedVAE`, :class:`StackedConvVAE`)."""
+
+    def loss(
+        self, x: torch.Tensor, noise: torch.Tensor, beta: float = 1.0
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-VAE reconstruction and ``beta`` x KL terms, each of shape ``(k,)`` (see :meth:`VAE.loss`)."""
+        mu, logvar = self.encode(x)
+        return elbo_terms(x, mu, logvar, noise, self.decode_logits, beta, dims=(1, 2))
+
+
+class StackedVAE(_StackedLoss):
     """``k`` fully connected VAEs with their weights stacked along a leading axis.
 
     Layer ``i`` of VAE ``j`` is ``x @ weights[i][j] + biases[i][j]``; a forward
@@ -213,13 +224,6 @@ class StackedVAE(nn.Module):
         """Pixel logits ``(k, b, side**2)`` of latents ``(k, b, latent_dim)``."""
         return self._run(z, self.dec_w, self.dec_b)
 
-    def loss(
-        self, x: torch.Tensor, noise: torch.Tensor, beta: float = 1.0
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-VAE reconstruction and ``beta`` x KL terms, each of shape ``(k,)`` (see :meth:`VAE.loss`)."""
-        mu, logvar = self.encode(x)
-        return elbo_terms(x, mu, logvar, noise, self.decode_logits, beta, dims=(1, 2))
-
     @torch.no_grad()
     def unstack(self, j: int) -> VAE:
         """VAE number ``j`` as an ordinary :class:`VAE` (a copy of its weights)."""
@@ -237,7 +241,7 @@ class StackedVAE(nn.Module):
         return model.eval()
 
 
-class StackedConvVAE(nn.Module):
+class StackedConvVAE(_StackedLoss):
     """``k`` convolutional VAEs (:class:`ConvVAE`) with their weights stacked.
 
     The members' channels sit side by side (member ``j`` owns channels
@@ -293,13 +297,6 @@ class StackedConvVAE(nn.Module):
             h, self.tconv_w[1], self.tconv_b[1], stride=2, padding=1, groups=k
         )  # (b, k, s, s)
         return h.reshape(b, k, -1).transpose(0, 1)
-
-    def loss(
-        self, x: torch.Tensor, noise: torch.Tensor, beta: float = 1.0
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-VAE reconstruction and ``beta`` x KL terms, each of shape ``(k,)`` (see :meth:`VAE.loss`)."""
-        mu, logvar = self.encode(x)
-        return elbo_terms(x, mu, logvar, noise, self.decode_logits, beta, dims=(1, 2))
 
     @torch.no_grad()
     def unstack(self, j: int) -> ConvVAE:
