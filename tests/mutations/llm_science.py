@@ -54,7 +54,8 @@ MUTANTS = [
      "band shares normalised by the number of blocks instead of tokens"),
     (M, "    scored = np.isfinite(tok_nll)\n    which", "    scored = np.ones_like(tok_nll, dtype=bool)\n    which",
      "the unscored first token counts in the band losses"),
-    (M, "    band[counts == 0] = 0\n", "", "tokens never seen in training are not rare"),
+    (M, "    band[counts == 0] = 0\n", "",
+     "expected survivor: tokens never seen in training not set rare (equivalent: they sort last, past 1 - rare_share)"),
     # word bands and coverage
     (M, "    band[language.tail] = 0\n", "", "the language's tail is not the rare band"),
     (M, "    band[order[before < frequent_mass] + 2] = 2\n", "    band[order[before < frequent_mass]] = 2\n",
