@@ -80,6 +80,7 @@ P = profiles.choose(
 )
 # fmt: on
 device = profiles.torch_device()
+WORKERS = P["workers"] if device == "cpu" else 1  # processes for the runs (one device: one process on a GPU)
 if device == "cpu" and P["threads"]:
     torch.set_num_threads(P["threads"])  # these small networks run fastest on one thread
 
@@ -104,7 +105,7 @@ variants = {
     "authors' protocol": vae.Variant(authors_config, AG, protocol="fresh"),
 } | {f"retention {r:g}": vae.Variant(config, G, retention=r, n_train=n_book) for r in P["retentions"]}
 every = vae.run_variants(data.x_train, meter, variants, seeds, keep_models=[0], progress="generations",
-                         workers=P["workers"] if device == "cpu" else 1)
+                         workers=WORKERS)
 groups = {k: every[k] for k in ("Bernoulli draws", "decoder means", "authors' protocol")}
 retained = {k: g for k, g in every.items() if k.startswith("retention")}
 runs, authors = groups["Bernoulli draws"], groups["authors' protocol"]
@@ -556,7 +557,7 @@ live.explore(
 )
 
 # %% tags=["hide-input"]
-workers_note = f"the runs in {P['workers']} worker processes, " if device == "cpu" and P["workers"] > 1 else ""
+workers_note = f"the runs in {WORKERS} worker processes, " if WORKERS > 1 else ""
 print(f"chapter 3 ran in {time.perf_counter() - START:.0f} s ({MAIN_SECONDS:.0f} s for the runs), "
       f"{workers_note}{time.process_time():.0f} s of CPU time in this process, {time.thread_time():.0f} s of it in "
       f"the main thread ({MAIN_CPU:.0f} s by the end of the runs; profile '{profiles.current()}', device {device})")  # fmt: skip

@@ -523,7 +523,7 @@ LOSS_CHUNK = 256
 
 
 def _fused_loss_applies(model: Any, precision: str) -> bool:
-    """Whether :func:`summed_next_token_loss` can take the model's hidden states (OPT, float32, an untied-bias head)."""
+    """Whether :func:`summed_next_token_loss` can stand in for the model's head and loss (OPT, float32, no head bias)."""
     head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
     return (
         precision == "no"

@@ -508,7 +508,7 @@ def run_variants(
     batches: dict[tuple, list[str]] = {}
     for label, v in variants.items():
         batches.setdefault(v.batch_key(), []).append(label)
-    for (_, _, _), labels in batches.items():
+    for labels in batches.values():
         if any(label in generation0 for label in labels) and not all(label in generation0 for label in labels):
             raise ValueError(f"generation0 must cover every variant trained with {labels} or none of them")
     # the calls of run_vae_batch: every batch, split by seed into up to `workers` parts
@@ -534,7 +534,7 @@ def run_variants(
     for (runs, _), result in zip(calls, results):
         for (label, i), run in zip(runs, result):
             out[label][i] = run
-    return {label: list(out[label]) for label in variants}  # type: ignore[misc]
+    return out  # type: ignore[return-value]  (every slot filled: one run per label and seed)
 
 
 def _batch_in_worker(kwargs: dict[str, Any]) -> list[VAERun]:
