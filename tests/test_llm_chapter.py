@@ -882,6 +882,56 @@ def test_a_resume_checks_the_saved_training_sets(chapter, tmp_path):
         runner.check_resumed(ctx, s, 0, 2)
 
 
+class _AskedTheMain(Exception):
+    pass
+
+
+class _NotMain:
+    """Rank 1 of two: every question to the main process raises, so a step that never asks returns quietly."""
+
+    rank, size, local_rank, is_main, distributed = 1, 2, 1, False, True
+    device = torch.device("cpu")
+
+    def broadcast_object(self, obj):
+        raise _AskedTheMain
+
+    def barrier(self):
+        raise AssertionError("a barrier before the step asked the main process whether it is finished")
+
+
+def test_only_the_main_process_decides_whether_a_step_is_finished(chapter, tmp_path):
+    """Bugs guarded (a hang of ``torchrun --nproc-per-node 2`` seen in CI): every process asking the disk whether a
+    step's folder is finished. The main process writes the folder and then waits at a barrier; a slower process that
+    looks only then finds it finished, skips the step and its barrier, and the two wait forever in different
+    collectives. Here a process that is not the main one sees every step finished on disk: each step must still ask
+    the main process (generation 0, its writing, a chain's generation 0 and a later generation)."""
+    name = "accumulate, strict"
+    c = chapter.experiments[name]
+    s = c.settings[0]
+    out = chapter.folder(name)
+    cache = chapter.root / "cache"
+    prep = chapter.preps[name]
+    ctx = runner.Context(c, out, cache, runner.distributed.current("cpu"), prep)
+    # the main process answers from the disk
+    assert runner.finished(ctx, gen_dir(out, s, 0, 1)) and not runner.finished(ctx, tmp_path / "none")
+    ctx.world = _NotMain()
+    folder = runner.gen0_folder(ctx, s.epochs, 0)
+    assert runner.is_done(folder) and runner.is_done(runner.written_folder(folder, c, "train"))
+    steps = {
+        "generation 0": lambda: runner.run_gen0(ctx, s.epochs, 0),
+        "its writing": lambda: runner.write_gen0(ctx, s.epochs, 0, "train"),
+        "the chain's generation 0": lambda: runner.materialize_gen0(ctx, s, 0),
+        "generation 2": lambda: runner.run_generation(ctx, s, 0, 2),
+    }
+    assert runner.is_done(gen_dir(out, s, 0, 2))
+    for what, step in steps.items():
+        try:
+            step()
+        except _AskedTheMain:
+            continue
+        pytest.fail(f"{what}: skipped on what this process saw on disk, without asking the main process")
+
+
 @pytest.mark.slow
 def test_two_worker_processes_give_the_inline_results(chapter, tmp_path):
     """Bugs guarded: steps run in worker processes computing other numbers than inline (seeds drawn per process,

@@ -428,6 +428,18 @@ def model_measures(ctx: Context, lm: Any) -> dict[str, Any]:
     return {"test_nll": float(per_block.mean()), "test_nll_sum": float(per_block.sum() * (length - 1)), **model_m}
 
 
+def finished(ctx: Context, folder: Path) -> bool:
+    """Whether a step's folder is finished, as the main process sees it: every process takes the same branch.
+
+    Each process asking the disk itself raced: the main process writes a
+    step's folder and then waits for the others at a barrier, so a slower
+    process that looked only then found the folder finished, skipped the step
+    and its barrier, and both waited forever in different collectives (seen
+    as a hang of ``torchrun --nproc-per-node 2`` under load).
+    """
+    return bool(ctx.world.broadcast_object(is_done(folder) if ctx.world.is_main else None))
+
+
 # ------------------------------------------------------------------------------------------- generation 0
 def gen0_folder(ctx: Context, epochs: int, run: int) -> Path:
     return ctx.store / gen0_key(ctx.prep, epochs, run)
@@ -436,7 +448,7 @@ def gen0_folder(ctx: Context, epochs: int, run: int) -> Path:
 def run_gen0(ctx: Context, epochs: int, run: int, progress: bool = False) -> Path:
     """Fine-tune generation 0 of ``(epochs, run)`` on the original blocks and measure it (once for every chain)."""
     folder = gen0_folder(ctx, epochs, run)
-    if is_done(folder):
+    if finished(ctx, folder):
         return folder
     c, prep = ctx.config, ctx.prep
     seed = gen0_seed(c, epochs, run)
@@ -479,7 +491,7 @@ def write_gen0(ctx: Context, epochs: int, run: int, what: str = "train") -> Path
     """
     folder = gen0_folder(ctx, epochs, run)
     target = written_folder(folder, ctx.config, what)
-    if is_done(target):
+    if finished(ctx, target):
         return target
     lm = ctx.model_at(folder / "model")
     prompts = ctx.prep.train_blocks if what == "train" else ctx.prep.valid_blocks
@@ -498,7 +510,7 @@ def materialize_gen0(ctx: Context, setting: Setting, run: int) -> None:
     """Fill the chain's ``gen0`` folder from the shared generation 0 (hard links) and its own ``metrics.json``."""
     c, prep = ctx.config, ctx.prep
     folder = gen_dir(ctx.output, setting, run, 0)
-    if is_done(folder):
+    if finished(ctx, folder):
         return
     shared = gen0_folder(ctx, setting.epochs, run)
     written_dir = written_folder(shared, c, "train")
@@ -657,7 +669,7 @@ def run_generation(ctx: Context, setting: Setting, run: int, g: int, progress: b
         return
     c, prep = ctx.config, ctx.prep
     folder = gen_dir(ctx.output, setting, run, g)
-    if is_done(folder):
+    if finished(ctx, folder):
         return
     previous = gen_dir(ctx.output, setting, run, g - 1)
     if not is_done(previous):

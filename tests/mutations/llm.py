@@ -240,4 +240,10 @@ MUTANTS = [
      "training never takes the fused loss (slower, silently)"),
     (M, "        precision == \"no\"\n        and", "        precision in (\"no\", \"bf16\")\n        and",
      "the fused loss taken under bf16 autocast, where the model's own head and loss belong"),
+    # several processes: the decision to skip a finished step (a hang under torchrun, seen in CI)
+    (R, "    return bool(ctx.world.broadcast_object(is_done(folder) if ctx.world.is_main else None))",
+     "    return is_done(folder)", "every process asks the disk whether a step is finished (the race of the hang)"),
+    (R, "    folder = gen_dir(ctx.output, setting, run, g)\n    if finished(ctx, folder):",
+     "    folder = gen_dir(ctx.output, setting, run, g)\n    if is_done(folder) or finished(ctx, folder):",
+     "a later generation skipped on this process' view of the disk"),
 ]
