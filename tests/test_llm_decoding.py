@@ -98,20 +98,59 @@ def test_the_experiment_takes_the_fast_path(tiny_opt, monkeypatch):
     assert out.shape == (2, 4) and len(calls) == 3
 
 
-def test_the_cache_grows_in_place_and_reorders_only_generated_positions():
-    """Bugs guarded: a reorder that moves the prompt positions (beams of one prompt share them), or that forgets the
-    generated ones."""
-    layer = decoding._layer_class()(capacity=6)
+def test_the_cache_keeps_each_prompt_once_and_reorders_only_generated_positions():
+    """Bugs guarded: a reorder that moves the prompt positions or that forgets the generated ones (keys or values),
+    prompts stored once per beam instead of once per prompt, a step written at the wrong position, a cache that
+    overflows its buffer silently."""
+    layer = decoding._layer_class()(capacity=2, beams=2)
     k = torch.arange(2 * 1 * 3 * 2, dtype=torch.float32).view(2, 1, 3, 2)  # 2 prompts, 3 positions
-    layer.update(k, -k)
-    layer.expand(2)  # beams 0,1 of prompt 0; beams 2,3 of prompt 1
+    assert layer.update(k, -k)[0] is k  # the prompt pass attends over the prompt itself
+    assert layer.pk.shape == (2, 1, 3, 2)  # once per prompt: beams 0,1 are prompt 0's, beams 2,3 prompt 1's
     step = torch.full((4, 1, 1, 2), 100.0) + torch.arange(4.0).view(4, 1, 1, 1)
-    keys, values = layer.update(step, -step)
-    assert keys.shape == (4, 1, 4, 2) and layer.get_seq_length() == 4
-    before = layer.kbuf[:, :, :3].clone()
-    layer.reorder_from(torch.tensor([1, 1, 3, 2]), start=3)
-    np.testing.assert_array_equal(layer.kbuf[:, :, :3], before)  # the prompts stay
-    np.testing.assert_array_equal(layer.kbuf[:, 0, 3, 0], [101.0, 101.0, 103.0, 102.0])
-    np.testing.assert_array_equal(layer.vbuf[:, 0, 3, 0], [-101.0, -101.0, -103.0, -102.0])
+    layer.update(step, -step)
+    assert layer.get_seq_length() == 4
+    layer.reorder(torch.tensor([1, 1, 3, 2]))
+    keys, values = layer.keys_values()
+    assert keys.shape == (4, 1, 4, 2)
+    np.testing.assert_array_equal(keys[:, 0, :3], k.repeat_interleave(2, dim=0)[:, 0])  # the prompts stay
+    np.testing.assert_array_equal(keys[:, 0, 3, 0], [101.0, 101.0, 103.0, 102.0])
+    np.testing.assert_array_equal(values[:, 0, 3, 0], [-101.0, -101.0, -103.0, -102.0])
+    layer.update(step + 10, -step - 10)
+    np.testing.assert_array_equal(layer.keys_values()[0][:, 0, 4, 0], [110.0, 111.0, 112.0, 113.0])
     with pytest.raises(RuntimeError, match="full"):
-        layer.update(torch.zeros(4, 1, 3, 2), torch.zeros(4, 1, 3, 2))
+        layer.update(step, -step)
+
+
+@pytest.mark.parametrize("kv_heads", [4, 2])
+def test_a_beam_step_attends_as_full_attention_over_every_beams_keys(kv_heads):
+    """Bugs guarded: the step's attention dropping the prompt's keys or the generated ones, a softmax over one part
+    alone, the scaling applied twice or not at all, beams of one prompt reading another prompt's keys (a wrong
+    view of the queries), key heads not shared among their query heads (grouped-query models)."""
+    gen = torch.Generator().manual_seed(0)
+    prompts, beams, heads, dim, length = 3, 2, 4, 8, 5
+    layer = decoding._layer_class()(capacity=4, beams=beams)
+    layer.update(torch.randn(prompts, kv_heads, length, dim, generator=gen),
+                 torch.randn(prompts, kv_heads, length, dim, generator=gen))  # fmt: skip
+    for _ in range(3):
+        n = prompts * beams
+        layer.update(torch.randn(n, kv_heads, 1, dim, generator=gen), torch.randn(n, kv_heads, 1, dim, generator=gen))
+        layer.reorder(torch.tensor([1, 0, 2, 2, 5, 4]))
+    query = torch.randn(prompts * beams, heads, 1, dim, generator=gen)
+    keys, values = layer.keys_values()
+    keys, values = keys.repeat_interleave(heads // kv_heads, 1), values.repeat_interleave(heads // kv_heads, 1)
+    want = torch.nn.functional.scaled_dot_product_attention(query, keys, values, scale=0.3).transpose(1, 2)
+    np.testing.assert_allclose(layer.attend(query, 0.3), want, atol=1e-6)
+
+
+def test_the_model_gets_its_own_attention_back(tiny_opt, monkeypatch):
+    """Bug guarded: the search's attention left in the model's configuration after the call (or after an error in it),
+    so that training or scoring afterwards passes the cache layer where keys belong."""
+    prompts = torch.as_tensor(np.random.default_rng(0).integers(2, 300, size=(2, 5)))
+    before = tiny_opt.config._attn_implementation
+    assert before != decoding.ATTENTION  # (the fixture is shared: an earlier search must have given it back too)
+    decoding.beam_search(tiny_opt, prompts, 3, num_beams=2)
+    assert tiny_opt.config._attn_implementation == before
+    monkeypatch.setattr(decoding, "_search", lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        decoding.beam_search(tiny_opt, prompts, 3, num_beams=2)
+    assert tiny_opt.config._attn_implementation == before

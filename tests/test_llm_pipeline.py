@@ -303,15 +303,26 @@ def test_best_validation_checkpoint_is_kept():
 
 
 def test_token_losses_match_a_direct_computation():
-    """Bug: the scored targets are shifted wrongly, or the chunks lose or repeat rows."""
+    """Bugs: the scored targets are shifted wrongly, or the chunks lose or repeat rows (on the fused path a CPU takes,
+    a chunk of any size, and on the model's logits a GPU takes); scoring never takes the fused path (half the speed,
+    silently)."""
     lm = micro_lm()
     blocks = random_blocks(7)
     ids = torch.as_tensor(blocks)
     with torch.no_grad():
         logp = torch.log_softmax(lm(input_ids=ids).logits.double(), -1)
     direct = -logp[:, :-1].gather(-1, ids[:, 1:, None]).squeeze(-1).numpy()
-    np.testing.assert_allclose(model.token_nll(lm, blocks, batch_size=3, chunk_tokens=20), direct, rtol=1e-5)
-    np.testing.assert_allclose(model.sequence_nll(lm, blocks, batch_size=4), direct.mean(1), rtol=1e-5)
+    calls = []
+    real = model.next_token_nll
+    with mock.patch.object(model, "next_token_nll", lambda *a, **k: calls.append(1) or real(*a, **k)):
+        np.testing.assert_allclose(model.token_nll(lm, blocks, batch_size=3), direct, rtol=1e-5)
+        np.testing.assert_allclose(model.sequence_nll(lm, blocks, batch_size=4), direct.mean(1), rtol=1e-5)
+    assert len(calls) == 3 + 2  # the fused path, batch after batch
+    for chunk in (1, 7, 256):
+        with torch.no_grad():
+            np.testing.assert_allclose(model.next_token_nll(lm, ids, chunk=chunk), direct, rtol=1e-5)
+    with mock.patch.object(model, "_fused_loss_applies", lambda *a: False):  # the model's own logits
+        np.testing.assert_allclose(model.token_nll(lm, blocks, batch_size=3, chunk_tokens=20), direct, rtol=1e-5)
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 256])

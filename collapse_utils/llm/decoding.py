@@ -9,10 +9,14 @@ search with less work per token (:func:`beam_search`):
 
 * the prompts are encoded once, not once per beam (transformers copies every
   prompt ``num_beams`` times before its first forward pass);
-* the key/value cache is one buffer per layer, allocated once, that grows in
-  place (transformers concatenates a new, longer tensor at every step);
-* reordering the beams moves only the generated positions: beams of one
-  prompt share the prompt's keys and values, so that part never moves
+* the prompt's keys and values are kept once per prompt, not once per beam:
+  beams of one prompt share them, so they never move, and each decoding step
+  attends to them with one batched product per prompt (:data:`ATTENTION`, an
+  attention function registered with transformers' ``AttentionInterface`` for
+  the length of the call);
+* the generated keys and values are one buffer per layer, allocated once, that
+  grows in place (transformers concatenates a new, longer tensor at every step),
+  and reordering the beams is one ``index_select`` of it into a spare buffer
   (transformers copies the whole cache at every step).
 
 The scores are those of transformers' beam search, step by step: the
@@ -28,7 +32,13 @@ answer is the beam with the highest accumulated score. The tests compare the
 output with ``model.generate`` token for token.
 
 The forward pass is the model's own (``transformers``, with a cache of its
-``Cache`` API); only the bookkeeping around it is written here.
+``Cache`` API): its embeddings, projections, feed-forward layers and head;
+written here are the bookkeeping around it and the decoding steps' attention
+(the same softmax over the same keys; the tests compare it with full attention
+and the tokens with ``generate``). Measured at the book's shapes (64 prompts,
+5 beams, 64 tokens, a 2-layer OPT of width 64, one CPU thread): a quarter less
+time per call than the same search with the model's ``sdpa`` attention over
+every beam's copy of the prompt.
 """
 
 from __future__ import annotations
@@ -57,56 +67,110 @@ def supported() -> bool:
     return "layers" in inspect.signature(Cache.__init__).parameters and hasattr(DynamicLayer, "update")
 
 
+#: The attention implementation :func:`beam_search` registers with transformers (``AttentionInterface``) and
+#: gives the model for the length of the call: the prompt pass is the model's causal ``sdpa``; each decoding
+#: step attends to the prompt's keys once per prompt and to the generated keys once per beam.
+ATTENTION = "collapse-beam"
+
+
+def _beam_attention(module: Any, query: torch.Tensor, key: Any, value: Any, attention_mask: Any = None,
+                    scaling: float | None = None, dropout: float = 0.0, **kwargs: Any) -> tuple[torch.Tensor, None]:
+    """The registered attention: a decoding step reads its layer's :class:`BeamLayer` (passed as ``key``)."""
+    if isinstance(key, torch.Tensor):  # the prompt pass (no padding): causal attention over the prompt
+        out = torch.nn.functional.scaled_dot_product_attention(query, key, value, is_causal=query.shape[2] > 1,
+                                                               scale=scaling)  # fmt: skip
+        return out.transpose(1, 2).contiguous(), None
+    return key.attend(query, 1.0 if scaling is None else scaling), None
+
+
+def _register() -> None:
+    from transformers import AttentionInterface
+
+    if ATTENTION not in AttentionInterface._global_mapping:
+        AttentionInterface.register(ATTENTION, _beam_attention)
+
+
 def _layer_class():
     _, DynamicLayer = _cache_classes()
 
     class BeamLayer(DynamicLayer):
-        """One layer's keys and values in a buffer allocated once; grows in place, reorders generated positions."""
+        """One layer's keys and values: the prompt's once per prompt, the generated ones per beam.
 
-        def __init__(self, capacity: int) -> None:
+        The prompt pass stores the prompts' keys and values as they are
+        (``(prompts, heads, length, dim)``); every later step writes its
+        position into a buffer of ``(2, prompts * beams, heads, capacity, dim)``
+        (keys, values) allocated once, in which every beam's first positions
+        are one strided view of ``(beams * heads, length, dim)`` (a batched
+        matrix product reads them without a copy). Reordering the beams copies
+        that buffer into a spare one (one ``index_select``) and swaps them: the
+        prompts never move.
+        """
+
+        def __init__(self, capacity: int, beams: int = 1) -> None:
             super().__init__()
             self.capacity = capacity
-            self.length = 0
+            self.beams = beams
+            self.prompt_length = 0
+            self.length = 0  # generated positions stored
 
         def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any) -> None:
-            n, heads, _, dim = key_states.shape
+            b, heads, length, dim = key_states.shape
             self.device = key_states.device
-            self.kbuf = key_states.new_empty((n, heads, self.capacity, dim))
-            self.vbuf = value_states.new_empty((n, heads, self.capacity, dim))
+            self.pk, self.pv = key_states.contiguous(), value_states.contiguous()
+            self.buf = key_states.new_empty((2, b * self.beams, heads, self.capacity, dim))
+            self.spare = torch.empty_like(self.buf)
+            self.prompt_length = length
             self.is_initialized = True
 
         def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any):
-            if not self.is_initialized:
+            if not self.is_initialized:  # the prompt pass
                 self.lazy_initialization(key_states, value_states)
-            n = key_states.shape[-2]
-            if self.length + n > self.capacity:
-                raise RuntimeError(f"beam cache full: {self.length} + {n} > {self.capacity} positions")
-            self.kbuf[:, :, self.length : self.length + n] = key_states
-            self.vbuf[:, :, self.length : self.length + n] = value_states
-            self.length += n
-            self.keys = self.kbuf[:, :, : self.length]
-            self.values = self.vbuf[:, :, : self.length]
-            return self.keys, self.values
+                return key_states, value_states
+            if key_states.shape[-2] != 1 or key_states.shape[0] != self.buf.shape[1]:
+                raise RuntimeError(f"a beam step takes one position of every beam, got {tuple(key_states.shape)}")
+            if self.length + 1 > self.capacity:
+                raise RuntimeError(f"beam cache full: {self.length} + 1 > {self.capacity} generated positions")
+            self.buf[0, :, :, self.length] = key_states[:, :, 0]
+            self.buf[1, :, :, self.length] = value_states[:, :, 0]
+            self.length += 1
+            return self, self  # the registered attention reads both parts from here
 
         def get_seq_length(self, *args: Any) -> int:
-            return self.length
+            return self.prompt_length + self.length
 
         def get_mask_sizes(self, *args: Any) -> tuple[int, int]:
             query_length = args[-1] if args and isinstance(args[-1], int) else 1
-            return self.length + query_length, 0
+            return self.get_seq_length() + query_length, 0
 
-        def expand(self, k: int) -> None:
-            """Copy every row ``k`` times (prompt ``i`` becomes beams ``i*k .. i*k+k-1``)."""
-            self.kbuf = self.kbuf.repeat_interleave(k, dim=0)
-            self.vbuf = self.vbuf.repeat_interleave(k, dim=0)
-            self.keys = self.kbuf[:, :, : self.length]
-            self.values = self.vbuf[:, :, : self.length]
+        def keys_values(self) -> tuple[torch.Tensor, torch.Tensor]:
+            """Every beam's keys and values, prompt included: ``(prompts * beams, heads, length, dim)`` (a copy)."""
+            t, k = self.length, self.beams
+            keys = torch.cat([self.pk.repeat_interleave(k, dim=0), self.buf[0, :, :, :t]], dim=2)
+            values = torch.cat([self.pv.repeat_interleave(k, dim=0), self.buf[1, :, :, :t]], dim=2)
+            return keys, values
 
-        def reorder_from(self, source: torch.Tensor, start: int) -> None:
-            """Beam ``b`` takes the positions ``start..`` of beam ``source[b]`` (positions before stay)."""
-            if self.length > start:
-                self.kbuf[:, :, start : self.length] = self.kbuf[source, :, start : self.length]
-                self.vbuf[:, :, start : self.length] = self.vbuf[source, :, start : self.length]
+        def reorder(self, source: torch.Tensor) -> None:
+            """Beam ``b`` takes the generated positions of beam ``source[b]`` (the prompts never move)."""
+            torch.index_select(self.buf, 1, source, out=self.spare)
+            self.buf, self.spare = self.spare, self.buf
+
+        def attend(self, query: torch.Tensor, scaling: float) -> torch.Tensor:
+            """One decoding step's attention, ``(prompts * beams, 1, heads, dim)``: softmax over prompt and generated keys."""
+            n, heads, _, dim = query.shape
+            b, k, t, kv_heads = self.pk.shape[0], self.beams, self.length, self.pk.shape[1]
+            pk, pv, gk, gv = self.pk, self.pv, self.buf[0, :, :, :t], self.buf[1, :, :, :t]
+            if kv_heads != heads:  # grouped-query attention: every key head serves heads // kv_heads queries
+                r = heads // kv_heads
+                pk, pv = pk.repeat_interleave(r, dim=1), pv.repeat_interleave(r, dim=1)
+                gk, gv = gk.repeat_interleave(r, dim=1), gv.repeat_interleave(r, dim=1)
+            q = query.view(b, k, heads, dim).transpose(1, 2)  # (prompts, heads, beams, dim)
+            prompt = torch.matmul(q, pk.transpose(-1, -2))  # (prompts, heads, beams, prompt length)
+            made = torch.matmul(query, gk.transpose(-1, -2)).view(b, k, heads, t).transpose(1, 2)
+            weights = (torch.cat([prompt, made], dim=-1) * scaling).softmax(dim=-1)
+            out = torch.matmul(weights[..., : pk.shape[2]], pv).transpose(1, 2).reshape(n, heads, 1, dim)
+            mine = weights[..., pk.shape[2] :].transpose(1, 2).reshape(n, heads, 1, t)
+            out = out + torch.matmul(mine.to(gv.dtype), gv)
+            return out.transpose(1, 2)
 
     return BeamLayer
 
@@ -154,15 +218,26 @@ def beam_search(
         raise ValueError(f"prompts must be a (batch, length) tensor, got shape {tuple(prompts.shape)}")
     Cache, _ = _cache_classes()
     BeamLayer = _layer_class()
-    batch, length = prompts.shape
     k = num_beams
-    n = batch * k
-    layers = [BeamLayer(length + new_tokens) for _ in range(model.config.num_hidden_layers)]
+    layers = [BeamLayer(new_tokens, k) for _ in range(model.config.num_hidden_layers)]
     cache = Cache(layers=layers)
     kw = {_cache_keyword(model): cache}
+    _register()
+    previous = model.config._attn_implementation
+    model.config._attn_implementation = ATTENTION
+    try:
+        return _search(model, prompts, new_tokens, k, repetition_penalty, eos_token_id, candidates, do_sample,
+                       layers, kw)  # fmt: skip
+    finally:
+        model.config._attn_implementation = previous
+
+
+def _search(model: Any, prompts: torch.Tensor, new_tokens: int, k: int, repetition_penalty: float,
+            eos_token_id: int | None, candidates: int, do_sample: bool, layers: list[Any],
+            kw: dict[str, Any]) -> torch.Tensor:  # fmt: skip
+    batch, length = prompts.shape
+    n = batch * k
     logits = model(input_ids=prompts, use_cache=True, **kw).logits[:, -1].float()
-    for layer in layers:
-        layer.expand(k)
     logits = logits.repeat_interleave(k, dim=0)
     device = prompts.device
     seqs = torch.empty((n, length + new_tokens), dtype=torch.long, device=device)
@@ -194,7 +269,7 @@ def beam_search(
         if t == new_tokens - 1:
             break
         for layer in layers:
-            layer.reorder_from(source, length)
+            layer.reorder(source)
         logits = model(input_ids=seqs[:, length + t : length + t + 1], use_cache=True, **kw).logits[:, -1].float()
     ranked = seqs.view(batch, k, -1)[:, :candidates, length:]  # ranked: the first has the highest score
     return ranked[:, 0] if candidates == 1 else ranked

@@ -52,28 +52,18 @@ BAND_NAMES = ("rare", "middle", "frequent")
 
 # --------------------------------------------------------------------------- token losses
 def token_nll(model: Any, blocks: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """Negative log-likelihood (nats) of every token of every block under ``model``.
+    """Negative log-likelihood (nats) of every token of every block under ``model``, in float32.
 
     Returns an ``(n, L)`` array; column 0 is NaN (the first token of a block
     has no context). ``np.nanmean(token_nll(m, b), axis=1)`` is
-    :func:`~collapse_utils.llm.model.sequence_nll`.
+    :func:`~collapse_utils.llm.model.sequence_nll`; the losses are
+    :func:`~collapse_utils.llm.model.token_nll`'s without autocast.
     """
-    import torch
+    from .model import token_nll as losses
 
     blocks = np.asarray(blocks)
-    if blocks.ndim != 2 or blocks.shape[1] < 2:
-        raise ValueError(f"blocks must be a 2-D array of sequences of length >= 2, got shape {blocks.shape}")
-    validate.integer("batch_size", batch_size, 1)
-    model.eval()
-    device = next(model.parameters()).device
     out = np.full(blocks.shape, np.nan)
-    with torch.no_grad():
-        for start in range(0, len(blocks), batch_size):
-            ids = torch.as_tensor(blocks[start : start + batch_size], dtype=torch.long, device=device)
-            logits = model(input_ids=ids).logits[:, :-1].float()
-            logp = torch.log_softmax(logits, dim=-1)
-            nll = -logp.gather(-1, ids[:, 1:, None]).squeeze(-1)
-            out[start : start + len(ids), 1:] = nll.cpu().numpy()
+    out[:, 1:] = losses(model, blocks, batch_size, mixed_precision="no")
     return out
 
 

@@ -548,6 +548,27 @@ def summed_next_token_loss(model: Any, ids: torch.Tensor, chunk: int = LOSS_CHUN
     return _SummedNextTokenLoss.apply(hidden.reshape(-1, hidden.shape[-1]), weight, targets, chunk)
 
 
+def next_token_nll(model: Any, ids: torch.Tensor, chunk: int = LOSS_CHUNK) -> torch.Tensor:
+    """Every next-token NLL of ``ids`` under an OPT model, ``(batch, length - 1)``: scoring's head and loss, fused.
+
+    The decoder's hidden states of every position but the last (the model's
+    own forward, less its head), then the head and ``logsumexp - logit of the
+    target`` a chunk of ``chunk`` rows at a time: no logits of the last
+    position, no log-softmax over the whole batch (half the time of the
+    model's logits and ``cross_entropy`` at the book's shapes). Float32 OPT
+    models only (:func:`_fused_loss_applies`); :func:`token_nll` takes it there.
+    """
+    hidden = model.model.decoder(input_ids=ids).last_hidden_state[:, :-1]
+    flat = hidden.reshape(-1, hidden.shape[-1])
+    targets = ids[:, 1:].reshape(-1)
+    weight = model.get_output_embeddings().weight
+    parts = []
+    for s in range(0, flat.shape[0], chunk):
+        logits = (flat[s : s + chunk] @ weight.t()).float()
+        parts.append(torch.logsumexp(logits, dim=1) - logits.gather(1, targets[s : s + chunk, None]).squeeze(1))
+    return torch.cat(parts).view(ids.shape[0], ids.shape[1] - 1)
+
+
 def train(
     model: Any,
     blocks: np.ndarray,
@@ -734,7 +755,9 @@ def token_nll(
     Token ``i`` of a block is predicted from tokens ``0..i-1`` of the same
     block. The forward pass runs under the model device's autocast (bf16/fp16
     on a GPU), the losses are ``cross_entropy(reduction="none")`` of float32
-    logits, a few rows at a time (:func:`token_losses`).
+    logits, a few rows at a time (:func:`token_losses`); float32 OPT models
+    (a CPU's) take the fused head and loss of :func:`next_token_nll` instead
+    (the same numbers up to the order of float sums).
     """
     blocks = np.asarray(blocks)
     if blocks.ndim != 2 or blocks.shape[1] < 2:
@@ -744,9 +767,13 @@ def token_nll(
     model.eval()
     device = _device_of(model)
     precision = resolve_precision(device, mixed_precision)
+    fused = _fused_loss_applies(model, precision)
     out = np.empty((len(blocks), blocks.shape[1] - 1), dtype=np.float32)
     for start in range(0, len(blocks), batch_size):
         ids = torch.as_tensor(blocks[start : start + batch_size], dtype=torch.long, device=device)
+        if fused:
+            out[start : start + len(ids)] = next_token_nll(model, ids).cpu().numpy()
+            continue
         with _autocast_for(device, precision):
             logits = model(input_ids=ids).logits
         out[start : start + len(ids)] = token_losses(logits, ids, chunk_tokens).cpu().numpy()

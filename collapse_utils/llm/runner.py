@@ -413,9 +413,13 @@ def choose(ctx: Context, written: np.ndarray, gen0: Any) -> tuple[np.ndarray, np
     """The kept continuation of every block (the likeliest under generation 0 when several were written).
 
     Returns ``(blocks, perplexity under generation 0 of every candidate)``; with
-    one candidate, the candidates themselves and their perplexities.
+    one candidate, the candidates themselves and ``None`` (nothing to choose
+    between: scoring them under generation 0 would cost a pass that nothing
+    reads; Figure 11 scores every generation's training blocks itself).
     """
     n, c, length = written.shape
+    if c == 1:
+        return written[:, 0], None
     ppl = np.exp(model_mod.sequence_nll(gen0, written.reshape(n * c, length), ctx.config.eval_batch_size)).reshape(n, c)
     best = ppl.argmin(axis=1)
     return written[np.arange(n), best], ppl
