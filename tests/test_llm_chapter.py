@@ -983,3 +983,63 @@ def test_a_stalled_step_stops_the_call_and_names_the_step(monkeypatch):
         assert w._run_graph(graph2, [job], Path("unused"), None, pool2, 2, False, None, stall_seconds=5.0) == 2
     with pytest.raises(ValueError, match="stall_seconds"):
         w.run_many({"x": (presets.profile_config("quick"), Path("unused-out"))}, stall_seconds=0)
+
+
+def test_steps_run_while_another_experiments_model_pretrains(monkeypatch):
+    """Bugs guarded: every step waiting for every small model (a worker idle while the last model pretrains, and the
+    experiments prepared one after another before any step), an experiment's steps started before its model is in
+    the cache, the experiments that wait for a model never started once it is there (their generations silently not
+    computed), an error in a pretraining swallowed, a pretraining that hangs not caught by the hang guard."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from collapse_utils.llm import workers as w
+
+    log: list[str] = []
+    model_ready = threading.Event()
+
+    def execute(key, job, cache, device, progress=False):
+        if key[0] == "pretrain":
+            model_ready.wait(10)
+            log.append("pretrained")
+        else:
+            log.append(f"{job.name} {key[-1]}")
+            if job.name == "ready" and key[-1] == 1:
+                model_ready.set()  # the model is done only after the ready experiment's steps ran
+        return key
+
+    def chain(job, n):
+        keys = [("gen", job.name, 0, 0, g) for g in range(n)]
+        return {k: w._Task(k, job, {keys[i - 1]} if i else set(), float(n - i)) for i, k in enumerate(keys)}
+
+    monkeypatch.setattr(w, "_execute", execute)
+    ready = w.Job("ready", presets.profile_config("quick"), Path("unused-a"))
+    waits = w.Job("waits", presets.profile_config("quick"), Path("unused-b"))
+    started: list[list[str]] = []
+
+    def start(jobs):
+        started.append([j.name for j in jobs])
+        assert "pretrained" in log  # never before its model is in the cache
+        return chain(jobs[0], 2)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        future = pool.submit(execute, ("pretrain", "waits"), waits, None, None)
+        done = w._run_graph(chain(ready, 2), [ready, waits], Path("unused"), None, pool, 2, False, None,
+                            stall_seconds=20, pretraining={future: [waits]}, start=start)  # fmt: skip
+    assert done == 4 and started == [["waits"]]
+    assert log == ["ready 0", "ready 1", "pretrained", "waits 0", "waits 1"]
+    # an error in a pretraining stops the call; a pretraining that hangs is named by the hang guard
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        broken = pool.submit(lambda: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            w._run_graph({}, [waits], Path("unused"), None, pool, 2, False, None, pretraining={broken: [waits]},
+                         start=start)  # fmt: skip
+    hang = threading.Event()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        stuck = pool.submit(hang.wait, 10)
+        try:
+            with pytest.raises(w.StepStalled, match="pretraining for 'waits'"):
+                w._run_graph({}, [waits], Path("unused"), None, pool, 2, False, None, stall_seconds=0.3,
+                             pretraining={stuck: [waits]}, start=start)  # fmt: skip
+        finally:
+            hang.set()

@@ -501,14 +501,19 @@ class _SummedNextTokenLoss(torch.autograd.Function):
         for s in range(0, hidden.shape[0], chunk):
             h, y = hidden[s : s + chunk], targets[s : s + chunk]
             logits = (h @ weight.t()).float()
-            lse = torch.logsumexp(logits, dim=1)
-            total += (lse - logits.gather(1, y[:, None]).squeeze(1)).sum()
-            if grads:
-                p = torch.exp_(logits.sub_(lse[:, None]))  # softmax, in place
-                p[rows[: len(y)], y] -= 1.0
-                p = p.to(hidden.dtype)
-                g_hidden[s : s + chunk] = p @ weight
-                g_weight.addmm_(p.t(), h)
+            if not grads:
+                total += (torch.logsumexp(logits, dim=1) - logits.gather(1, y[:, None]).squeeze(1)).sum()
+                continue
+            target = logits.gather(1, y[:, None]).squeeze(1)
+            top = logits.amax(dim=1, keepdim=True)
+            p = torch.exp_(logits.sub_(top))  # one exponential serves the loss and the softmax (in place)
+            norm = p.sum(dim=1)
+            total += (torch.log(norm) + top.squeeze(1) - target).sum()
+            p.div_(norm[:, None])  # the softmax
+            p[rows[: len(y)], y] -= 1.0
+            p = p.to(hidden.dtype)
+            g_hidden[s : s + chunk] = p @ weight
+            g_weight.addmm_(p.t(), h)
         ctx.save_for_backward(*(t for t in (g_hidden, g_weight) if t is not None))
         return total
 

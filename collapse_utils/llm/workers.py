@@ -17,8 +17,10 @@ everywhere), and the main process alone writes.
 
 Before any step, every experiment is checked (parameters, sources, an output
 folder of another configuration, model, data or code), and the small models
-that are not in the cache are pretrained, several at once when there are
-several.
+that are not in the cache are pretrained: one in every worker at once when
+there are several (the steps of experiments whose model is ready take the
+workers left, and an experiment's steps join as soon as its model is in the
+cache), or one in all the workers together.
 """
 
 from __future__ import annotations
@@ -202,49 +204,33 @@ def run_many(
 
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
         # the small models to pretrain: several at once in the workers when there are several
-        missing: dict[str, Job] = {}
+        missing: dict[str, list[Job]] = {}
         if parallel:
             for job in plan:
                 folder = _small_cache_missing(job.config, job.output, cache, sources[job.name])
                 if folder is not None:
-                    missing.setdefault(folder, job)
-        if len(missing) > 1:  # several small models: one per worker, at once
-            futures = [pool.submit(_execute, ("pretrain", j.name), j, cache, device) for j in missing.values()]
-            _wait_all(futures, stall_seconds, [f"pretraining for {j.name!r}" for j in missing.values()])
+                    missing.setdefault(folder, []).append(job)
+        pretraining: dict[Any, list[Job]] = {}  # a pretraining in a worker -> the experiments that wait for it
+        if len(missing) > 1:  # several small models: one per worker, and the other experiments' steps meanwhile
+            for jobs_of in missing.values():
+                pretraining[pool.submit(_execute, ("pretrain", jobs_of[0].name), jobs_of[0], cache, device)] = jobs_of
         elif missing and world.device.type == "cpu":  # one: every worker takes part in each of its steps
-            pretrain_together(next(iter(missing.values())), cache, workers)
+            pretrain_together(next(iter(missing.values()))[0], cache, workers)
         if world.device.type == "cpu" and any(s["model"] in ("small", "fallback") for s in sources.values()):
             torch.set_num_threads(1)  # pretraining here, and scoring: see runner.small_model_threads
         printed: set[str] = set()
         summaries: dict[str, dict[str, Any]] = {}
-        for job in plan:
-            prep = runner.prepare(job.config, job.output, verbose=False, progress=progress and world.is_main,
-                                  cache_dir=cache, world=world, sources=sources[job.name])  # fmt: skip
-            ident = prep.identity()
-            identity_mod.check_identity(job.output, ident)
-            if verbose:
-                for note in prep.notes:
-                    if note not in printed:
-                        print(note)
-                        printed.add(note)
-            if world.is_main:
-                runner.record(job.output, job.config, ident, prep.notes)
-                if not (job.output / "base.json").exists():
-                    from . import model as model_mod
-                    from .model import atomic_write_text
 
-                    # experiments that share their base model, data, blocks, seed and decoding share the summary
-                    blocks = [identity_mod.blocks_fingerprint(b) for b in (prep.train_blocks, prep.test_blocks)]
-                    key = model_mod.config_hash(ident, runner.write_key(job.config), job.config.eval_batch_size,
-                                                job.config.seed, blocks)  # fmt: skip
-                    if key not in summaries:
-                        summaries[key] = runner.base_summary(prep)
-                    atomic_write_text(job.output / "base.json", json.dumps(summaries[key], indent=1))
-            world.barrier()
-            _context(job, cache, device, world, prep)  # this process' context (the inline path uses it)
-        graph = _graph(plan, cache, device, world)
+        def start(jobs: list[Job]) -> dict[tuple, _Task]:
+            """Prepare ``jobs`` (their models are in the cache) in this process; their steps still to do."""
+            for job in jobs:
+                _prepare(job, cache, device, world, sources[job.name], progress, verbose, printed, summaries)
+            return _graph(jobs, cache, device, world)
+
+        waiting = {id(j) for jobs_of in pretraining.values() for j in jobs_of}
+        graph = start([j for j in plan if id(j) not in waiting])
         done = _run_graph(graph, plan, cache, device, pool, workers, progress and world.is_main, stop_after,
-                          stall_seconds)
+                          stall_seconds, pretraining=pretraining, start=start)  # fmt: skip
         if world.is_main:
             for job in plan:
                 write_table(job.output)
@@ -263,6 +249,35 @@ def run_many(
     return {job.name: load_results(job.output) for job in plan}
 
 
+def _prepare(job: Job, cache: Path, device: str | None, world: distributed.World, sources: dict[str, str],
+             progress: bool, verbose: bool, printed: set[str], summaries: dict[str, dict[str, Any]]) -> None:
+    """Prepare one experiment in this process: its data, model and notes, its folder's records and base summary."""
+    prep = runner.prepare(job.config, job.output, verbose=False, progress=progress and world.is_main,
+                          cache_dir=cache, world=world, sources=sources)  # fmt: skip
+    ident = prep.identity()
+    identity_mod.check_identity(job.output, ident)
+    if verbose:
+        for note in prep.notes:
+            if note not in printed:
+                print(note)
+                printed.add(note)
+    if world.is_main:
+        runner.record(job.output, job.config, ident, prep.notes)
+        if not (job.output / "base.json").exists():
+            from . import model as model_mod
+            from .model import atomic_write_text
+
+            # experiments that share their base model, data, blocks, seed and decoding share the summary
+            blocks = [identity_mod.blocks_fingerprint(b) for b in (prep.train_blocks, prep.test_blocks)]
+            key = model_mod.config_hash(ident, runner.write_key(job.config), job.config.eval_batch_size,
+                                        job.config.seed, blocks)  # fmt: skip
+            if key not in summaries:
+                summaries[key] = runner.base_summary(prep)
+            atomic_write_text(job.output / "base.json", json.dumps(summaries[key], indent=1))
+    world.barrier()
+    _context(job, cache, device, world, prep)  # this process' context (the inline path uses it)
+
+
 class StepStalled(TimeoutError):
     """No step of a :func:`run_many` call ended within its ``stall_seconds``: a hang, not a long computation."""
 
@@ -272,6 +287,8 @@ def _describe(key: tuple, job: Job) -> str:
     if key and key[0] == "gen":
         _, name, setting, run, g = key
         return f"generation {g} of run {run} of {name!r}, setting {setting + 1}"
+    if key and key[0] == "pretrain":
+        return f"pretraining for {job.name!r}"
     return f"step {key[0]} of {job.name!r}"
 
 
@@ -291,15 +308,6 @@ def _wait_some(futures: list[Any], stall_seconds: float | None, names: list[str]
     if not done:
         raise StepStalled(f"no step ended within {stall_seconds:g} s; still running: {', '.join(names)}")
     return done
-
-
-def _wait_all(futures: list[Any], stall_seconds: float | None, names: list[str]) -> None:
-    """Wait for every future; :class:`StepStalled` when none of those left ends within ``stall_seconds``."""
-    left = dict(zip(futures, names))
-    while left:
-        for f in _wait_some(list(left), stall_seconds, list(left.values())):
-            left.pop(f)
-            f.result()
 
 
 @dataclass
@@ -352,19 +360,36 @@ def _graph(plan: list[Job], cache: Path, device: str | None, world: distributed.
     return tasks
 
 
+def _generations_left(jobs: list[Job]) -> int:
+    """How many generations of ``jobs`` are not finished on disk (what a call will compute)."""
+    return sum(
+        not is_done(gen_dir(job.output, setting, run, g))
+        for job in jobs
+        for setting in job.config.settings
+        for run in range(job.config.runs)
+        for g in range(job.config.generations + 1)
+    )
+
+
 def _run_graph(graph: dict[tuple, _Task], plan: list[Job], cache: Path, device: str | None, pool: Any,
-               workers: int, progress: bool, stop_after: int | None,
-               stall_seconds: float | None = None) -> int:  # fmt: skip
+               workers: int, progress: bool, stop_after: int | None, stall_seconds: float | None = None,
+               pretraining: dict[Any, list[Job]] | None = None, start: Any = None) -> int:  # fmt: skip
     """Run the steps of ``graph`` in dependency order; returns how many generations were computed.
 
-    With a pool, :class:`StepStalled` when no running step ends within ``stall_seconds``.
+    With a pool, :class:`StepStalled` when no running step ends within
+    ``stall_seconds``. ``pretraining`` maps pretrainings already submitted to
+    the pool to the experiments that wait for their model: each occupies a
+    worker like a step, and when it ends ``start(jobs)`` prepares those
+    experiments and returns their steps, which join the graph (the other
+    experiments' steps run meanwhile).
     """
     from ..progress import progress as progress_bar
 
     pending = dict(graph)
     finished: set[tuple] = set()
     computed = 0
-    total = sum(1 for k in graph if k[0] == "gen")
+    later = [j for jobs_of in (pretraining or {}).values() for j in jobs_of]
+    total = sum(1 for k in graph if k[0] == "gen") + _generations_left(later)
     bar = progress_bar(range(total), desc="generations") if progress and total else None
     ticks = iter(bar) if bar is not None else None
 
@@ -395,11 +420,15 @@ def _run_graph(graph: dict[tuple, _Task], plan: list[Job], cache: Path, device: 
                 done(task)
             return computed
         running: dict[Any, _Task] = {}
+        models: dict[Any, list[Job]] = dict(pretraining or {})
+        for future, jobs_of in models.items():
+            running[future] = _Task(("pretrain", jobs_of[0].name), jobs_of[0], set(), float("inf"))
         while pending or running:
             for task in ready():
                 if len(running) >= workers:
                     break
-                if stop_after is not None and computed + len(running) >= stop_after and task.key[0] == "gen":
+                steps = sum(t.key[0] != "pretrain" for t in running.values())
+                if stop_after is not None and computed + steps >= stop_after and task.key[0] == "gen":
                     continue
                 del pending[task.key]
                 running[pool.submit(_execute, task.key, task.job, cache, device)] = task
@@ -410,6 +439,9 @@ def _run_graph(graph: dict[tuple, _Task], plan: list[Job], cache: Path, device: 
             for future in finished_now:
                 task = running.pop(future)
                 future.result()  # an error in a step stops the call (finished steps stay on disk)
+                if future in models:  # a small model is in the cache: its experiments' steps join
+                    pending.update(start(models.pop(future)))
+                    continue
                 done(task)
         return computed
     finally:
