@@ -648,7 +648,9 @@ def train(
     steps_per_epoch = math.ceil(n / batch_size)
     lrs = learning_rates(schedule, lr, epochs, steps_per_epoch, min_lr, warmup)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    # torch's fused AdamW on a CPU: one kernel for every parameter (0.27 ms a step of the book's small OPT against
+    # 1.08 ms for its loop over parameters); on a GPU torch's own default (foreach)
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=True if dev.type == "cpu" else None)
     scaler = torch.amp.GradScaler("cuda") if precision == "fp16" and dev.type == "cuda" else None
     torch.manual_seed(int(np.random.SeedSequence([seed, 7, world.rank]).generate_state(1)[0]))  # dropout
     data = torch.as_tensor(blocks, dtype=torch.long)
