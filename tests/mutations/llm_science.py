@@ -27,7 +27,8 @@ SE = "collapse_utils/llm/sentences.py"
 
 MUTANTS = [
     # per-token and per-word losses
-    (M, "out[start : start + len(ids), 1:] = nll", "out[start : start + len(ids), :-1] = nll",
+    (M, 'out[:, 1:] = losses(model, blocks, batch_size, mixed_precision="no")',
+     'out[:, :-1] = losses(model, blocks, batch_size, mixed_precision="no")',
      "token losses shifted by one position (the unscored first token gets a loss)"),
     (M, "toks = np.flatnonzero((spans[:, 0] < ws.end) & (spans[:, 1] > ws.start))",
      "toks = np.flatnonzero((spans[:, 0] >= ws.start) & (spans[:, 1] <= ws.end))",
@@ -43,9 +44,8 @@ MUTANTS = [
      "the truth scores heading words (drawn at random, not by the chain)"),
     (M, "    starts = np.concatenate([[0], ends[:-1]])", "    starts = ends.copy()",
      "token spans are empty, so no token is found inside any word"),
-    (M, "    model.eval()\n    device = next(model.parameters()).device\n    out = np.full(blocks.shape, np.nan)",
-     "    device = next(model.parameters()).device\n    out = np.full(blocks.shape, np.nan)",
-     "the judge scores with dropout on"),
+    (MO, "    was_training = model.training\n    model.eval()\n", "    was_training = model.training\n",
+     "the judge scores with dropout on (the losses it takes from model.token_nll)"),
     # frequency bands
     (M, 'order = np.argsort(-counts, kind="stable")', 'order = np.argsort(counts, kind="stable")',
      "bands ranked from the wrong end (rare tokens called frequent)"),
