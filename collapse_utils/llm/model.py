@@ -502,7 +502,7 @@ class _SummedNextTokenLoss(torch.autograd.Function):
             h, y = hidden[s : s + chunk], targets[s : s + chunk]
             logits = (h @ weight.t()).float()
             if not grads:
-                total += (torch.logsumexp(logits, dim=1) - logits.gather(1, y[:, None]).squeeze(1)).sum()
+                total += _chunk_nll(logits, y).sum()
                 continue
             target = logits.gather(1, y[:, None]).squeeze(1)
             top = logits.amax(dim=1, keepdim=True)
@@ -547,10 +547,18 @@ def summed_next_token_loss(model: Any, ids: torch.Tensor, chunk: int = LOSS_CHUN
     OPT models (:func:`_fused_loss_applies`); elsewhere it takes the model's
     logits and :func:`token_losses`.
     """
+    return _SummedNextTokenLoss.apply(*_head_inputs(model, ids), chunk)
+
+
+def _head_inputs(model: Any, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """An OPT model's hidden states of every position but the last, flat, the head's weight and the next tokens."""
     hidden = model.model.decoder(input_ids=ids).last_hidden_state[:, :-1]
-    targets = ids[:, 1:].reshape(-1)
-    weight = model.get_output_embeddings().weight
-    return _SummedNextTokenLoss.apply(hidden.reshape(-1, hidden.shape[-1]), weight, targets, chunk)
+    return hidden.reshape(-1, hidden.shape[-1]), model.get_output_embeddings().weight, ids[:, 1:].reshape(-1)
+
+
+def _chunk_nll(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Each row's negative log-likelihood of its target: ``logsumexp - logit of the target``."""
+    return torch.logsumexp(logits, dim=1) - logits.gather(1, targets[:, None]).squeeze(1)
 
 
 def next_token_nll(model: Any, ids: torch.Tensor, chunk: int = LOSS_CHUNK) -> torch.Tensor:
@@ -563,14 +571,9 @@ def next_token_nll(model: Any, ids: torch.Tensor, chunk: int = LOSS_CHUNK) -> to
     model's logits and ``cross_entropy`` at the book's shapes). Float32 OPT
     models only (:func:`_fused_loss_applies`); :func:`token_nll` takes it there.
     """
-    hidden = model.model.decoder(input_ids=ids).last_hidden_state[:, :-1]
-    flat = hidden.reshape(-1, hidden.shape[-1])
-    targets = ids[:, 1:].reshape(-1)
-    weight = model.get_output_embeddings().weight
-    parts = []
-    for s in range(0, flat.shape[0], chunk):
-        logits = (flat[s : s + chunk] @ weight.t()).float()
-        parts.append(torch.logsumexp(logits, dim=1) - logits.gather(1, targets[s : s + chunk, None]).squeeze(1))
+    flat, weight, targets = _head_inputs(model, ids)
+    parts = [_chunk_nll((flat[s : s + chunk] @ weight.t()).float(), targets[s : s + chunk])
+             for s in range(0, flat.shape[0], chunk)]  # fmt: skip
     return torch.cat(parts).view(ids.shape[0], ids.shape[1] - 1)
 
 

@@ -227,8 +227,8 @@ def run_many(
                 _prepare(job, cache, device, world, sources[job.name], progress, verbose, printed, summaries)
             return _graph(jobs, cache, device, world)
 
-        waiting = {id(j) for jobs_of in pretraining.values() for j in jobs_of}
-        graph = start([j for j in plan if id(j) not in waiting])
+        waiting = {j.name for jobs_of in pretraining.values() for j in jobs_of}
+        graph = start([j for j in plan if j.name not in waiting])
         done = _run_graph(graph, plan, cache, device, pool, workers, progress and world.is_main, stop_after,
                           stall_seconds, pretraining=pretraining, start=start)  # fmt: skip
         if world.is_main:

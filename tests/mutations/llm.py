@@ -263,7 +263,7 @@ MUTANTS = [
     (DE, "is_causal=query.shape[2] > 1", "is_causal=False", "the prompt pass attends to later prompt tokens"),
     (M, "    fused = _fused_loss_applies(model, precision)\n    out = np.empty", "    fused = False\n    out = np.empty",
      "scoring never takes the fused head and loss (half the speed, silently)"),
-    (M, "        parts.append(torch.logsumexp(logits, dim=1) - logits.gather(1, targets[s : s + chunk, None]).squeeze(1))",
-     "        parts.append(torch.logsumexp(logits, dim=1) - logits.gather(1, targets[s + 1 : s + chunk + 1, None]).squeeze(1))",
+    (M, "    parts = [_chunk_nll((flat[s : s + chunk] @ weight.t()).float(), targets[s : s + chunk])",
+     "    parts = [_chunk_nll((flat[s : s + chunk] @ weight.t()).float(), targets[s + 1 : s + chunk + 1])",
      "the fused scoring's targets shifted by one within a chunk"),
 ]
