@@ -1,4 +1,4 @@
-"""Chapter 4's two inner loops against their references, in one process: beam search and scoring.
+"""Chapter 4's three inner loops against their references, in one process: beam search, scoring and training.
 
     .venv/bin/python benchmarks/bench_decoding.py [--prompts 64] [--repeats 3]
 
@@ -13,7 +13,12 @@ vocabulary, random weights with a peaked head as a trained model's; blocks of
   (``fast_beam=False``), and whether both wrote the same tokens;
 * **scoring**: ``token_nll`` of the same number of blocks on the fused head and
   loss (:func:`collapse_utils.llm.model.next_token_nll`) against the model's
-  logits and ``cross_entropy``, and the largest difference.
+  logits and ``cross_entropy``, and the largest difference;
+* **training**: ``train`` (5 epochs of the same blocks, batches of 16) on the
+  fused head and loss (:func:`collapse_utils.llm.model.summed_next_token_loss`:
+  a reused buffer for a chunk's logits, the weight's gradient summed
+  transposed) against the model's logits and ``cross_entropy``, from the same
+  weights, and the largest difference of the final training losses.
 
 It prints the median seconds of ``--repeats`` calls and the ratio to the
 reference measured in the same process (the ratios are what to compare between
@@ -84,6 +89,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"scoring ({args.prompts} blocks of 64 tokens), one thread:")
     print(f"  model's logits    {logits:7.3f} s")
     print(f"  fused head/loss   {fused:7.3f} s   {fused / logits:5.2f}x of the logits'   largest difference {diff:.1e}")
+
+    import copy
+
+    start = copy.deepcopy(lm)
+    losses: dict[str, float] = {}
+
+    def train(name: str):
+        def go():
+            stats = model.train(copy.deepcopy(start), blocks, epochs=5, lr=1e-3, batch_size=16, seed=0, device="cpu")
+            losses[name] = float(stats["loss"])
+        return go
+
+    fused_t = _median_seconds(train("fused"), args.repeats)
+    with mock.patch.object(model, "_fused_loss_applies", lambda *a: False):
+        logits_t = _median_seconds(train("logits"), args.repeats)
+    print(f"training (5 epochs of {args.prompts} blocks, batches of 16), one thread:")
+    print(f"  model's logits    {logits_t:7.3f} s")
+    print(f"  fused head/loss   {fused_t:7.3f} s   {fused_t / logits_t:5.2f}x of the logits'   "
+          f"final losses differ by {abs(losses['fused'] - losses['logits']):.1e}")
     return 0
 
 
