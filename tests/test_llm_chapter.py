@@ -1043,3 +1043,65 @@ def test_steps_run_while_another_experiments_model_pretrains(monkeypatch):
                              pretraining={stuck: [waits]}, start=start)  # fmt: skip
         finally:
             hang.set()
+
+
+class _FakeProcess:
+    """A process that ends when joined (``stuck=False``) or never (``stuck=True``); records its joins' limits."""
+
+    def __init__(self, stuck: bool) -> None:
+        self.stuck, self.killed, self.timeouts = stuck, False, []
+        self.exitcode: int | None = None
+
+    def join(self, timeout: float | None = None) -> None:
+        self.timeouts.append(timeout)
+        if not self.stuck or self.killed:
+            self.exitcode = -9 if self.killed else 0
+
+    def is_alive(self) -> bool:
+        return self.exitcode is None
+
+    def kill(self) -> None:
+        self.killed = True
+
+
+def test_pretraining_together_is_stopped_and_named_when_a_process_is_stuck():
+    """Bug: ``pretrain_together`` joined its processes without a limit, so one rank stuck in a collective held the
+    call (and the book build) forever instead of failing within the hang guard, naming the pretraining."""
+    from collapse_utils.llm import workers
+
+    ended, stuck = _FakeProcess(stuck=False), _FakeProcess(stuck=True)
+    with pytest.raises(workers.StepStalled, match="pretraining for 'x'.*within 5 s"):
+        workers._join_all([ended, stuck], 5.0, "pretraining for 'x'")
+    assert stuck.killed and not ended.killed
+    assert stuck.timeouts[0] is not None and stuck.timeouts[0] <= 5.0  # the wait itself has a limit
+    assert stuck.exitcode is not None  # reaped after the kill: no zombie left behind
+
+
+def test_pretraining_together_waits_for_every_process_without_a_limit():
+    """Bug: the hang guard applied with ``stall_seconds=None`` (a limit of zero or a default), stopping a long but
+    healthy pretraining; without a limit every process is waited for and none is killed."""
+    from collapse_utils.llm import workers
+
+    procs = [_FakeProcess(stuck=False) for _ in range(2)]
+    workers._join_all(procs, None, "pretraining for 'x'")
+    assert all(p.timeouts == [None] and not p.killed and p.exitcode == 0 for p in procs)
+
+
+def test_run_many_gives_its_hang_guard_to_pretraining_together(monkeypatch, tmp_path):
+    """Bug: ``run_many`` called ``pretrain_together`` without its ``stall_seconds``: the one step that several
+    processes share had no hang guard while every other step had one."""
+    from collapse_utils.llm import workers
+
+    seen = {}
+
+    def fake(job, cache_dir, processes, stall_seconds=None):
+        seen["stall_seconds"] = stall_seconds
+        raise workers.StepStalled("stopped here")
+
+    monkeypatch.setattr(workers, "pretrain_together", fake)
+    monkeypatch.setattr(workers, "_small_cache_missing", lambda *a: str(tmp_path / "small"))
+    config = experiment.profile_config("quick", generations=1, runs=1)
+    with pytest.raises(workers.StepStalled, match="stopped here"):
+        workers.run_many({"a": (config, tmp_path / "a")}, cache_dir=tmp_path / "cache", workers=2, verbose=False,
+                         progress=False, stall_seconds=123.0)  # fmt: skip
+    assert seen["stall_seconds"] == 123.0

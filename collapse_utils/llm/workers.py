@@ -97,12 +97,15 @@ def _pretrain_rank(rank: int, size: int, port: int, config: ExperimentConfig, ou
         dist.destroy_process_group()
 
 
-def pretrain_together(job: Job, cache_dir: Path, processes: int) -> None:
+def pretrain_together(job: Job, cache_dir: Path, processes: int, stall_seconds: float | None = None) -> None:
     """Pretrain ``job``'s small model in ``processes`` processes at once, sharing every batch (all CPU cores busy).
 
     The global batch and the schedule are those of one process (:func:`.model.train`);
     the gradients are summed across processes, so the weights equal a single
     process' up to the order of float sums. The main one writes the cache.
+    ``stall_seconds`` is :func:`run_many`'s hang guard for this one step: when
+    the processes have not all ended by then, they are killed and
+    :class:`StepStalled` names the pretraining (``None``: no limit).
     """
     import multiprocessing
     import socket
@@ -117,11 +120,30 @@ def pretrain_together(job: Job, cache_dir: Path, processes: int) -> None:
     ]
     for p in procs:
         p.start()
-    for p in procs:
-        p.join()
+    _join_all(procs, stall_seconds, f"pretraining for {job.name!r} in {processes} processes")
     failed = [p.exitcode for p in procs if p.exitcode != 0]
     if failed:
         raise RuntimeError(f"pretraining the small model in {processes} processes failed (exit codes {failed})")
+
+
+def _join_all(procs: list[Any], stall_seconds: float | None, what: str) -> None:
+    """Wait for every process of ``procs``; when they have not all ended within ``stall_seconds``, kill them all.
+
+    Raises :class:`StepStalled` naming ``what`` in that case (a rank stuck in a
+    collective would otherwise hold the call, and the build, forever).
+    """
+    import time
+
+    deadline = None if stall_seconds is None else time.monotonic() + stall_seconds
+    for p in procs:
+        p.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+    if any(p.is_alive() for p in procs):
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+        for p in procs:
+            p.join()
+        raise StepStalled(f"{what} did not end within {stall_seconds:g} s; its processes were stopped")
 
 
 def _small_cache_missing(config: ExperimentConfig, output: Path, cache_dir: Path, sources: dict[str, str]) -> str | None:
@@ -215,7 +237,7 @@ def run_many(
             for jobs_of in missing.values():
                 pretraining[pool.submit(_execute, ("pretrain", jobs_of[0].name), jobs_of[0], cache, device)] = jobs_of
         elif missing and world.device.type == "cpu":  # one: every worker takes part in each of its steps
-            pretrain_together(next(iter(missing.values()))[0], cache, workers)
+            pretrain_together(next(iter(missing.values()))[0], cache, workers, stall_seconds)
         if world.device.type == "cpu" and any(s["model"] in ("small", "fallback") for s in sources.values()):
             torch.set_num_threads(1)  # pretraining here, and scoring: see runner.small_model_threads
         printed: set[str] = set()

@@ -258,6 +258,16 @@ MUTANTS = [
     (R, "    folder = gen_dir(ctx.output, setting, run, g)\n    if finished(ctx, folder):",
      "    folder = gen_dir(ctx.output, setting, run, g)\n    if is_done(folder) or finished(ctx, folder):",
      "a later generation skipped on this process' view of the disk"),
+    # the hang guard of the pretraining that several processes share
+    (W, "        p.join(None if deadline is None else max(0.0, deadline - time.monotonic()))", "        p.join()",
+     "pretrain_together waits for its processes without a limit (a stuck rank holds the build)"),
+    (W, "    if any(p.is_alive() for p in procs):\n        for p in procs:", "    if False:\n        for p in procs:",
+     "processes still running after the guard's limit are taken for finished"),
+    (W, "            pretrain_together(next(iter(missing.values()))[0], cache, workers, stall_seconds)",
+     "            pretrain_together(next(iter(missing.values()))[0], cache, workers)",
+     "run_many's hang guard not given to the shared pretraining"),
+    (W, "            if p.is_alive():\n                p.kill()", "            if p.is_alive():\n                pass",
+     "a stuck pretraining process left running after the guard fires"),
     # the beam search's own attention (each prompt's keys once) and the fused scoring
     (DE, "            torch.index_select(self.buf, 1, source, out=self.spare)\n            self.buf, self.spare = self.spare, self.buf",
      "            pass", "the beams' generated keys never reordered"),
