@@ -46,6 +46,41 @@ def test_fast_beam_search_equals_generate(tiny_opt, beams, penalty, new):
     assert not (fast == 1).any(), "the end-of-sequence token was written before the last position"
 
 
+def test_the_search_applies_an_opt_head_itself_and_writes_what_the_models_head_writes(tiny_opt, monkeypatch):
+    """Bugs guarded: the search's own head (the decoder's hidden states times the head's weight, into a buffer every
+    step reuses) reading the wrong rows or a stale buffer, or taken for a model whose logits are not that product (a
+    head with a bias, another architecture): each writes other tokens than the model's own forward does; and an OPT
+    model silently left on the slower path (the model's logits, a fresh tensor per step)."""
+    import copy
+
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    assert decoding._fused_head(tiny_opt) is tiny_opt.lm_head.weight
+    biased = copy.deepcopy(tiny_opt)
+    biased.lm_head = torch.nn.Linear(48, 300, bias=True)
+    assert decoding._fused_head(biased) is None  # logits = hidden @ weight.T + bias: the model's own head
+    assert decoding._fused_head(GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=8, n_head=2, vocab_size=20))) is None
+    import functools
+
+    prompts = np.random.default_rng(5).integers(2, 300, size=(7, 9))
+    kw = dict(new_tokens=15, num_beams=4, repetition_penalty=3.0, batch_size=3)
+    calls = []
+    forward = tiny_opt.forward
+
+    @functools.wraps(forward)
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return forward(*args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(tiny_opt, "forward", counted)
+        fused = generate(tiny_opt, prompts, **kw)
+    assert len(calls) == 3  # the prompt pass of each of the 3 batches only: every later step's head is the search's
+    monkeypatch.setattr(decoding, "_fused_head", lambda model: None)
+    own = generate(tiny_opt, prompts, **kw)
+    np.testing.assert_array_equal(fused, own)
+
+
 @pytest.mark.parametrize("beams, penalty, new, seed", [(5, 3.0, 20, 0), (3, 1.0, 11, 7)])
 def test_fast_beam_sampling_equals_generate(tiny_opt, beams, penalty, new, seed):
     """Bugs guarded: the sampling experiment's fast path draws with replacement, draws from one beam's scores instead
