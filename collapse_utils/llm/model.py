@@ -525,15 +525,21 @@ class _SummedNextTokenLoss(torch.autograd.Function):
 LOSS_CHUNK = 256
 
 
+def opt_head(model: Any) -> torch.nn.Linear | None:
+    """An OPT model's head when its logits are ``hidden @ head.weight.T`` (a linear head without bias), else ``None``.
+
+    What the fused loss and scoring (:func:`_fused_loss_applies`) and the beam
+    search's own head (:func:`.decoding.beam_search`) stand in for.
+    """
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    if type(model).__name__ == "OPTForCausalLM" and isinstance(head, torch.nn.Linear) and head.bias is None:
+        return head
+    return None
+
+
 def _fused_loss_applies(model: Any, precision: str) -> bool:
     """Whether :func:`summed_next_token_loss` can stand in for the model's head and loss (OPT, float32, no head bias)."""
-    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
-    return (
-        precision == "no"
-        and type(model).__name__ == "OPTForCausalLM"
-        and isinstance(head, torch.nn.Linear)
-        and head.bias is None
-    )
+    return precision == "no" and opt_head(model) is not None
 
 
 def summed_next_token_loss(model: Any, ids: torch.Tensor, chunk: int = LOSS_CHUNK) -> torch.Tensor:
