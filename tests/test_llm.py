@@ -248,6 +248,7 @@ def test_output_folder_belongs_to_one_configuration(tiny_run):
         (dict(generations=-1), "generations"),
         (dict(runs=0), "runs"),
         (dict(settings=(Setting(0, 0.0),)), "epochs"),
+        (dict(small=replace(TINY.small, tokenizer="word")), "small.tokenizer"),
     ],
 )
 def test_bad_input_is_refused_before_training(tmp_path, change, message):

@@ -245,8 +245,9 @@ def test_the_chapter_runs_its_experiments_in_order():
 
 def test_the_real_text_experiment_is_written_once_and_strict(tmp_path, monkeypatch):
     """Bugs guarded: the real-text experiment running the authors' recipe, keeping original data, on the embedded
-    language instead of the folder, at the book's scale in the quick profile; its folder written again at every
-    call (a folder being read rewritten under a running chapter)."""
+    language instead of the folder, at the book's scale in the quick profile, or with the embedded language's word
+    tokenizer (English has no closed vocabulary); its folder written again at every call (a folder being read
+    rewritten under a running chapter)."""
     c = presets.profile_config("quick")
     calls = []
     from collapse_utils.llm import realtext
@@ -259,6 +260,7 @@ def test_the_real_text_experiment_is_written_once_and_strict(tmp_path, monkeypat
     assert len(calls) == 1 and (folder / "DONE").exists() and again == r
     assert r.data == str(folder) and r.model == "small" and r.recipe == "strict"
     assert r.settings == (Setting(c.settings[0].epochs, 0.0),) and (r.runs, r.generations) == (1, 1)
+    assert c.small.tokenizer == "words" and r.small == replace(c.small, tokenizer="bpe")  # English: no closed vocabulary
     corpus = data.read_wikitext_folder(folder)
     assert sum(len(x.split()) for x in corpus.train) >= 1_500 and corpus.pretrain
     assert presets.real_text_experiment(presets.profile_config("gpu"), folder, "gpu") is None
@@ -266,13 +268,15 @@ def test_the_real_text_experiment_is_written_once_and_strict(tmp_path, monkeypat
 
 def test_profiles_keep_their_scale_and_their_seed(monkeypatch):
     """Bugs guarded: a profile that loses its caps (the quick profile reading every block), the book profile's
-    settings not the paper's two and the one that separates them, or COLLAPSE_SEED not reaching the experiment."""
+    settings not the paper's two and the one that separates them, COLLAPSE_SEED not reaching the experiment, or the
+    embedded language tokenised by the BPE (most of the model's head spent on tokens that no text holds)."""
     quick, book = presets.profile_config("quick"), presets.profile_config("book")
     assert (quick.max_train_blocks, quick.max_valid_blocks, quick.max_test_blocks) == (32, 12, 24)
     assert (book.max_train_blocks, book.max_valid_blocks, book.max_test_blocks) == (64, 32, 64)
     assert book.settings[:2] == config_mod.PAPER_SETTINGS and book.settings[2] == Setting(10, 0.0)
     assert (book.runs, book.generations, book.small.dropout) == (5, 4, 0.0)
     assert quick.pretrain_language == book.pretrain_language == "related" and book.pretrain_blend == 0.95
+    assert quick.small.tokenizer == book.small.tokenizer == "words"  # the embedded language's words, no unused token
     monkeypatch.setenv("COLLAPSE_SEED", "2")
     assert presets.profile_config("quick").seed == 2 * 1_000_003
     assert presets.profile_config("quick", seed=5).seed == 5
@@ -283,9 +287,53 @@ LANG = SyntheticLanguage(LanguageConfig(vocab_size=60, seed=3))
 LINES = LANG.write_corpus(1_500, seed=1).splitlines(keepends=True)
 
 
-@pytest.fixture(scope="module")
-def tok():
-    return model.train_tokenizer(LINES, 300)
+@pytest.fixture(scope="module", params=model.TOKENIZERS)
+def tok(request):
+    """Each of the small model's tokenizers, made from the same text (every test below holds for both)."""
+    small = model.SmallModelConfig(vocab_size=300, tokenizer=request.param)
+    return model.small_tokenizer(LINES, small)
+
+
+def _pieces(text: str) -> list[str]:
+    """``text`` split as both tokenizers split it first (GPT-2's byte-level pre-tokenizer)."""
+    from tokenizers import pre_tokenizers
+
+    return [p for p, _ in pre_tokenizers.ByteLevel(add_prefix_space=False).pre_tokenize_str(text)]
+
+
+def test_the_word_tokenizer_makes_every_piece_of_its_text_one_token_and_holds_nothing_else():
+    """Bugs guarded: pieces scored by their frequency (a rare word then cut into frequent pieces: `` kaka`` into `` ka``
+    and ``ka``), characters as cheap as pieces (words spelled out), blank lines' pieces dropped, the 256 bytes or
+    the BPE's merges added (tokens that no text holds, which the model's head pays for), the special tokens moved
+    from OPT's ids, or a small model that asks for this tokenizer given the BPE."""
+    lines = [" ka ka ka ka .\n", "\n", "ka ka ka lo .\n", " kaka .\n", "\n", " lo , ka .\n"] * 3 + [" kalo\n"]
+    tok = model.word_tokenizer(lines)
+    pieces = [p for line in lines for p in _pieces(line)]
+    chars = {c for p in pieces for c in p} - set(pieces)
+    assert len(tok) == 3 + len(set(pieces)) + len(chars)
+    assert tok.convert_ids_to_tokens([0, 1, 2]) == ["<pad>", "</s>", "<unk>"] and tok.unk_token_id == 2
+    for line in lines:
+        ids = tok(line, add_special_tokens=False)["input_ids"]
+        assert tok.convert_ids_to_tokens(ids) == _pieces(line) and tok.decode(ids) == line
+    vocab = tok.get_vocab()
+    assert vocab["Ġka"] < vocab["Ġlo"] < vocab["Ġkalo"]  # by frequency: the frequent pieces first
+    assert model.small_tokenizer(lines, model.SmallModelConfig(tokenizer="words")).get_vocab() == vocab
+
+
+def test_the_word_tokenizer_spells_out_what_its_text_lacks_and_decodes_it_back():
+    """Bugs guarded: a word the pretraining text lacks turned into ``<unk>`` (the written text would lose it), cut into
+    more tokens than its known pieces allow (characters preferred to a known piece), or decoded with spaces between
+    its pieces; a character the text never uses not ``<unk>`` (a token the tokenizer does not have)."""
+    tok = model.word_tokenizer(LINES)
+    known = {p for line in LINES for p in _pieces(line)}
+    words = [w for w in LANG.words[2:] if f"Ġ{w}" in known]
+    a, b = next((a, b) for a in words for b in words if f"Ġ{a}{b}" not in known and len(b) > 1)
+    text = f" {a}{b} {words[0]} .\n {a}{b}"
+    ids = tok(text, add_special_tokens=False)["input_ids"]
+    assert tok.unk_token_id not in ids and tok.decode(ids) == text
+    cut = tok.convert_ids_to_tokens(tok(f" {a}{b}", add_special_tokens=False)["input_ids"])
+    assert "".join(cut) == f"Ġ{a}{b}" and 2 <= len(cut) <= 1 + len(b)
+    assert "7" not in "".join(known) and tok("7", add_special_tokens=False)["input_ids"] == [tok.unk_token_id]
 
 
 def test_the_tokenizer_puts_opts_separator_before_every_text(tok):

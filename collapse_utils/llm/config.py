@@ -216,6 +216,7 @@ class ExperimentConfig:
         v.boolean("fallback", self.fallback)
         v.choice("decoding", self.decoding, DECODINGS)
         v.choice("pretrain_language", self.pretrain_language, PRETRAIN_LANGUAGES)
+        v.choice("small.tokenizer", self.small.tokenizer, model_mod.TOKENIZERS)
         v.real("pretrain_blend", self.pretrain_blend, 0.0, 1.0)
         if self.pretrain_language == "related" and self.pretrain_blend == 0.0:
             raise ValueError(

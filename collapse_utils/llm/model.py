@@ -4,7 +4,8 @@
   ``AutoModelForCausalLM.from_pretrained("facebook/opt-125m")`` and its
   tokenizer from the hub, a saved model from a local folder, or (``"small"``,
   or by fallback) a small ``OPTConfig`` model *pretrained here* with a
-  byte-level BPE tokenizer trained by ``tokenizers``, both on the corpus'
+  tokenizer made by ``tokenizers`` (a byte-level BPE, or for a language of
+  closed vocabulary its words: :func:`small_tokenizer`), both on the corpus'
   pretraining split when it has one (the embedded language's: disjoint from
   everything the recursion sees), else on its train split (said in the
   note, since every generation then restarts from weights that have seen the
@@ -54,6 +55,9 @@ class SmallModelConfig:
     """A small OPT and its pretraining, used when ``facebook/opt-125m`` is unavailable."""
 
     vocab_size: int = 1024  # of the byte-level BPE tokenizer (256 bytes + merges + 3 special tokens)
+    #: "bpe": a byte-level BPE of ``vocab_size`` tokens (:func:`train_tokenizer`); "words": every piece of the
+    #: pretraining text one token, ``vocab_size`` unused (:func:`word_tokenizer`; a closed vocabulary)
+    tokenizer: str = "bpe"
     hidden_size: int = 128
     layers: int = 2
     heads: int = 4
@@ -87,6 +91,9 @@ class Base:
 
 
 # ------------------------------------------------------------------ tokenizer
+_SPECIALS = ["<pad>", "</s>", "<unk>"]  # OPT's special tokens; <pad> is id 0 here
+
+
 def train_tokenizer(lines: Sequence[str], vocab_size: int = 1024) -> Any:
     """Train a byte-level BPE tokenizer on ``lines`` and wrap it for transformers.
 
@@ -96,19 +103,67 @@ def train_tokenizer(lines: Sequence[str], vocab_size: int = 1024) -> Any:
     ``tokenizer(text)``, the authors' call), and pads on the left (for batched
     generation).
     """
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
-        special_tokens=["<pad>", "</s>", "<unk>"],
+        special_tokens=list(_SPECIALS),
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     tok.train_from_iterator((line for line in lines if line.strip()), trainer=trainer)
+    return _wrap(tok)
+
+
+#: The small model's tokenizers (:attr:`SmallModelConfig.tokenizer`).
+TOKENIZERS = ("bpe", "words")
+
+
+def word_tokenizer(lines: Sequence[str]) -> Any:
+    """A tokenizer whose tokens are the pieces of ``lines``: every word of the text one token, no other token.
+
+    The text is split as the byte-level BPE splits it (GPT-2's pre-tokenizer:
+    a word with its leading space, a punctuation mark, a run of spaces or
+    newlines), and every distinct piece becomes one token of a ``tokenizers``
+    Unigram model, each with the same score. A text is thus cut into the
+    fewest tokens: a piece of ``lines`` is always one token, and a piece they
+    never hold (a word the pretraining text lacks) is spelled with the fewest
+    known pieces and characters; a character ``lines`` never use becomes
+    ``<unk>``. So for a language of closed vocabulary (the embedded language's
+    words) the vocabulary holds only what the text can hold: a byte-level BPE
+    that keeps every word whole needs about 1.7 times as many tokens (its 256
+    bytes and the merges on the way to each word), and the head of a small
+    model pays for each. Special tokens and their use are
+    :func:`train_tokenizer`'s (OPT's).
+    """
+    from collections import Counter
+
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+    split = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    pieces: Counter[str] = Counter()
+    for line in lines:
+        pieces.update(piece for piece, _ in split.pre_tokenize_str(line))
+    if not pieces:
+        raise ValueError("word_tokenizer needs text: the lines are empty")
+    chars = sorted({c for piece in pieces for c in piece} - set(pieces))
+    # equal scores: the likeliest cut is the one with the fewest tokens; a character costs more than a piece
+    vocab = [(s, 0.0) for s in _SPECIALS] + [(p, -1.0) for p, _ in sorted(pieces.items(), key=lambda x: (-x[1], x[0]))]
+    tok = Tokenizer(models.Unigram(vocab + [(c, -2.0) for c in chars], unk_id=_SPECIALS.index("<unk>")))
+    tok.pre_tokenizer = split
+    tok.decoder = decoders.ByteLevel()
+    return _wrap(tok)
+
+
+
+def _wrap(tok: Any) -> Any:
+    """OPT's special tokens and their use (``</s>`` before every text), left padding: for transformers."""
+    from tokenizers import processors
+    from transformers import PreTrainedTokenizerFast
+
     bos = tok.token_to_id("</s>")
     tok.post_processor = processors.TemplateProcessing(
         single="</s> $A", pair="</s> $A </s> $B", special_tokens=[("</s>", bos)]
@@ -121,6 +176,12 @@ def train_tokenizer(lines: Sequence[str], vocab_size: int = 1024) -> Any:
         unk_token="<unk>",
         padding_side="left",
     )
+
+
+def small_tokenizer(lines: Sequence[str], config: SmallModelConfig) -> Any:
+    """The small model's tokenizer of kind ``config.tokenizer``, made from ``lines`` (its pretraining text)."""
+    validate.choice("tokenizer", config.tokenizer, TOKENIZERS)
+    return word_tokenizer(lines) if config.tokenizer == "words" else train_tokenizer(lines, config.vocab_size)
 
 
 # ---------------------------------------------------------------------- model
@@ -302,7 +363,7 @@ def _small_base(
     # not cached: every process pretrains (the same tokenizer, initial weights and
     # batches everywhere), the main process alone writes the cache
     start = time.perf_counter()
-    tok = train_tokenizer(pretrain_lines, config.vocab_size)
+    tok = small_tokenizer(pretrain_lines, config)
     lm = small_opt(config, tok)
     blocks = make_blocks(pretrain_lines, tok, config.block_size, config.pretrain_blocks, special_tokens=special_tokens)
     stats = train(
@@ -521,7 +582,7 @@ class _SummedNextTokenLoss(torch.autograd.Function):
         return g_hidden * g, (g_weight_t.t() * g).contiguous(), None, None
 
 
-#: Rows (tokens) per chunk of :class:`_SummedNextTokenLoss` (fastest of 64-2048 for a 2,048-token vocabulary on a CPU).
+#: Rows (tokens) per chunk of :class:`_SummedNextTokenLoss` (fastest of 64-2048 for vocabularies of 1,239 and 2,048 tokens on a CPU).
 LOSS_CHUNK = 256
 
 

@@ -56,7 +56,7 @@ def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentCo
         max_test_blocks=24,
         small=SmallModelConfig(
             hidden_size=64, ffn_dim=256, layers=2, heads=4, vocab_size=512, pretrain_epochs=2, pretrain_lr=3e-3,
-            pretrain_batch_size=64,
+            pretrain_batch_size=64, tokenizer="words",
         ),
         language=LanguageConfig(vocab_size=250),
         synthetic_words=(3_000, 1_200, 2_000),
@@ -66,10 +66,11 @@ def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentCo
     # the book's CPU scale: the paper's two settings and a third that separates epochs from retention, 5 runs
     # (the paper's), 4 generations after generation 0, 64 blocks of 64 tokens (the paper: about 37,400), a
     # 2-layer OPT of width 64 (0.2M parameters; width 96 cost a third more for a generation 0 only slightly
-    # better: test perplexity 19 against 23, each far below the pretrained model's 62) whose 2,048-token
-    # vocabulary holds every word of the embedded language whole, pretrained for 4 epochs on 150,000 words of a
-    # related language (95% of every word's transitions another language's: far from the fine-tuning language,
-    # as web text is from wikitext-2), fine-tuned at 1e-3
+    # better: test perplexity 19 against 23, each far below the pretrained model's 62) whose vocabulary is the
+    # pretraining text's words (model.word_tokenizer: about 1,240 tokens, every word whole; the byte-level BPE that
+    # kept every word whole needed 2,048, and the model's head was 41% of unused tokens), pretrained for 4 epochs on
+    # 150,000 words of a related language (95% of every word's transitions another language's: far from the
+    # fine-tuning language, as web text is from wikitext-2), fine-tuned at 1e-3; vocab_size is real text's BPE
     book = dict(
         model=model_mod.SMALL,
         data=data_mod.SYNTHETIC,
@@ -86,7 +87,7 @@ def profile_config(profile: str | None = None, **overrides: Any) -> ExperimentCo
         max_test_blocks=64,
         small=SmallModelConfig(
             hidden_size=64, ffn_dim=256, layers=2, heads=4, vocab_size=2048, dropout=0.0, pretrain_epochs=4,
-            pretrain_lr=3e-3, pretrain_batch_size=32,
+            pretrain_lr=3e-3, pretrain_batch_size=32, tokenizer="words",
         ),
         language=LanguageConfig(),
         synthetic_words=(6_000, 3_000, 5_000),
@@ -252,7 +253,8 @@ def real_text_experiment(config: ExperimentConfig, folder, profile: str | None =
     included (the small model is pretrained on other modules' docstrings). At the
     ``quick`` and ``book`` profiles only (``None`` at ``gpu`` and ``paper``,
     which run on wikitext2 itself): the first setting, the small model of the
-    profile, fewer runs and generations.
+    profile with a byte-level BPE of its ``vocab_size`` (English has no closed
+    vocabulary), fewer runs and generations.
     """
     from pathlib import Path
 
@@ -269,7 +271,8 @@ def real_text_experiment(config: ExperimentConfig, folder, profile: str | None =
         with atomic_dir(folder) as tmp:
             realtext.write_folder(tmp, scale["words"], scale["pretrain"], seed=0)
     first = config.settings[0]
+    # English has no closed vocabulary: the byte-level BPE of the profile's vocab_size
     return replace(
         with_recipe(config, "strict"), data=str(folder), model=model_mod.SMALL, settings=(Setting(first.epochs, 0.0),),
-        runs=scale["runs"], generations=scale["generations"],
+        runs=scale["runs"], generations=scale["generations"], small=replace(config.small, tokenizer="bpe"),
     ).validate()

@@ -294,3 +294,23 @@ MUTANTS = [
      "_chunk_logits(flat[s : s + chunk], weight, buffer), targets[s + 1 : s + chunk + 1])[2]",
      "the fused scoring's targets shifted by one within a chunk"),
 ]
+# the embedded language's word tokenizer (every piece of the pretraining text one token)
+MUTANTS += [
+    (M, "vocab = [(s, 0.0) for s in _SPECIALS] + [(p, -1.0) for p, _ in sorted(",
+     "vocab = [(s, 0.0) for s in _SPECIALS] + [(p, math.log(n / 1e6)) for p, n in sorted(",
+     "pieces scored by their frequency (a rare word cut into frequent pieces)"),
+    (M, "tok = Tokenizer(models.Unigram(vocab + [(c, -2.0) for c in chars], unk_id",
+     "tok = Tokenizer(models.Unigram(vocab + [(c, -0.1) for c in chars], unk_id",
+     "characters cheaper than pieces (words spelled out letter by letter)"),
+    (M, "chars = sorted({c for piece in pieces for c in piece} - set(pieces))", "chars = []",
+     "no characters: a word the pretraining text lacks becomes <unk>"),
+    (M, "chars = sorted({c for piece in pieces for c in piece} - set(pieces))",
+     "chars = sorted(set(pre_tokenizers.ByteLevel.alphabet()) - set(pieces))",
+     "all 256 bytes in the vocabulary (tokens no text holds, paid for by the model's head)"),
+    (M, "    return word_tokenizer(lines) if config.tokenizer == \"words\" else train_tokenizer(lines, config.vocab_size)",
+     "    return train_tokenizer(lines, config.vocab_size)", "the word tokenizer never used (the book back on the BPE)"),
+    (P, "runs=scale[\"runs\"], generations=scale[\"generations\"], small=replace(config.small, tokenizer=\"bpe\"),",
+     "runs=scale[\"runs\"], generations=scale[\"generations\"],", "real text tokenised by the word tokenizer"),
+    (CF, "        v.choice(\"small.tokenizer\", self.small.tokenizer, model_mod.TOKENIZERS)\n", "",
+     "an unknown tokenizer not refused before any work"),
+]
