@@ -158,7 +158,9 @@ prose.show(plots.provenance(results, None if SAVED else profiles.current()))
 # * the tokenisation, the blocks, the beam search, the retained blocks and the recipe are the authors'.
 #
 # Departures from the paper: a small model (it needs a larger learning rate than OPT-125m's $2\times10^{-5}$;
-# the value is in the table above), fewer blocks, generations and runs, and a third setting, **10 epochs with
+# the value is in the table above) whose vocabulary is its pretraining text's words, one token each (OPT's is a
+# byte-level BPE of 50,265 tokens; a BPE that kept every word here whole needs about two thirds more tokens,
+# which no text here holds), fewer blocks, generations and runs, and a third setting, **10 epochs with
 # no original data**: the paper's two settings differ in epochs *and* in retention, so comparing them alone
 # cannot say which made the difference.
 
@@ -183,7 +185,7 @@ prose.show(PRETRAINING)
 # chance of jumping to *any* word (drawn by the Zipf law), which is how the rare words of the long tail get
 # used. Sentences end with `.`; some words usually end a sentence, so that, as in real text, where a sentence
 # ends is predictable. The text is written in the wikitext layout, with article titles, section headings and
-# blank lines, and goes through the same tokeniser and block code as wikitext2.
+# blank lines, and goes through the same tokenisation calls and block code as wikitext2.
 #
 # Because the chain is known, we know its **entropy rate** $H$ (nats per word), the smallest loss any model
 # can reach on average, and the true log-likelihood of any text. We also mark the **tail**: the rarest words
@@ -317,8 +319,8 @@ fig.tight_layout()
 #
 # In an earlier version of this page, perplexity rose at generation 1 and then fell back towards generation
 # 0's. Three suspects could let a generation undo its parent's errors, and each is changed here alone, on the
-# first setting and with fewer runs (the runs share their generation 0 with the first runs of the recipes
-# above, so every comparison starts from the same model):
+# first setting and with fewer runs (each experiment's number is given below; the runs share their generation 0
+# with the first runs of the recipes above, so every comparison starts from the same model):
 #
 # * **the checkpoint choice**: real validation blocks (the authors') or the previous generation's text (strict):
 #   the two recipes above differ in this alone (a third choice, none at all, costs as much again and is not
@@ -327,7 +329,7 @@ fig.tight_layout()
 # * **the pretraining gap**: a model pretrained on a related language (the paper's structure), or on the
 #   fine-tuning language itself (as this page once did), so that the pretrained weights already know it.
 
-# %% tags=["remove-input"] mystnb={"figure": {"caption": "The ablation, first setting: the change of test perplexity from generation 0 to the last generation for each variant (median over runs, and the range over runs), beside each variant's pretrained model (grey).", "name": "fig-llm-ablation"}, "image": {"alt": "Horizontal intervals of the change in test perplexity for each variant of the recipe"}}
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "The ablation, first setting: the change of test perplexity from generation 0 to the last generation for each variant (median over runs, and the 10\u201390% interval over runs), beside each variant's pretrained model (grey).", "name": "fig-llm-ablation"}, "image": {"alt": "Horizontal intervals of the change in test perplexity for each variant of the recipe"}}
 ABLATED = {name: res for name, res in runs.items() if name not in (SAMPLING, REAL_TEXT)}
 fig, ax = plt.subplots(figsize=(plotting.COLUMN_WIDTH, 0.5 + 0.45 * len(ABLATED)))
 plots.plot_ablation(ABLATED, FIRST, ax=ax)

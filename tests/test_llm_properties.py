@@ -213,7 +213,7 @@ def test_the_strict_variant_and_the_ablation_change_what_they_name():
         assert strict == replace(first, checkpoint="generated")
         ab = presets.ablation(c, profile)
         assert list(ab) == list(presets.ABLATION)
-        runs, gens = {"quick": (1, 1), "book": (3, c.generations)}[profile]
+        runs, gens = {"quick": (1, 1), "book": (2, c.generations)}[profile]
         for name, variant in ab.items():
             assert variant == replace(first, runs=min(runs, c.runs), generations=min(gens, c.generations),
                                       **presets.ABLATION[name]), name  # fmt: skip

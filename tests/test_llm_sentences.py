@@ -90,8 +90,8 @@ def _table(rows):
 
 
 def test_ablation_names_the_switches_that_set_the_recovered_apart():
-    """Bugs guarded: a cause named that some non-recovered experiment shares, or the cause missed when two switches
-    together explain the recovery."""
+    """Bugs guarded: a cause named that some non-recovered experiment shares, the cause missed when two switches
+    together explain the recovery, or the ablation's fewer runs not said (each experiment's count on the page)."""
     table = _table({
         "authors": (17, 58, "real", "pretrained", "related", 60),
         "strict": (17, 120, "generated", "pretrained", "related"),
@@ -101,8 +101,10 @@ def test_ablation_names_the_switches_that_set_the_recovered_apart():
     rec, rest, cause = S.ablation_cause(table)
     assert rec == ["same"] and set(rest) == {"authors", "strict", "same strict"}
     assert set(cause) == {("checkpoint", "real"), ("pretrain_language", "same")}
+    table.loc[["same", "same strict"], "runs"] = [2, 1]
     text = S.ablation_sentences(table)
     assert "only with same" in text and "together" in text and "pretraining on the fine-tuning language itself" in text
+    assert "authors (3 runs): 17" in text and "; same (2 runs): 7.5" in text and "same strict (1 run): 7.7" in text
     one = _table({"a": (17, 17.5, "real", "pretrained", "same"), "b": (17, 40, "real", "pretrained", "related")})
     assert S.ablation_cause(one)[2] == [("pretrain_language", "same")]
     none = _table({"a": (17, 40, "real", "pretrained", "related"), "b": (17, 60, "last", "previous", "related")})

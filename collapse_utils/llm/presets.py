@@ -192,11 +192,14 @@ def ablation(
     experiment and :func:`strict_variant`, whose first runs start from the same
     generations 0 (the same run of the same base model shares its generation
     0), so the comparison is paired. Runs: 1 at ``quick`` (one generation after
-    generation 0: the code path, quickly), 3 at ``book``; the ``gpu`` and
-    ``paper`` profiles run no ablation (an empty dict). ``suspects`` replaces
+    generation 0: the code path, quickly), 2 at ``book`` (the main settings'
+    5 would add about a fifth to the chapter's time; the suspects' effects
+    measured at 3 runs were several times their spread over runs; the page
+    gives each experiment's runs); the ``gpu`` and ``paper`` profiles run no ablation (an
+    empty dict). ``suspects`` replaces
     :data:`ABLATION` (for example ``{**ABLATION, **MORE_ABLATION}``).
     """
-    runs = _at(profile, quick=1, book=3, gpu=0, paper=0)
+    runs = _at(profile, quick=1, book=2, gpu=0, paper=0)
     if not runs:
         return {}
     generations = _at(profile, quick=1, book=config.generations, gpu=0, paper=0)  # quick: the code path, fast

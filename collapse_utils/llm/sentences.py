@@ -259,9 +259,10 @@ def ablation_sentences(table) -> str:
     rows = []
     for name, row in table.iterrows():
         spread = f"{number(row['change, 10%'], 1, True)} to {number(row['change, 90%'], 1, True)} over runs"
+        runs = int(row["runs"])
         rows.append(
-            f"{name}: {number(row['generation 0'])} at generation 0, {number(row['last generation'])} at generation "
-            f"{int(row['last'])} ({spread})"
+            f"{name} ({runs} run{'s' if runs != 1 else ''}): {number(row['generation 0'])} at generation 0, "
+            f"{number(row['last generation'])} at generation {int(row['last'])} ({spread})"
         )
     rec, rest, cause = ablation_cause(table)
     head = "Test perplexity, median over runs: " + "; ".join(rows) + "."
