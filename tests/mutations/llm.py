@@ -205,7 +205,7 @@ MUTANTS = [
     (P, 'return with_recipe(replace(config, settings=tuple(config.settings[:1])), "strict")',
      'return with_recipe(replace(config, settings=tuple(config.settings[:1])), "authors")',
      "the strict experiment runs the authors' recipe"),
-    (P, "runs = _at(profile, quick=1, book=3, gpu=0, paper=0)", "runs = _at(profile, quick=1, book=5, gpu=0, paper=0)",
+    (P, "runs = _at(profile, quick=1, book=2, gpu=0, paper=0)", "runs = _at(profile, quick=1, book=5, gpu=0, paper=0)",
      "the ablation at the book profile runs every run"),
     (P, "if not _at(profile, quick=True, book=True, gpu=False, paper=False):",
      "if not _at(profile, quick=True, book=True, gpu=True, paper=False):", "the sampling experiment at the gpu profile"),

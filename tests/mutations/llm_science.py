@@ -215,6 +215,4 @@ MUTANTS += [
     (SE, "            f\"{name} ({runs} run{'s' if runs != 1 else ''}): {number(row['generation 0'])} at generation 0, \"",
      "            f\"{name}: {number(row['generation 0'])} at generation 0, \"",
      "the ablation's fewer runs not said on the page"),
-    (PR, "    runs = _at(profile, quick=1, book=2, gpu=0, paper=0)\n", "    runs = _at(profile, quick=1, book=5, gpu=0, paper=0)\n",
-     "the book's ablation at the main settings' runs (a fifth more chapter time)"),
 ]
