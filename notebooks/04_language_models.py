@@ -159,10 +159,10 @@ prose.show(plots.provenance(results, None if SAVED else profiles.current()))
 #
 # Departures from the paper: a small model (it needs a larger learning rate than OPT-125m's $2\times10^{-5}$;
 # the value is in the table above) whose vocabulary is its pretraining text's words, one token each (OPT's is a
-# byte-level BPE of 50,265 tokens; a BPE that kept every word here whole needs about two thirds more tokens,
-# which no text here holds), fewer blocks, generations and runs, and a third setting, **10 epochs with
-# no original data**: the paper's two settings differ in epochs *and* in retention, so comparing them alone
-# cannot say which made the difference.
+# byte-level BPE of 50,265 tokens; a BPE that kept every word here whole would add bytes and partial words that
+# no text here holds), fewer blocks, generations and runs, and a third setting, **10 epochs with no original
+# data**: the paper's two settings differ in epochs *and* in retention, so comparing them alone cannot say
+# which made the difference.
 
 # %% tags=["remove-input"]
 PRETRAINING = sentences.pretraining_sentence(results.base["test_perplexity"], plots.generation_values(results, FIRST, 0),
@@ -319,8 +319,8 @@ fig.tight_layout()
 #
 # In an earlier version of this page, perplexity rose at generation 1 and then fell back towards generation
 # 0's. Three suspects could let a generation undo its parent's errors, and each is changed here alone, on the
-# first setting and with fewer runs (each experiment's number is given below; the runs share their generation 0
-# with the first runs of the recipes above, so every comparison starts from the same model):
+# first setting (each experiment's number of runs is given below with its result; the runs share their
+# generation 0 with the first runs of the recipes above, so every comparison starts from the same model):
 #
 # * **the checkpoint choice**: real validation blocks (the authors') or the previous generation's text (strict):
 #   the two recipes above differ in this alone (a third choice, none at all, costs as much again and is not

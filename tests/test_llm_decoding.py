@@ -52,6 +52,7 @@ def test_the_search_applies_an_opt_head_itself_and_writes_what_the_models_head_w
     head with a bias, another architecture): each writes other tokens than the model's own forward does; and an OPT
     model silently left on the slower path (the model's logits, a fresh tensor per step)."""
     import copy
+    import functools
 
     from transformers import GPT2Config, GPT2LMHeadModel
 
@@ -60,8 +61,6 @@ def test_the_search_applies_an_opt_head_itself_and_writes_what_the_models_head_w
     biased.lm_head = torch.nn.Linear(48, 300, bias=True)
     assert decoding._fused_head(biased) is None  # logits = hidden @ weight.T + bias: the model's own head
     assert decoding._fused_head(GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=8, n_head=2, vocab_size=20))) is None
-    import functools
-
     prompts = np.random.default_rng(5).integers(2, 300, size=(7, 9))
     kw = dict(new_tokens=15, num_beams=4, repetition_penalty=3.0, batch_size=3)
     calls = []

@@ -303,8 +303,9 @@ def _pieces(text: str) -> list[str]:
 
 def test_the_word_tokenizer_makes_every_piece_of_its_text_one_token_and_holds_nothing_else():
     """Bugs guarded: pieces scored by their frequency (a rare word then cut into frequent pieces: `` kaka`` into `` ka``
-    and ``ka``), characters as cheap as pieces (words spelled out), the 256 bytes or the BPE's merges added (tokens that no text holds, which the model's head pays for), the special tokens moved
-    from OPT's ids, or a small model that asks for this tokenizer given the BPE."""
+    and ``ka``), characters as cheap as pieces (words spelled out), the 256 bytes or the BPE's merges added (tokens
+    that no text holds, which the model's head pays for), the special tokens moved from OPT's ids, or a small model
+    that asks for this tokenizer given the BPE."""
     lines = [" ka ka ka ka .\n", "\n", "ka ka ka lo .\n", " kaka .\n", "\n", " lo , ka .\n"] * 3 + [" kalo\n"]
     tok = model.word_tokenizer(lines)
     pieces = [p for line in lines for p in _pieces(line)]

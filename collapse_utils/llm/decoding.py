@@ -334,7 +334,7 @@ def _search(model: Any, prompts: torch.Tensor, new_tokens: int, k: int, repetiti
     steps = _Steps(logits, batch, k)
     if weight is not None:
         decoder = model.get_decoder()
-        dkw = {_cache_keyword(decoder): next(iter(kw.values()))}
+        dkw = {_cache_keyword(decoder): kw[_cache_keyword(model)]}  # the same cache, under the decoder's name
         head_out = torch.empty_like(logits)
     for t in range(new_tokens):
         top, idx = _select(logits, seqs, scores, length + t, k, repetition_penalty, eos_token_id, do_sample, steps)
