@@ -31,7 +31,6 @@ from __future__ import annotations
 import base64
 import html
 import inspect
-import io
 import itertools
 import json
 import numbers
@@ -39,7 +38,7 @@ import uuid
 from typing import Any, Callable, Mapping, Sequence
 
 from . import profiles
-from .plotting import COLUMN_WIDTH, DPI, PIXEL_DENSITY, compact_png
+from .plotting import COLUMN_WIDTH, DPI, PIXEL_DENSITY, figure_png
 
 #: Most frames one figure may hold (each is a PNG of a few tens of kB).
 MAX_FRAMES = 120
@@ -191,11 +190,9 @@ class SliderFigure:
             try:
                 self.func(**{**self.fixed, **unlimited}, **point, ax=ax)
                 fig.tight_layout()
-                buffer = io.BytesIO()
-                fig.savefig(buffer, format="png", dpi=DPI * PIXEL_DENSITY)
+                png = figure_png(fig, DPI * PIXEL_DENSITY)
             finally:
                 plt.close(fig)
-            png = compact_png(buffer.getvalue())
             frames["-".join(map(str, index))] = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         return frames
 

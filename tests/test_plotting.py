@@ -55,6 +55,30 @@ def test_compact_png_keeps_transparency():
     assert np.array_equal(before[..., 3] == 0, after[..., 3] == 0)
 
 
+def test_figure_png_is_compact_png_of_savefig_without_the_detour():
+    """Bugs guarded: a live frame drawn at the figure's own dpi instead of the one asked for (blurry on the page),
+    the figure's dpi left changed after the frame (every later frame and savefig at the wrong size), or pixels that
+    differ from what savefig would write (a frame unlike the figure it stands for)."""
+    fig, ax = plt.subplots(figsize=(4, 2.5), dpi=100)
+    x = np.linspace(0, 1, 50)
+    ax.fill_between(x, x - 0.1, x + 0.1, alpha=0.3)
+    ax.plot(x, x ** 2, label="square")
+    ax.legend()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=200)
+    expected = plotting.compact_png(buffer.getvalue())
+    got = plotting.figure_png(fig, 200)
+    assert fig.dpi == 100, "the figure keeps its dpi"
+    assert Image.open(io.BytesIO(got)).size == (800, 500)
+    assert Image.open(io.BytesIO(got)).mode == "P"
+    assert np.array_equal(pixels(got), pixels(expected))
+    with pytest.raises(ValueError, match="dpi"):
+        plotting.figure_png(fig, 0)
+    with pytest.raises(ValueError, match="colors"):
+        plotting.figure_png(fig, 100, colors=300)
+    plt.close(fig)
+
+
 def test_compact_png_rejects_bad_input():
     buffer = io.BytesIO()
     Image.new("RGB", (4, 4)).save(buffer, format="JPEG")
