@@ -53,27 +53,6 @@ def looks_like_path(name: str) -> bool:
     )
 
 
-def _hub_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions that mean 'the hub (or the network) is not available'."""
-    errors: list[type[BaseException]] = [OSError, ConnectionError, TimeoutError]
-    try:
-        from huggingface_hub import errors as hub
-
-        errors += [hub.LocalEntryNotFoundError, hub.OfflineModeIsEnabled, hub.HfHubHTTPError]
-    except ImportError:  # pragma: no cover - huggingface_hub comes with transformers
-        pass
-    try:
-        from datasets.exceptions import DatasetNotFoundError
-
-        errors.append(DatasetNotFoundError)
-    except ImportError:  # pragma: no cover
-        pass
-    return tuple(errors)
-
-
-HUB_ERRORS = _hub_errors()
-
-
 class HubUnavailable(OSError):
     """The hub cannot be reached (and nothing usable is cached), and no fallback applies."""
 
