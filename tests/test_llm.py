@@ -73,6 +73,27 @@ def test_language_truth_matches_its_samples():
     assert " = " in text and "\n\n" in text  # the wikitext layout
 
 
+def test_language_samples_words_by_the_cumulative_rows_inverse():
+    """Bugs guarded: the fast walk reading another word's row (the first, or the one before), or drawing more or
+    fewer than one uniform per word: each changes which words a seed writes (every chapter's corpus). The reference
+    is the plain inverse of the cumulative row with np.searchsorted. (The rows sum to 1 and hold no zero
+    probability, so a draw left unscaled by the row's total, or a search to the left, would be invisible here.)"""
+    lang = SyntheticLanguage(vocab_size=60, seed=2)
+    got = lang.sample_paragraph(np.random.default_rng(7), 6).split(" ")
+    rng, state, want = np.random.default_rng(7), 0, []
+    cdf = np.cumsum(lang.transition, axis=1)
+    while want.count(".") < 6:
+        state = min(int(np.searchsorted(cdf[state], rng.random() * cdf[state, -1], side="right")), len(lang.words) - 1)
+        want.append(lang.words[state])
+    assert got == want and len(got) > 20
+    sampled = lang.continue_texts([" " + lang.words[4]], 25, seed=5, sample=True)[0].split()
+    rng, state, want = np.random.default_rng(5), 4, []
+    for _ in range(25):
+        state = min(int(np.searchsorted(cdf[state], rng.random() * cdf[state, -1], side="right")), len(lang.words) - 1)
+        want.append(lang.words[state])
+    assert sampled == want
+
+
 def test_language_score_counts_invalid_words_and_cut_fragments():
     lang = SyntheticLanguage(vocab_size=50, seed=0)
     a, b, c = lang.words[2:5]

@@ -36,6 +36,7 @@ log-likelihood of any text, word by word, including how much of the rare
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -165,6 +166,9 @@ class SyntheticLanguage:
         self.tail[tail] = True
         self.tail_word_mass = float(self.stationary[self.tail].sum() / self.stationary.sum())
         self._cdf = np.cumsum(trans, axis=1)
+        # the same rows as Python lists: the samplers walk the chain one word at a time, and bisect on a list
+        # finds a word in a fraction of np.searchsorted's per-call time (the same index: both search to the right)
+        self._cdf_rows = self._cdf.tolist()
 
     def related(self, blend: float, blend_seed: int = 1) -> SyntheticLanguage:
         """A related language: the same words and frequencies, a share ``blend`` of its transitions another's.
@@ -298,10 +302,10 @@ class SyntheticLanguage:
         out: list[str] = []
         state = 0  # "."
         done = 0
-        cdf = self._cdf
+        rows, last = self._cdf_rows, len(self.words) - 1
         while done < sentences:
-            state = int(np.searchsorted(cdf[state], rng.random() * cdf[state, -1], side="right"))
-            state = min(state, len(self.words) - 1)
+            row = rows[state]
+            state = min(bisect_right(row, rng.random() * row[-1]), last)
             out.append(self.words[state])
             if state == 0:
                 done += 1
@@ -413,8 +417,8 @@ class SyntheticLanguage:
             for ctx in contexts:
                 state, words = (ctx[-1] if ctx else 0), []
                 for _ in range(new_words):
-                    state = int(np.searchsorted(self._cdf[state], rng.random() * self._cdf[state, -1], side="right"))
-                    state = min(state, len(self.words) - 1)
+                    row = self._cdf_rows[state]
+                    state = min(bisect_right(row, rng.random() * row[-1]), len(self.words) - 1)
                     words.append(state)
                 out.append(" " + " ".join(self.words[w] for w in words))
             return out
