@@ -27,6 +27,7 @@ P = "collapse_utils/llm/presets.py"
 R = "collapse_utils/llm/runner.py"
 W = "collapse_utils/llm/workers.py"
 ES = "collapse_utils/llm/estimate.py"
+S = "collapse_utils/llm/synthetic.py"
 
 MUTANTS = [
     # the bugs of issue 13 (and the first list), where the code now lives
@@ -313,4 +314,9 @@ MUTANTS += [
      "runs=scale[\"runs\"], generations=scale[\"generations\"],", "real text tokenised by the word tokenizer"),
     (CF, "        v.choice(\"small.tokenizer\", self.small.tokenizer, model_mod.TOKENIZERS)\n", "",
      "an unknown tokenizer not refused before any work"),
+    # the embedded language's samplers (bisect on the cumulative rows as lists)
+    (S, "            row = rows[state]\n", "            row = rows[0]\n",
+     "the corpus writer reads the sentence start's row for every word"),
+    (S, "                    row = self._cdf_rows[state]\n", "                    row = self._cdf_rows[0]\n",
+     "the sampling continuation reads the sentence start's row for every word"),
 ]
