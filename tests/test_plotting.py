@@ -58,7 +58,8 @@ def test_compact_png_keeps_transparency():
 def test_figure_png_is_compact_png_of_savefig_without_the_detour():
     """Bugs guarded: a live frame drawn at the figure's own dpi instead of the one asked for (blurry on the page),
     the figure's dpi left changed after the frame (every later frame and savefig at the wrong size), or pixels that
-    differ from what savefig would write (a frame unlike the figure it stands for)."""
+    differ from what savefig would write (a frame unlike the figure it stands for), also on a canvas without pixels
+    (there drawn through savefig at its default dpi)."""
     fig, ax = plt.subplots(figsize=(4, 2.5), dpi=100)
     x = np.linspace(0, 1, 50)
     ax.fill_between(x, x - 0.1, x + 0.1, alpha=0.3)
@@ -72,6 +73,11 @@ def test_figure_png_is_compact_png_of_savefig_without_the_detour():
     assert Image.open(io.BytesIO(got)).size == (800, 500)
     assert Image.open(io.BytesIO(got)).mode == "P"
     assert np.array_equal(pixels(got), pixels(expected))
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+    FigureCanvasSVG(fig)  # a canvas without pixels: the frame goes through savefig, to the same image
+    assert not hasattr(fig.canvas, "buffer_rgba")
+    assert np.array_equal(pixels(plotting.figure_png(fig, 200)), pixels(expected))
     with pytest.raises(ValueError, match="dpi"):
         plotting.figure_png(fig, 0)
     with pytest.raises(ValueError, match="colors"):

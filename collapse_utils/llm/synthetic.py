@@ -297,15 +297,18 @@ class SyntheticLanguage:
         return float(score.tail_words.sum() / max(1, score.words.sum()) / self.tail_word_mass)
 
     # --------------------------------------------------------------- sampling
+    def _next_word(self, state: int, rng: np.random.Generator) -> int:
+        """The word after ``state``: the inverse of its cumulative row at one uniform draw (the samplers' step)."""
+        row = self._cdf_rows[state]
+        return min(bisect_right(row, rng.random() * row[-1]), len(self.words) - 1)
+
     def sample_paragraph(self, rng: np.random.Generator, sentences: int) -> str:
         """Sample ``sentences`` sentences from the chain, starting at a sentence start."""
         out: list[str] = []
         state = 0  # "."
         done = 0
-        rows, last = self._cdf_rows, len(self.words) - 1
         while done < sentences:
-            row = rows[state]
-            state = min(bisect_right(row, rng.random() * row[-1]), last)
+            state = self._next_word(state, rng)
             out.append(self.words[state])
             if state == 0:
                 done += 1
@@ -417,8 +420,7 @@ class SyntheticLanguage:
             for ctx in contexts:
                 state, words = (ctx[-1] if ctx else 0), []
                 for _ in range(new_words):
-                    row = self._cdf_rows[state]
-                    state = min(bisect_right(row, rng.random() * row[-1]), len(self.words) - 1)
+                    state = self._next_word(state, rng)
                     words.append(state)
                 out.append(" " + " ".join(self.words[w] for w in words))
             return out

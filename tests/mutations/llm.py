@@ -315,8 +315,9 @@ MUTANTS += [
     (CF, "        v.choice(\"small.tokenizer\", self.small.tokenizer, model_mod.TOKENIZERS)\n", "",
      "an unknown tokenizer not refused before any work"),
     # the embedded language's samplers (bisect on the cumulative rows as lists)
-    (S, "            row = rows[state]\n", "            row = rows[0]\n",
-     "the corpus writer reads the sentence start's row for every word"),
-    (S, "                    row = self._cdf_rows[state]\n", "                    row = self._cdf_rows[0]\n",
-     "the sampling continuation reads the sentence start's row for every word"),
+    (S, "        row = self._cdf_rows[state]\n", "        row = self._cdf_rows[0]\n",
+     "the samplers read the sentence start's row for every word (the corpus writer and the sampling continuation)"),
+    (S, "        while done < sentences:\n            state = self._next_word(state, rng)\n",
+     "        while done < sentences:\n            self._next_word(state, rng)\n",
+     "the corpus writer draws but never moves on from the sentence start"),
 ]
