@@ -1045,6 +1045,66 @@ def test_steps_run_while_another_experiments_model_pretrains(monkeypatch):
             hang.set()
 
 
+def test_the_pool_starts_every_worker_first_and_waits_for_steps_in_flight_only_after_an_error(monkeypatch, tmp_path):
+    """Bugs guarded: the workers started only when the first step is submitted (their imports after this process'
+    preparation instead of during it); an error in one step returning while another step still writes its folder
+    (the pool let go without waiting after an error); a normal end that waits for the workers to exit."""
+    import concurrent.futures
+    import threading
+    import time as time_mod
+    from concurrent.futures import ThreadPoolExecutor
+
+    from collapse_utils.llm import workers as w
+
+    log, shutdowns = [], []
+
+    class Pool(ThreadPoolExecutor):
+        def __init__(self, max_workers, mp_context=None):
+            super().__init__(max_workers=max_workers)
+
+        def submit(self, fn, *args, **kwargs):
+            log.append(getattr(fn, "__name__", "?") if fn is not w._execute else f"step {args[0][3]}")
+            return super().submit(fn, *args, **kwargs)
+
+        def shutdown(self, wait=True, cancel_futures=False):
+            shutdowns.append(wait)
+            super().shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    fail, running = threading.Event(), threading.Event()
+
+    def execute(key, job, cache, device, progress=False):
+        if fail.is_set() and key[3] == 0:  # run 0's step fails while run 1's is in flight
+            running.wait(5)
+            raise RuntimeError("step 0 failed")
+        running.set()
+        time_mod.sleep(0.3)
+        log.append(f"ended {key[3]}")
+        return key
+
+    def graph(plan, cache, device, world):  # two independent steps: one per worker
+        keys = [("gen", plan[0].name, 0, run, 1) for run in (0, 1)]
+        return {k: w._Task(k, plan[0], set(), 1.0) for k in keys}
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(w, "_execute", execute)
+    monkeypatch.setattr(w, "_small_cache_missing", lambda *a: None)
+    monkeypatch.setattr(w, "_prepare", lambda *a, **k: None)
+    monkeypatch.setattr(w, "_graph", graph)
+    monkeypatch.setattr(w, "write_table", lambda output: None)
+    monkeypatch.setattr(w, "load_results", lambda output: "results")
+    config = experiment.profile_config("quick", generations=1, runs=1)
+    call = dict(cache_dir=tmp_path / "cache", workers=2, verbose=False, progress=False)
+    assert w.run_many({"a": (config, tmp_path / "a")}, **call) == {"a": "results"}
+    assert log[:2] == ["_warm", "_warm"] and sorted(log[2:]) == ["ended 0", "ended 1", "step 0", "step 1"]
+    assert shutdowns == [False]  # every step ended: the workers exit on their own
+    log.clear()
+    running.clear()
+    fail.set()
+    with pytest.raises(RuntimeError, match="step 0 failed"):
+        w.run_many({"a": (config, tmp_path / "b")}, **call)
+    assert shutdowns == [False, True] and "ended 1" in log  # the other step ended before the call raised
+
+
 class _FakeProcess:
     """A process that ends when joined (``stuck=False``) or never (``stuck=True``); records its joins' limits."""
 

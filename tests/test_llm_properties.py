@@ -485,6 +485,38 @@ def watch(lm):
     return calls
 
 
+def test_saved_models_load_once_per_process_and_again_when_rewritten(tmp_path, monkeypatch):
+    """Bugs: a cache keyed on the folder's path (every chain's hard-linked ``gen0/model`` loaded again, in every
+    experiment of a worker); a cache of a fixed few models (a worker's chains take turns: each turn loads its
+    generation 0 again); a cache that serves the old weights of a folder written again."""
+    from transformers import AutoModelForCausalLM
+
+    loads = []
+    real = AutoModelForCausalLM.from_pretrained
+
+    def counting(folder, *args, **kwargs):
+        loads.append(Path(folder).name)
+        return real(folder, *args, **kwargs)
+
+    monkeypatch.setattr(AutoModelForCausalLM, "from_pretrained", counting)
+    monkeypatch.setattr(runner, "_LOADED", type(runner._LOADED)())
+    folders = []
+    for i in range(runner.KEEP_MODELS + 3):
+        folders.append(tmp_path / f"m{i}")
+        model.save_model(micro_lm(seed=i), folders[-1])
+    first = [runner.saved_model(f, "cpu") for f in folders]
+    assert [runner.saved_model(f, "cpu") for f in folders] == first  # the same objects: nothing loaded again
+    assert loads == [f.name for f in folders]
+    runner._link_tree(folders[0], tmp_path / "chain-gen0")  # a chain's generation 0: hard links to the shared one
+    assert runner.saved_model(tmp_path / "chain-gen0", "cpu") is first[0] and len(loads) == len(folders)
+    model.save_model(micro_lm(seed=99), tmp_path / "new")
+    (tmp_path / "m1").rename(tmp_path / "m1-old")  # the folder written again with other weights (an atomic folder)
+    (tmp_path / "new").rename(tmp_path / "m1")
+    reloaded = runner.saved_model(tmp_path / "m1", "cpu")
+    assert reloaded is not first[1] and loads[-1] == "m1"
+    assert not torch.equal(reloaded.lm_head.weight, first[1].lm_head.weight)
+
+
 def epoch_orders(calls, blocks: np.ndarray, epochs: int) -> list[list[int]]:
     lookup = {tuple(r): i for i, r in enumerate(blocks.tolist())}
     rows = [lookup[tuple(r)] for training, ids in calls if training for r in ids.tolist()]

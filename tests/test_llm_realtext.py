@@ -48,6 +48,58 @@ def test_paragraphs_drop_code_and_fragments():
     assert realtext._paragraphs(doc) == ["This function returns the thing that you asked for, every time."]
 
 
+def _doc(name: str) -> str:
+    return f'"""The {name} docstring says what {name} does, in a sentence long enough to be prose."""'
+
+
+MODULE = f"""{_doc("module")}
+import sys
+if sys.version_info >= (3,):
+    class Shown:
+        {_doc("Shown")}
+        def method(self):
+            {_doc("method")}
+            def inner():
+                {_doc("inner")}
+try:
+    import missing
+except ImportError:
+    def fallback():
+        {_doc("fallback")}
+match sys.platform:
+    case "never":
+        def matched():
+            {_doc("matched")}
+def _private():
+    {_doc("_private")}
+def later():
+    {_doc("later")}
+value = [lambda: 0 for _ in range(2)]
+"""
+
+
+def test_the_modules_and_docstrings_read_are_those_of_a_full_walk(tmp_path):
+    """Bugs guarded: the faster walks leaving out definitions under an ``except`` handler or a ``match`` case, or
+    taking them in another order than ``ast.walk``'s breadth-first one (another text for the same Python); skipped
+    folders (tests, site-packages, private packages) entered, private modules read, a package's ``__init__`` lost."""
+    import ast
+
+    for rel in ("mod.py", "pkg/__init__.py", "pkg/sub.py", "pkg/_hidden.py", "_private/mod.py", "test/mod.py",
+                "site-packages/big/mod.py", "tests/mod.py", "idlelib/mod.py", "pkg/data.txt"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(MODULE)
+    assert realtext.module_files(tmp_path) == {"mod": tmp_path / "mod.py", "pkg": tmp_path / "pkg/__init__.py",
+                                               "pkg.sub": tmp_path / "pkg/sub.py"}  # fmt: skip
+    tree = ast.parse(MODULE)
+    walked = [ast.get_docstring(tree)] + [
+        ast.get_docstring(n) for n in ast.walk(tree)
+        if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and not n.name.startswith("_")
+    ]  # fmt: skip
+    assert realtext.article(tmp_path / "mod.py") == walked
+    names = [p.split()[1] for p in walked]
+    assert names == ["module", "later", "Shown", "method", "fallback", "matched", "inner"]  # breadth first
+
+
 def test_too_little_text_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="too few words"):
         realtext.write_folder(tmp_path / "x", (10_000_000, 10, 10), 10)

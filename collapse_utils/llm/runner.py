@@ -347,6 +347,53 @@ def candidates(config: ExperimentConfig) -> int:
 
 
 # ------------------------------------------------------------------------------------------- per process
+#: Saved models kept loaded in this process, the least recently used first (:func:`saved_model`).
+_LOADED: OrderedDict[tuple, tuple[Any, int]] = OrderedDict()
+#: Loaded models kept: at least this many, and more while their weights take at most :data:`KEEP_MODEL_BYTES`.
+KEEP_MODELS = 4
+KEEP_MODEL_BYTES = 256 * 2**20
+
+
+def _files_identity(folder: Path) -> tuple:
+    """What names a saved model's files: each file's name, device, inode, size and modification time.
+
+    A chain's ``gen0/model`` is a set of hard links to the shared generation 0
+    (:func:`materialize_gen0`), so every chain and every experiment of a process
+    that starts from one generation 0 finds the model it already loaded; a
+    folder written again (new files) is loaded again.
+    """
+    out = []
+    for path in sorted(Path(folder).iterdir()):
+        st = path.stat()
+        out.append((path.name, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def saved_model(folder: Path, device: Any) -> Any:
+    """The model saved in ``folder`` on ``device`` (float32, ``sdpa``, eval mode), loaded once per process and kept.
+
+    Every context of the process shares the kept models (the chains of a
+    worker take turns, and each generation scores its data under its chain's
+    generation 0): :data:`KEEP_MODELS` at least, more while they weigh at
+    most :data:`KEEP_MODEL_BYTES` (a few OPT-125m on a GPU; every small model of a
+    book run). Callers must not change a kept model (``init="previous"``
+    trains a deep copy).
+    """
+    key = (str(device), _files_identity(folder))
+    if key in _LOADED:
+        _LOADED.move_to_end(key)
+        return _LOADED[key][0]
+    from transformers import AutoModelForCausalLM
+
+    with model_mod.quiet_progress():
+        lm = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="sdpa", dtype=torch.float32)
+    lm = lm.to(device).eval()
+    _LOADED[key] = (lm, sum(p.numel() * p.element_size() for p in lm.parameters()))
+    while len(_LOADED) > KEEP_MODELS and sum(size for _, size in _LOADED.values()) > KEEP_MODEL_BYTES:
+        _LOADED.popitem(last=False)
+    return lm
+
+
 class Context:
     """One process's view of one experiment: the prepared data and models, and a few loaded models kept at hand."""
 
@@ -359,7 +406,6 @@ class Context:
         self.prep = prep
         self.device = world.device
         self.test_words = sum(len(t.split()) for t in data_mod.decode_blocks(prep.base.tokenizer, prep.test_blocks))
-        self._models: OrderedDict[str, Any] = OrderedDict()
         prep.base.model.to(self.device)
         small_model_threads(prep.base.model, self.device)
 
@@ -368,20 +414,8 @@ class Context:
         return self.cache_dir / "gen0"
 
     def model_at(self, folder: Path) -> Any:
-        """A saved model, loaded once and kept (the last few)."""
-        key = str(folder)
-        if key in self._models:
-            self._models.move_to_end(key)
-            return self._models[key]
-        from transformers import AutoModelForCausalLM
-
-        with model_mod.quiet_progress():
-            lm = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="sdpa", dtype=torch.float32)
-        lm = lm.to(self.device).eval()
-        self._models[key] = lm
-        while len(self._models) > 4:
-            self._models.popitem(last=False)
-        return lm
+        """A saved model, loaded once in this process and kept while it is among the last used (:func:`saved_model`)."""
+        return saved_model(folder, self.device)
 
     def write(self, lm: Any, prompts: np.ndarray, seed: int, progress: str | bool = False) -> np.ndarray:
         """Continue every prompt as the experiment does: ``(n, candidates, new_tokens)``."""

@@ -84,6 +84,16 @@ def _execute(task: tuple, job: Job, cache_dir: Path, device: str | None, progres
     return task
 
 
+def _warm() -> None:
+    """A worker's first call: import what its steps need (transformers' OPT modelling) while the caller prepares.
+
+    A pool starts its processes at its first submissions; without this they
+    would start, and spend their seconds of imports, only once the caller has
+    checked every experiment and found the small models to pretrain.
+    """
+    from transformers import AutoModelForCausalLM, OPTForCausalLM, PreTrainedTokenizerFast  # noqa: F401
+
+
 def _pretrain_rank(rank: int, size: int, port: int, config: ExperimentConfig, output: str, cache_dir: str) -> None:
     """One of ``size`` processes that pretrain the small model together (gloo on the CPU), then leave."""
     import torch.distributed as dist
@@ -218,6 +228,7 @@ def run_many(
         runner.check_output(job.output, job.config)
     threads = torch.get_num_threads()
     pool = None
+    finished = False  # every step of the call ended: the workers hold no work and may exit on their own
     try:
         parallel = workers > 1 and world.size == 1
         if parallel:
@@ -225,6 +236,8 @@ def run_many(
             from concurrent.futures import ProcessPoolExecutor
 
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            for _ in range(workers):  # start every worker now: they import while this process prepares
+                pool.submit(_warm)
         # the small models to pretrain: several at once in the workers when there are several
         missing: dict[str, list[Job]] = {}
         if parallel:
@@ -259,14 +272,15 @@ def run_many(
         world.barrier()
         if verbose and done:
             print(f"computed {done} generation{'s' if done != 1 else ''} in this call")
+        finished = True
     except StepStalled:
         if pool is not None:  # a stalled worker would never let shutdown(wait=True) return
             _stop_workers(pool)
             pool = None
         raise
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:  # after an error, wait for the steps in flight (they finish their folders or stop)
+            pool.shutdown(wait=not finished, cancel_futures=True)
         torch.set_num_threads(threads)
     return {job.name: load_results(job.output) for job in plan}
 

@@ -15,6 +15,7 @@ TESTS = [
     "tests/test_llm_pipeline.py",
     "tests/test_llm_decoding.py",
     "tests/test_llm.py",
+    "tests/test_llm_realtext.py",
 ]
 
 M = "collapse_utils/llm/model.py"
@@ -28,6 +29,7 @@ R = "collapse_utils/llm/runner.py"
 W = "collapse_utils/llm/workers.py"
 ES = "collapse_utils/llm/estimate.py"
 S = "collapse_utils/llm/synthetic.py"
+RT = "collapse_utils/llm/realtext.py"
 
 MUTANTS = [
     # the bugs of issue 13 (and the first list), where the code now lives
@@ -320,4 +322,24 @@ MUTANTS += [
     (S, "        while done < sentences:\n            state = self._next_word(state, rng)\n",
      "        while done < sentences:\n            self._next_word(state, rng)\n",
      "the corpus writer draws but never moves on from the sentence start"),
+    (R, "    key = (str(device), _files_identity(folder))", "    key = (str(device), str(folder))",
+     "saved models kept by folder path: hard-linked generations 0 loaded again, a rewritten folder served stale"),
+    (R, "    while len(_LOADED) > KEEP_MODELS and sum(size for _, size in _LOADED.values()) > KEEP_MODEL_BYTES:",
+     "    while len(_LOADED) > KEEP_MODELS:",
+     "only a fixed few saved models kept: a worker's chains load their generation 0 again at every turn"),
+    (W, "            pool.shutdown(wait=not finished, cancel_futures=True)",
+     "            pool.shutdown(wait=False, cancel_futures=True)",
+     "after an error the call returns while another step still writes its folder"),
+    (W, "            for _ in range(workers):  # start every worker now: they import while this process prepares\n"
+        "                pool.submit(_warm)\n", "",
+     "the workers start only at the first step, after this process' preparation"),
+    (RT, "_HOLDERS = (ast.stmt, ast.excepthandler, ast.match_case)", "_HOLDERS = (ast.stmt,)",
+     "the real text's walk misses the definitions under an except handler or a match case"),
+    (RT, "        node = todo.popleft()", "        node = todo.pop()",
+     "the real text's walk depth first: the docstrings in another order than ast.walk's"),
+    (RT, "        subfolders[:] = [d for d in subfolders if not _skipped(d)]",
+     "        subfolders[:] = [d for d in subfolders if d not in SKIP]",
+     "private packages of the standard library read as real text"),
+    (RT, '(f == "__init__.py" or not _skipped(f))', '(not _skipped(f))',
+     "a package's own docstring (its __init__) left out of the real text"),
 ]
