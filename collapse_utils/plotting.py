@@ -72,7 +72,11 @@ def _sharp_inline_figures() -> None:
         return  # a plain script or terminal: no inline figures
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-    set_matplotlib_formats("retina")
+    from .profiles import building_book
+
+    # the book stores every figure again as a palette PNG (compact_png, in book/_ext/pages.py): there the figure's
+    # own PNG is written with the fastest compression, the same pixels in about a fifth less time per figure
+    set_matplotlib_formats("retina", **({"pil_kwargs": {"compress_level": 1}} if building_book() else {}))
 
 
 def plot_band(

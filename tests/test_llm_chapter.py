@@ -1105,6 +1105,50 @@ def test_the_pool_starts_every_worker_first_and_waits_for_steps_in_flight_only_a
     assert shutdowns == [False, True] and "ended 1" in log  # the other step ended before the call raised
 
 
+def test_a_worker_freed_while_an_experiment_is_prepared_gets_a_step_at_once(monkeypatch):
+    """Bug guarded: a step that ended while this process prepared the experiments of another pretrained model still
+    counted as running, so its worker idled until the next preparation too had ended (seconds per call, measured
+    in the chapter's timeline: the small models' pretrainings end close together)."""
+    import threading
+    import time as time_mod
+    from concurrent.futures import ThreadPoolExecutor
+
+    from collapse_utils.llm import workers as w
+
+    log: list[str] = []
+    lock = threading.Lock()
+
+    def note(text):
+        with lock:
+            log.append(text)
+
+    def execute(key, job, cache, device, progress=False):
+        note(f"step {job.name} {key[-1]}")
+        time_mod.sleep(0.05)
+        return key
+
+    def pretrain(name, seconds):
+        time_mod.sleep(seconds)
+        return ("pretrain", name)
+
+    def start(jobs):
+        note(f"start {jobs[0].name}")
+        time_mod.sleep(0.6)  # preparing takes longer than the other pretraining has left
+        note(f"prepared {jobs[0].name}")
+        key = ("gen", jobs[0].name, 0, 0, 0)
+        return {key: w._Task(key, jobs[0], set(), 1.0)}
+
+    monkeypatch.setattr(w, "_execute", execute)
+    a, b, c = (w.Job(n, presets.profile_config("quick"), Path(f"unused-{n}")) for n in "abc")
+    with ThreadPoolExecutor(max_workers=2) as pool:  # c's pretraining takes a's worker when a's ends
+        futures = {pool.submit(pretrain, "a", 0.1): [a], pool.submit(pretrain, "b", 0.3): [b],
+                   pool.submit(pretrain, "c", 2.0): [c]}  # fmt: skip
+        done = w._run_graph({}, [a, b, c], Path("unused"), None, pool, 2, False, None, stall_seconds=20,
+                            pretraining=futures, start=start)  # fmt: skip
+    assert done == 3
+    assert log.index("start b") < log.index("step a 0") < log.index("prepared b"), log  # ran while b was prepared
+
+
 class _FakeProcess:
     """A process that ends when joined (``stuck=False``) or never (``stuck=True``); records its joins' limits."""
 

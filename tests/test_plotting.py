@@ -95,12 +95,17 @@ def test_compact_png_rejects_bad_input():
 
 
 def test_style_asks_a_notebook_for_2x_figures(monkeypatch):
-    """Bug guarded: the book's figures drawn at 1x (blurry on high-density screens), or a plain script breaking."""
+    """Bugs guarded: the book's figures drawn at 1x (blurry on high-density screens), or a plain script breaking;
+    a notebook's own figures written with the book build's fast compression (larger files for a reader's
+    notebook), or the book build's figures compressed hard although the book stores them again."""
     import IPython
     import matplotlib_inline.backend_inline as inline
 
+    from collapse_utils import profiles
+
     calls = []
-    monkeypatch.setattr(inline, "set_matplotlib_formats", lambda *formats: calls.append(formats))
+    monkeypatch.delenv(profiles.BUILD_ENV, raising=False)
+    monkeypatch.setattr(inline, "set_matplotlib_formats", lambda *formats, **kw: calls.append((formats, kw)))
     monkeypatch.setattr(IPython, "get_ipython", lambda: None)
     plotting.style()
     assert calls == [], "outside IPython nothing changes"
@@ -117,7 +122,19 @@ def test_style_asks_a_notebook_for_2x_figures(monkeypatch):
 
     monkeypatch.setattr(IPython, "get_ipython", lambda: Kernel())
     plotting.style()
-    assert calls == [("retina",)]
+    assert calls == [(("retina",), {})]
+    monkeypatch.setenv(profiles.BUILD_ENV, "1")
+    plotting.style()
+    fast = calls[-1][1]
+    assert calls[-1][0] == ("retina",) and fast == {"pil_kwargs": {"compress_level": 1}}
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1], [1, 0])
+    hard, quick = io.BytesIO(), io.BytesIO()
+    fig.savefig(hard, format="png")
+    fig.savefig(quick, format="png", **fast)
+    plt.close(fig)
+    assert len(quick.getvalue()) > len(hard.getvalue())  # the level reaches the PNG writer
+    assert plotting.compact_png(quick.getvalue()) == plotting.compact_png(hard.getvalue())  # the book's file
     assert plotting.PIXEL_DENSITY == 2, "the retina format draws at twice the dpi"
     assert matplotlib.rcParams["savefig.dpi"] == plotting.DPI
 

@@ -460,8 +460,8 @@ def _run_graph(graph: dict[tuple, _Task], plan: list[Job], cache: Path, device: 
         for future, jobs_of in models.items():
             running[future] = _Task(("pretrain", jobs_of[0].name), jobs_of[0], set(), float("inf"))
         while pending or running:
-            for task in ready():
-                if len(running) >= workers:
+            for task in ready():  # a worker whose step ended while this process prepared an experiment is free
+                if sum(not f.done() for f in running) >= workers:
                     break
                 steps = sum(t.key[0] != "pretrain" for t in running.values())
                 if stop_after is not None and computed + steps >= stop_after and task.key[0] == "gen":

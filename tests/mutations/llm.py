@@ -342,4 +342,6 @@ MUTANTS += [
      "private packages of the standard library read as real text"),
     (RT, '(f == "__init__.py" or not _skipped(f))', '(not _skipped(f))',
      "a package's own docstring (its __init__) left out of the real text"),
+    (W, "                if sum(not f.done() for f in running) >= workers:", "                if len(running) >= workers:",
+     "a worker whose step ended while an experiment was prepared idles until the next preparation ends"),
 ]

@@ -168,4 +168,6 @@ MUTANTS = [
     ("collapse_utils/widgets.py", "    if value_labels is not None and value in value_labels:",
      "    if False:",
      "small multiples titled by API values ('approach = 2') despite value_labels"),
+    (G, '**({"pil_kwargs": {"compress_level": 1}} if building_book() else {})', '**{"pil_kwargs": {"compress_level": 1}}',
+     "a reader's notebook figures written with the book build's fast compression (larger files)"),
 ]
