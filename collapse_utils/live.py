@@ -38,7 +38,7 @@ import uuid
 from typing import Any, Callable, Mapping, Sequence
 
 from . import profiles
-from .plotting import COLUMN_WIDTH, DPI, PIXEL_DENSITY, figure_png
+from .plotting import COLUMN_WIDTH, DPI, PIXEL_DENSITY, figure_pixels, palette_png
 
 #: Most frames one figure may hold (each is a PNG of a few tens of kB).
 MAX_FRAMES = 120
@@ -181,19 +181,35 @@ class SliderFigure:
     def _render(self) -> dict[str, str]:
         import matplotlib.pyplot as plt
 
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
         frames: dict[str, str] = {}
         ranges = [range(len(self.values[n])) for n in self.names]
         unlimited = {p: None for p in self.budgets}
-        for index in itertools.product(*ranges):
-            point = {n: self.values[n][i] for n, i in zip(self.names, index)}
-            fig, ax = plt.subplots(figsize=self.figsize, dpi=DPI)
-            try:
-                self.func(**{**self.fixed, **unlimited}, **point, ax=ax)
-                fig.tight_layout()
-                png = figure_png(fig, DPI * PIXEL_DENSITY)
-            finally:
-                plt.close(fig)
-            frames["-".join(map(str, index))] = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        encoding: deque = deque()  # (key, the frame's palette PNG being encoded), in the grid's order
+
+        def store_oldest() -> None:
+            key, png = encoding.popleft()
+            frames[key] = "data:image/png;base64," + base64.b64encode(png.result()).decode("ascii")
+
+        # Pillow encodes without Python's lock: a frame's palette PNG is made while the next frame is drawn (a
+        # few frames at most wait, so a large grid does not hold every frame's pixels at once)
+        with ThreadPoolExecutor(max_workers=1) as encoder:
+            for index in itertools.product(*ranges):
+                point = {n: self.values[n][i] for n, i in zip(self.names, index)}
+                fig, ax = plt.subplots(figsize=self.figsize, dpi=DPI)
+                try:
+                    self.func(**{**self.fixed, **unlimited}, **point, ax=ax)
+                    fig.tight_layout()
+                    pixels = figure_pixels(fig, DPI * PIXEL_DENSITY)
+                finally:
+                    plt.close(fig)
+                encoding.append(("-".join(map(str, index)), encoder.submit(palette_png, pixels)))
+                if len(encoding) > 2:
+                    store_oldest()
+            while encoding:
+                store_oldest()
         return frames
 
     def frame_key(self, **point: Any) -> str:

@@ -176,21 +176,42 @@ def figure_png(fig, dpi: float, colors: int = 256) -> bytes:
     returns the palette image (a plot's is about a third of the RGBA PNG's
     bytes). The figure's dpi is left as it was.
     """
+    from . import validate
+
+    colors = validate.integer("colors", colors, 2, 256)
+    return palette_png(figure_pixels(fig, dpi), colors)
+
+
+def figure_pixels(fig, dpi: float):
+    """A matplotlib figure drawn at ``dpi``: its pixels as an RGBA PIL image (what ``savefig`` would write).
+
+    The Agg canvas' own pixels (a canvas without pixels goes through ``savefig``);
+    the figure's dpi is left as it was. :func:`palette_png` stores them.
+    """
     from PIL import Image
 
     from . import validate
 
-    colors = validate.integer("colors", colors, 2, 256)
     validate.real("dpi", dpi, 0.0, low_open=True)
     if not hasattr(fig.canvas, "buffer_rgba"):  # not an Agg canvas: through savefig
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi)
-        return _palette_png(Image.open(buffer).convert("RGBA"), colors)
+        return Image.open(buffer).convert("RGBA")
     old = fig.dpi
     try:
         fig.set_dpi(dpi)
         fig.canvas.draw()
-        rgba = Image.fromarray(np.array(fig.canvas.buffer_rgba()), "RGBA")
+        return Image.fromarray(np.array(fig.canvas.buffer_rgba()), "RGBA")
     finally:
         fig.set_dpi(old)
-    return _palette_png(rgba, colors)
+
+
+def palette_png(rgba, colors: int = 256) -> bytes:
+    """An RGBA PIL image (:func:`figure_pixels`) as the palette PNG :func:`compact_png` would store.
+
+    Pillow does this work without holding Python's lock, so a thread can encode
+    one figure while the next is drawn (the book's live frames, :mod:`.live`).
+    """
+    from . import validate
+
+    return _palette_png(rgba, validate.integer("colors", colors, 2, 256))
