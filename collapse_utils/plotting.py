@@ -178,8 +178,8 @@ def figure_png(fig, dpi: float, colors: int = 256) -> bytes:
     """
     from . import validate
 
-    colors = validate.integer("colors", colors, 2, 256)
-    return palette_png(figure_pixels(fig, dpi), colors)
+    colors = validate.integer("colors", colors, 2, 256)  # before any drawing
+    return _palette_png(figure_pixels(fig, dpi), colors)
 
 
 def figure_pixels(fig, dpi: float):

@@ -395,7 +395,7 @@ def saved_model(folder: Path, device: Any) -> Any:
 
 
 class Context:
-    """One process's view of one experiment: the prepared data and models, and a few loaded models kept at hand."""
+    """One process's view of one experiment: the prepared data and models (saved models: :func:`saved_model`)."""
 
     def __init__(self, config: ExperimentConfig, output: Path, cache_dir: Path, world: distributed.World,
                  prep: Prepared) -> None:  # fmt: skip
