@@ -188,3 +188,29 @@ def test_the_model_gets_its_own_attention_back(tiny_opt, monkeypatch):
     with pytest.raises(ZeroDivisionError):
         decoding.beam_search(tiny_opt, prompts, 3, num_beams=2)
     assert tiny_opt.config._attn_implementation == before
+
+
+def test_writing_and_scoring_run_in_inference_mode_and_training_still_learns_after_them(tiny_opt):
+    """Bugs guarded: writing or scoring under ``no_grad`` only (every op still bumps version counters and records
+    views: about 6% slower writes at the book's shapes), or a scoring path that leaves inference mode on for what
+    follows; and an inference tensor kept by the model from a scoring pass (training could not save it for
+    backward: the per-epoch validation between epochs would break the next epoch)."""
+    import copy
+
+    seen = []
+    model = copy.deepcopy(tiny_opt)
+    hook = model.model.decoder.register_forward_pre_hook(lambda *a: seen.append(torch.is_inference_mode_enabled()))
+    prompts = np.random.default_rng(0).integers(2, 300, size=(3, 8))
+    try:
+        generate(model, prompts, new_tokens=3, num_beams=2)  # the fast beam search, from the experiment's call
+        decoding.beam_search(model, torch.as_tensor(prompts), 3, num_beams=2, eos_token_id=1)  # ... and on its own
+        generate(model, prompts, new_tokens=3, num_beams=1, do_sample=True, seed=1)  # transformers' sampling
+        M.token_nll(model, prompts)
+    finally:
+        hook.remove()
+    assert seen and all(seen), seen
+    assert not torch.is_inference_mode_enabled() and torch.is_grad_enabled()
+    blocks = np.random.default_rng(1).integers(2, 300, size=(8, 12))
+    before = model.lm_head.weight.detach().clone()
+    stats = M.train(model, blocks, epochs=2, lr=1e-2, batch_size=4, valid_blocks=blocks[:4])
+    assert not torch.equal(model.lm_head.weight, before) and len(stats["valid_losses"]) == 2

@@ -213,7 +213,7 @@ def _cache_keyword(model: Any) -> str:
     return "cache" if "cache" in params else "past_key_values"
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def beam_search(
     model: Any,
     prompts: torch.Tensor,

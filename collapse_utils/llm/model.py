@@ -846,7 +846,7 @@ def _device_of(model: Any) -> torch.device:
     return next(model.parameters()).device
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def token_nll(
     model: Any,
     blocks: np.ndarray,
@@ -908,7 +908,7 @@ def _autocast(device: torch.device):
 
 
 # ------------------------------------------------------------------ generation
-@torch.no_grad()
+@torch.inference_mode()
 def continue_blocks(
     model: Any,
     prompts: np.ndarray | Sequence[Sequence[int]],

@@ -344,4 +344,10 @@ MUTANTS += [
      "a package's own docstring (its __init__) left out of the real text"),
     (W, "                if sum(not f.done() for f in running) >= workers:", "                if len(running) >= workers:",
      "a worker whose step ended while an experiment was prepared idles until the next preparation ends"),
+    (DE, "@torch.inference_mode()\ndef beam_search", "@torch.no_grad()\ndef beam_search",
+     "the beam search under no_grad only (version counters and views recorded: slower writes)"),
+    (M, "@torch.inference_mode()\ndef token_nll", "@torch.no_grad()\ndef token_nll",
+     "scoring (and training's per-epoch validation) under no_grad only"),
+    (M, "@torch.inference_mode()\ndef continue_blocks", "@torch.no_grad()\ndef continue_blocks",
+     "transformers' sampling and generate() under no_grad only"),
 ]
