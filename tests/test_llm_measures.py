@@ -24,6 +24,41 @@ def tok_and_model():
 
 
 # --------------------------------------------------------------------------- the language
+def test_word_scores_are_kept_per_language_text_and_fragments_for_the_last_texts_only():
+    """Bugs: kept scores served for the other ``fragments`` rule (the open first and cut last word scored, or not),
+    or for another language's text (a cache shared by languages: the blend's NLLs would be the first language's);
+    a list handed out that a caller could change for every later call; no limit (every generation's texts kept
+    in every worker); the oldest texts kept and the ones in use dropped (no reordering on use); the kept scores
+    pickled into another process."""
+    import pickle
+
+    from collapse_utils.llm import synthetic
+
+    def same(a, b) -> bool:  # unscored words' NLLs are NaN
+        return [(w.start, w.end, w.word, w.tail) for w in a] == [(w.start, w.end, w.word, w.tail) for w in b] and \
+            np.array_equal([w.nll for w in a], [w.nll for w in b], equal_nan=True)
+
+    lang = SyntheticLanguage(LanguageConfig(vocab_size=80, seed=5))
+    paragraphs = [line for line in lang.write_corpus(300, seed=9).split("\n") if line.strip() and "=" not in line]
+    text = "\n".join(paragraphs[:3])[3:]  # a fragment that opens inside a word: the two rules differ
+    fresh = SyntheticLanguage(LanguageConfig(vocab_size=80, seed=5))
+    first = lang.word_scores(text, fragments=True)
+    assert isinstance(first, tuple) and lang.word_scores(text, fragments=True) is first  # kept, not computed again
+    unfragmented = lang.word_scores(text, fragments=False)
+    assert same(unfragmented, fresh._word_scores(text, False)) and not same(unfragmented, first)
+    other = lang.related(0.9)
+    assert same(other.word_scores(text), SyntheticLanguage(other.config)._word_scores(text, True))
+    assert not same(other.word_scores(text), first)
+    texts = [lang.write_corpus(30, seed=100 + i) for i in range(synthetic.SCORED_TEXTS)]
+    for t in texts:
+        lang.word_scores(t)
+        lang.word_scores(text)  # in use all along
+    assert len(lang._scored) == synthetic.SCORED_TEXTS
+    assert lang.word_scores(text) is first and (texts[0], True) not in lang._scored
+    copy = pickle.loads(pickle.dumps(lang))
+    assert not copy._scored and same(copy.word_scores(text), first) and len(lang._scored) == synthetic.SCORED_TEXTS
+
+
 def test_word_scores_agree_with_score():
     """Bug: the per-word scores (used for pairing) and the text score disagree (a word scored in one only),
     or heading words (drawn at random, not by the chain) are scored."""

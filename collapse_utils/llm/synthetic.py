@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -49,6 +50,11 @@ PRETRAIN = "pretrain"
 CONSONANTS = "ptkbdgmnlrsvzf"
 VOWELS = "aeiou"
 PUNCTUATION = (".", ",")
+
+#: How many texts' word scores a language keeps (:meth:`SyntheticLanguage.word_scores`): a generation's
+#: measures score the same texts two or three times (their true NLL and word coverage, and the text it writes
+#: again as the next generation's training text); a generation's texts are 64-96 blocks.
+SCORED_TEXTS = 1024
 
 
 @dataclass(frozen=True)
@@ -169,6 +175,10 @@ class SyntheticLanguage:
         # the same rows as Python lists: the samplers walk the chain one word at a time, and bisect on a list
         # finds a word in a fraction of np.searchsorted's per-call time (the same index: both search to the right)
         self._cdf_rows = self._cdf.tolist()
+        self._scored: OrderedDict[tuple[str, bool], tuple[WordScore, ...]] = OrderedDict()
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_scored": OrderedDict()}  # a copy or another process starts without the scores
 
     def related(self, blend: float, blend_seed: int = 1) -> SyntheticLanguage:
         """A related language: the same words and frequencies, a share ``blend`` of its transitions another's.
@@ -207,7 +217,7 @@ class SyntheticLanguage:
         pi = self.stationary[self.stationary > 0]
         return float(-(pi * np.log(pi)).sum())
 
-    def word_scores(self, text: str, fragments: bool = True) -> list[WordScore]:
+    def word_scores(self, text: str, fragments: bool = True) -> tuple[WordScore, ...]:
         """Every whitespace word of ``text`` outside headings, with its true NLL where it is scored.
 
         The rules of :meth:`score`: headings (lines holding an ``=`` word) and
@@ -217,8 +227,21 @@ class SyntheticLanguage:
         first word of an open first line and a possibly cut last word are
         context only. ``nll`` is NaN for a word that is not scored. The
         character offsets let a caller find the tokens of every word (see
-        :func:`collapse_utils.llm.measures.paired_word_losses`).
+        :func:`collapse_utils.llm.measures.paired_word_losses`). The scores of the
+        last :data:`SCORED_TEXTS` texts are kept and given again (the language never changes).
         """
+        key = (text, fragments)
+        kept = self._scored.get(key)
+        if kept is not None:
+            self._scored.move_to_end(key)
+            return kept
+        scores = tuple(self._word_scores(text, fragments))
+        self._scored[key] = scores
+        if len(self._scored) > SCORED_TEXTS:
+            self._scored.popitem(last=False)
+        return scores
+
+    def _word_scores(self, text: str, fragments: bool) -> list[WordScore]:
         out: list[WordScore] = []
         raw = text.split("\n")
         offsets = np.cumsum([0] + [len(line) + 1 for line in raw[:-1]])

@@ -216,3 +216,18 @@ MUTANTS += [
      "            f\"{name}: {number(row['generation 0'])} at generation 0, \"",
      "the ablation's fewer runs not said on the page"),
 ]
+MUTANTS += [
+    # the language's kept word scores (December 7, this session)
+    (S, "        key = (text, fragments)\n        kept", "        key = text\n        kept",
+     "kept word scores served for the other fragments rule"),
+    (S, "            self._scored.move_to_end(key)\n", "",
+     "the kept word scores never reordered on use: the texts in use dropped first"),
+    (S, "        if len(self._scored) > SCORED_TEXTS:", "        if len(self._scored) > 10**9:",
+     "every text's word scores kept (no limit)"),
+    (S, "            self._scored.popitem(last=False)", "            self._scored.popitem(last=True)",
+     "the newest word scores dropped instead of the oldest"),
+    (S, "        scores = tuple(self._word_scores(text, fragments))", "        scores = self._word_scores(text, fragments)",
+     "kept word scores handed out as a list a caller could change"),
+    (S, '        return {**self.__dict__, "_scored": OrderedDict()}', "        return dict(self.__dict__)",
+     "the kept word scores pickled into another process"),
+]
