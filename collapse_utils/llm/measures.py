@@ -46,6 +46,7 @@ import numpy as np
 from .. import validate
 from .data import decode_blocks
 from .synthetic import SyntheticLanguage
+from .textmetrics import _distinct
 
 BAND_NAMES = ("rare", "middle", "frequent")
 
@@ -404,11 +405,7 @@ def content_words(text: str) -> list[str]:
 def distinct_n(texts: Sequence[str], n: int) -> float:
     """Distinct word ``n``-grams over all texts (outside headings) divided by all ``n``-grams (1 = no repeats)."""
     validate.integer("n", n, 1)
-    grams: list[tuple[str, ...]] = []
-    for text in texts:
-        toks = content_words(text)
-        grams += [tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)]
-    return len(set(grams)) / max(1, len(grams))
+    return _distinct([content_words(text) for text in texts], n)
 
 
 WRITER_COLUMNS = ("distinct words", "distinct 2-grams", "distinct 3-grams", "true NLL per word")
@@ -425,7 +422,8 @@ def text_profile(language: SyntheticLanguage | None, texts: Sequence[str]) -> di
     The NLL is over the word pairs the chain can write; the pairs it cannot
     (probability 0, see :meth:`SyntheticLanguage.score`) are the last column.
     """
-    out = {name: distinct_n(texts, n) for name, n in zip(WRITER_COLUMNS[:3], (1, 2, 3))}
+    split = [content_words(text) for text in texts]
+    out = {name: _distinct(split, n) for name, n in zip(WRITER_COLUMNS[:3], (1, 2, 3))}
     score = language.score(texts) if language is not None else None
     out[WRITER_COLUMNS[3]] = score.mean_nll if score is not None else float("nan")
     out[IMPOSSIBLE_COLUMN] = score.impossible_rate if score is not None else float("nan")

@@ -2,28 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
+def ngrams(toks: Sequence[str], n: int) -> Iterator[tuple[str, ...]]:
+    """The word ``n``-grams of ``toks`` in order (``tuple(toks[i : i + n])`` for every ``i``), none when shorter."""
+    return zip(*(toks[i:] for i in range(n)))
+
+
 def distinct_n(texts: Sequence[str], n: int) -> float:
     """Distinct word ``n``-grams over all texts divided by all ``n``-grams (1 = no repeats)."""
-    grams: list[tuple[str, ...]] = []
-    for text in texts:
-        toks = text.split()
-        grams += [tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)]
-    return len(set(grams)) / max(1, len(grams))
+    return _distinct([text.split() for text in texts], n)
+
+
+def _distinct(split: Sequence[Sequence[str]], n: int) -> float:
+    seen: set[tuple[str, ...]] = set()
+    total = 0
+    for toks in split:
+        seen.update(ngrams(toks, n))
+        total += max(0, len(toks) - n + 1)
+    return len(seen) / max(1, total)
 
 
 def repetition(texts: Sequence[str], n: int = 4) -> float:
     """Share of word ``n``-grams that repeat an earlier ``n``-gram *of the same text* (0 = none)."""
+    return _repetition([text.split() for text in texts], n)
+
+
+def _repetition(split: Sequence[Sequence[str]], n: int) -> float:
     rep = total = 0
-    for text in texts:
-        toks = text.split()
-        grams = [tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)]
-        rep += len(grams) - len(set(grams))
-        total += len(grams)
+    for toks in split:
+        count = max(0, len(toks) - n + 1)
+        rep += count - len(set(ngrams(toks, n)))
+        total += count
     return rep / max(1, total)
 
 
@@ -34,11 +47,12 @@ def text_metrics(
 
     Returns ``(metrics, per_text_true_nll)``; the second is ``None`` without a language.
     """
+    split = [text.split() for text in texts]
     m = {
-        "distinct_1": distinct_n(texts, 1),
-        "distinct_2": distinct_n(texts, 2),
-        "distinct_3": distinct_n(texts, 3),
-        "repetition_4": repetition(texts, 4),
+        "distinct_1": _distinct(split, 1),
+        "distinct_2": _distinct(split, 2),
+        "distinct_3": _distinct(split, 3),
+        "repetition_4": _repetition(split, 4),
     }
     if language is None:
         return m, None

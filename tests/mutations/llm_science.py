@@ -81,7 +81,8 @@ MUTANTS = [
      "generation 0 judged against the fresh sample instead of the perfect model with the same decoding"),
     (M, "order = sorted(growth, key=growth.get, reverse=True)", "order = sorted(growth, key=growth.get)",
      "the band that suffered least is named as the one that suffered most"),
-    (M, "toks = content_words(text)\n        grams", "toks = text.split()\n        grams", "distinct-n counts heading words"),
+    (M, "    return _distinct([content_words(text) for text in texts], n)",
+     "    return _distinct([text.split() for text in texts], n)", "distinct-n counts heading words"),
     (M, "self.fresh_texts(n, continuation, salt=FRESH_SALT + k))", "self.fresh_texts(n, continuation, salt=FRESH_SALT))",
      "the fresh samples' spread measured against the same sample (0)"),
     (M, "inside, outside = band_split(model, fresh, band)", "inside, outside = band_split(model, fresh, 3 * band)",
@@ -157,13 +158,11 @@ MUTANTS = [
         "    train_ppl = np.load",
      "        tmetrics.update(prep.judge.written_metrics(data_mod.decode_blocks(prep.base.tokenizer, blocks)))\n"
      "    train_ppl = np.load", "generation 0's written-text columns measure the original blocks"),
-    (T, "    rep = total = 0\n    for text in texts:\n        toks = text.split()\n"
-        "        grams = [tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)]\n"
-        "        rep += len(grams) - len(set(grams))\n        total += len(grams)\n    return rep / max(1, total)",
-     "    grams = [tuple(t.split()[i : i + n]) for t in texts for i in range(len(t.split()) - n + 1)]\n"
+    (T, "        rep += count - len(set(ngrams(toks, n)))\n        total += count\n    return rep / max(1, total)",
+     "        total += count\n    grams = [g for toks in split for g in ngrams(toks, n)]\n"
      "    return (len(grams) - len(set(grams))) / max(1, len(grams))",
      "repetition counts repeats across texts (two identical samples count as repeating)"),
-    (T, '        "distinct_3": distinct_n(texts, 3),', '        "distinct_3": distinct_n(texts, 2),', "distinct-3 holds distinct-2"),
+    (T, '        "distinct_3": _distinct(split, 3),', '        "distinct_3": _distinct(split, 2),', "distinct-3 holds distinct-2"),
     (T, "        tail_share=language.tail_share(score),", "        tail_share=language.tail_coverage(score),",
      "tail_share holds the tail coverage"),
     # the saved results
@@ -230,4 +229,16 @@ MUTANTS += [
      "kept word scores handed out as a list a caller could change"),
     (S, '        return {**self.__dict__, "_scored": OrderedDict()}', "        return dict(self.__dict__)",
      "the kept word scores pickled into another process"),
+]
+MUTANTS += [
+    # n-grams by zip, each text split once (December 7, this session)
+    (T, "    return zip(*(toks[i:] for i in range(n)))", "    return zip(*(toks[i:] for i in range(max(1, n - 1))))",
+     "the n-grams one word short"),
+    (T, "        total += max(0, len(toks) - n + 1)", "        total += len(toks)",
+     "distinct-n divides by the words, not the n-grams"),
+    (T, "    seen: set[tuple[str, ...]] = set()\n    total = 0\n    for toks in split:\n        seen.update",
+     "    total = 0\n    for toks in split:\n        seen = set()\n        seen.update",
+     "distinct-n counts the last text's distinct n-grams only"),
+    (T, "        count = max(0, len(toks) - n + 1)", "        count = len(toks) - n + 1",
+     "a text shorter than n counts negative n-grams in the repetition share"),
 ]
