@@ -1064,6 +1064,10 @@ def test_the_pool_starts_every_worker_first_and_waits_for_steps_in_flight_only_a
 
         def submit(self, fn, *args, **kwargs):
             log.append(getattr(fn, "__name__", "?") if fn is not w._execute else f"step {args[0][3]}")
+            if fn is w._warm:  # a worker's own settings (its collector's): not for this test's process
+                done = concurrent.futures.Future()
+                done.set_result(None)
+                return done
             return super().submit(fn, *args, **kwargs)
 
         def shutdown(self, wait=True, cancel_futures=False):
@@ -1209,3 +1213,21 @@ def test_run_many_gives_its_hang_guard_to_pretraining_together(monkeypatch, tmp_
         workers.run_many({"a": (config, tmp_path / "a")}, cache_dir=tmp_path / "cache", workers=2, verbose=False,
                          progress=False, stall_seconds=123.0)  # fmt: skip
     assert seen["stall_seconds"] == 123.0
+
+
+def test_a_worker_leaves_its_imports_to_the_garbage_collector_and_collects_less_often():
+    """Bugs guarded: the workers' collector walking every imported module's object at each full collection (no
+    ``gc.freeze`` after the imports), or at Python's default thresholds (about 0.6 s of a worker's CPU a call
+    between them); and the warm-up run in the caller's process changing the notebook kernel's collector."""
+    import gc
+    import subprocess
+    import sys
+
+    from collapse_utils.llm import workers as w
+
+    code = ("import gc; from collapse_utils.llm import workers; before = gc.get_freeze_count(); workers._warm(); "
+            "print(before, gc.get_freeze_count(), *gc.get_threshold())")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    before, frozen, *threshold = map(int, out)
+    assert before == 0 and frozen > 100_000 and tuple(threshold) == w.WORKER_GC_THRESHOLD
+    assert w.WORKER_GC_THRESHOLD[0] >= 10_000

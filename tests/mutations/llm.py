@@ -351,3 +351,7 @@ MUTANTS += [
     (M, "@torch.inference_mode()\ndef continue_blocks", "@torch.no_grad()\ndef continue_blocks",
      "transformers' sampling and generate() under no_grad only"),
 ]
+MUTANTS += [
+    (W, "    gc.freeze()\n", "", "the workers' collector walks every imported object at each full collection"),
+    (W, "    gc.set_threshold(*WORKER_GC_THRESHOLD)\n", "", "the workers collect at Python's default thresholds"),
+]
