@@ -46,7 +46,7 @@ import numpy as np
 from .. import validate
 from .data import decode_blocks
 from .synthetic import SyntheticLanguage
-from .textmetrics import _distinct
+from .textmetrics import distinct_of
 
 BAND_NAMES = ("rare", "middle", "frequent")
 
@@ -405,7 +405,7 @@ def content_words(text: str) -> list[str]:
 def distinct_n(texts: Sequence[str], n: int) -> float:
     """Distinct word ``n``-grams over all texts (outside headings) divided by all ``n``-grams (1 = no repeats)."""
     validate.integer("n", n, 1)
-    return _distinct([content_words(text) for text in texts], n)
+    return distinct_of([content_words(text) for text in texts], n)
 
 
 WRITER_COLUMNS = ("distinct words", "distinct 2-grams", "distinct 3-grams", "true NLL per word")
@@ -423,7 +423,7 @@ def text_profile(language: SyntheticLanguage | None, texts: Sequence[str]) -> di
     (probability 0, see :meth:`SyntheticLanguage.score`) are the last column.
     """
     split = [content_words(text) for text in texts]
-    out = {name: _distinct(split, n) for name, n in zip(WRITER_COLUMNS[:3], (1, 2, 3))}
+    out = {name: distinct_of(split, n) for name, n in zip(WRITER_COLUMNS[:3], (1, 2, 3))}
     score = language.score(texts) if language is not None else None
     out[WRITER_COLUMNS[3]] = score.mean_nll if score is not None else float("nan")
     out[IMPOSSIBLE_COLUMN] = score.impossible_rate if score is not None else float("nan")

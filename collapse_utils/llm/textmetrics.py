@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+
 def ngrams(toks: Sequence[str], n: int) -> Iterator[tuple[str, ...]]:
     """The word ``n``-grams of ``toks`` in order (``tuple(toks[i : i + n])`` for every ``i``), none when shorter."""
     return zip(*(toks[i:] for i in range(n)))
@@ -14,10 +15,11 @@ def ngrams(toks: Sequence[str], n: int) -> Iterator[tuple[str, ...]]:
 
 def distinct_n(texts: Sequence[str], n: int) -> float:
     """Distinct word ``n``-grams over all texts divided by all ``n``-grams (1 = no repeats)."""
-    return _distinct([text.split() for text in texts], n)
+    return distinct_of([text.split() for text in texts], n)
 
 
-def _distinct(split: Sequence[Sequence[str]], n: int) -> float:
+def distinct_of(split: Sequence[Sequence[str]], n: int) -> float:
+    """:func:`distinct_n` of texts already split into words (one list per text), so that they are split once."""
     seen: set[tuple[str, ...]] = set()
     total = 0
     for toks in split:
@@ -32,6 +34,7 @@ def repetition(texts: Sequence[str], n: int = 4) -> float:
 
 
 def _repetition(split: Sequence[Sequence[str]], n: int) -> float:
+    """:func:`repetition` of texts already split into words."""
     rep = total = 0
     for toks in split:
         count = max(0, len(toks) - n + 1)
@@ -49,9 +52,9 @@ def text_metrics(
     """
     split = [text.split() for text in texts]
     m = {
-        "distinct_1": _distinct(split, 1),
-        "distinct_2": _distinct(split, 2),
-        "distinct_3": _distinct(split, 3),
+        "distinct_1": distinct_of(split, 1),
+        "distinct_2": distinct_of(split, 2),
+        "distinct_3": distinct_of(split, 3),
         "repetition_4": _repetition(split, 4),
     }
     if language is None:

@@ -81,8 +81,8 @@ MUTANTS = [
      "generation 0 judged against the fresh sample instead of the perfect model with the same decoding"),
     (M, "order = sorted(growth, key=growth.get, reverse=True)", "order = sorted(growth, key=growth.get)",
      "the band that suffered least is named as the one that suffered most"),
-    (M, "    return _distinct([content_words(text) for text in texts], n)",
-     "    return _distinct([text.split() for text in texts], n)", "distinct-n counts heading words"),
+    (M, "    return distinct_of([content_words(text) for text in texts], n)",
+     "    return distinct_of([text.split() for text in texts], n)", "distinct-n counts heading words"),
     (M, "self.fresh_texts(n, continuation, salt=FRESH_SALT + k))", "self.fresh_texts(n, continuation, salt=FRESH_SALT))",
      "the fresh samples' spread measured against the same sample (0)"),
     (M, "inside, outside = band_split(model, fresh, band)", "inside, outside = band_split(model, fresh, 3 * band)",
@@ -162,7 +162,7 @@ MUTANTS = [
      "        total += count\n    grams = [g for toks in split for g in ngrams(toks, n)]\n"
      "    return (len(grams) - len(set(grams))) / max(1, len(grams))",
      "repetition counts repeats across texts (two identical samples count as repeating)"),
-    (T, '        "distinct_3": _distinct(split, 3),', '        "distinct_3": _distinct(split, 2),', "distinct-3 holds distinct-2"),
+    (T, '        "distinct_3": distinct_of(split, 3),', '        "distinct_3": distinct_of(split, 2),', "distinct-3 holds distinct-2"),
     (T, "        tail_share=language.tail_share(score),", "        tail_share=language.tail_coverage(score),",
      "tail_share holds the tail coverage"),
     # the saved results
