@@ -289,6 +289,11 @@ def test_distinct_n_ignores_headings():
     assert measures.distinct_n(["a b c d"], 2) == 1.0
     with pytest.raises(ValueError, match="n must be"):
         measures.distinct_n(["a"], 0)
+    from collapse_utils.llm import textmetrics
+
+    for count in (textmetrics.distinct_n, textmetrics.repetition):  # no n-grams of 0 words (a made-up share)
+        with pytest.raises(ValueError, match="n must be"):
+            count(["a b"], 0)
 
 
 def _table(model_nll: float, model_d2: float, model_d1: float = 0.02):

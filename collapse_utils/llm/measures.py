@@ -404,7 +404,6 @@ def content_words(text: str) -> list[str]:
 
 def distinct_n(texts: Sequence[str], n: int) -> float:
     """Distinct word ``n``-grams over all texts (outside headings) divided by all ``n``-grams (1 = no repeats)."""
-    validate.integer("n", n, 1)
     return distinct_of([content_words(text) for text in texts], n)
 
 

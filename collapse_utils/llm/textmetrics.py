@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import validate
+
 
 def ngrams(toks: Sequence[str], n: int) -> Iterator[tuple[str, ...]]:
     """The word ``n``-grams of ``toks`` in order (``tuple(toks[i : i + n])`` for every ``i``), none when shorter."""
@@ -20,6 +22,7 @@ def distinct_n(texts: Sequence[str], n: int) -> float:
 
 def distinct_of(split: Sequence[Sequence[str]], n: int) -> float:
     """:func:`distinct_n` of texts already split into words (one list per text), so that they are split once."""
+    validate.integer("n", n, 1)
     seen: set[tuple[str, ...]] = set()
     total = 0
     for toks in split:
@@ -35,6 +38,7 @@ def repetition(texts: Sequence[str], n: int = 4) -> float:
 
 def _repetition(split: Sequence[Sequence[str]], n: int) -> float:
     """:func:`repetition` of texts already split into words."""
+    validate.integer("n", n, 1)
     rep = total = 0
     for toks in split:
         count = max(0, len(toks) - n + 1)

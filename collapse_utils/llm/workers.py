@@ -84,6 +84,10 @@ def _execute(task: tuple, job: Job, cache_dir: Path, device: str | None, progres
     return task
 
 
+#: A worker's garbage-collection thresholds (Python's default is ``(700, 10, 10)``): its steps make few cycles.
+WORKER_GC_THRESHOLD = (20_000, 20, 20)
+
+
 def _warm() -> None:
     """A worker's first call: import what its steps need (transformers' OPT modelling) while the caller prepares.
 
@@ -103,10 +107,6 @@ def _warm() -> None:
 
     gc.freeze()
     gc.set_threshold(*WORKER_GC_THRESHOLD)
-
-
-#: A worker's garbage-collection thresholds (Python's default is ``(700, 10, 10)``): its steps make few cycles.
-WORKER_GC_THRESHOLD = (20_000, 20, 20)
 
 
 def _pretrain_rank(rank: int, size: int, port: int, config: ExperimentConfig, output: str, cache_dir: str) -> None:
